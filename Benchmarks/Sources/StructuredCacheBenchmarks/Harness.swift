@@ -1,0 +1,83 @@
+// A small measuring harness: repeated timed rounds, the median round reported, figures printed as a table.
+
+import Dispatch
+import Foundation
+
+/// One measured figure.
+struct Measurement {
+    var name: String
+    var nanosecondsPerOperation: Double
+    var extra: String = ""
+
+    var operationsPerSecond: Double { 1e9 / nanosecondsPerOperation }
+}
+
+/// Measures and prints figures in a stable format.
+enum Harness {
+    /// Keeps the optimizer from removing work whose result is otherwise unused.
+    @inline(never)
+    static func blackHole<T>(_ value: T) {
+        withExtendedLifetime(value) {}
+    }
+
+    /// Times `body` over `iterations` calls per round and returns the median of `rounds` rounds.
+    ///
+    /// - Parameters:
+    ///   - name: The label printed beside the figure.
+    ///   - iterations: Calls per round.
+    ///   - rounds: Rounds measured after one warm-up round.
+    ///   - body: The operation; it receives the call index.
+    @discardableResult
+    static func measure(
+        _ name: String, iterations: Int, rounds: Int = 7, extra: String = "", _ body: (Int) throws -> Void
+    ) rethrows -> Measurement {
+        var samples: [Double] = []
+        for round in 0...rounds {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for index in 0..<iterations { try body(index) }
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start)
+            if round > 0 { samples.append(elapsed / Double(iterations)) }
+        }
+        samples.sort()
+        let result = Measurement(name: name, nanosecondsPerOperation: samples[samples.count / 2], extra: extra)
+        report(result)
+        return result
+    }
+
+    /// Times an async `body`, as ``measure(_:iterations:rounds:extra:_:)`` does.
+    @discardableResult
+    static func measureAsync(
+        _ name: String, iterations: Int, rounds: Int = 7, extra: String = "", _ body: (Int) async throws -> Void
+    ) async rethrows -> Measurement {
+        var samples: [Double] = []
+        for round in 0...rounds {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for index in 0..<iterations { try await body(index) }
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start)
+            if round > 0 { samples.append(elapsed / Double(iterations)) }
+        }
+        samples.sort()
+        let result = Measurement(name: name, nanosecondsPerOperation: samples[samples.count / 2], extra: extra)
+        report(result)
+        return result
+    }
+
+    /// Prints one figure: time per operation, operations per second, and any extra text.
+    static func report(_ m: Measurement) {
+        let perOp: String
+        if m.nanosecondsPerOperation >= 1_000_000 {
+            perOp = String(format: "%9.3f ms", m.nanosecondsPerOperation / 1e6)
+        } else if m.nanosecondsPerOperation >= 1_000 {
+            perOp = String(format: "%9.3f µs", m.nanosecondsPerOperation / 1e3)
+        } else {
+            perOp = String(format: "%9.1f ns", m.nanosecondsPerOperation)
+        }
+        let name = m.name.padding(toLength: 58, withPad: " ", startingAt: 0)
+        print("\(name) \(perOp)/op  \(String(format: "%14.0f", m.operationsPerSecond)) ops/s  \(m.extra)")
+    }
+
+    /// Prints a section heading.
+    static func section(_ title: String) {
+        print("\n== \(title)")
+    }
+}

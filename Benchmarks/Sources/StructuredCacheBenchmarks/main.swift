@@ -1,0 +1,19 @@
+// Runs the benchmark suites named on the command line (all of them without arguments).
+//
+//     swift run -c release --package-path Benchmarks StructuredCacheBenchmarks [suite ...]
+
+import Foundation
+
+let suites: [(name: String, run: () async throws -> Void)] = [
+]
+
+let requested = Set(CommandLine.arguments.dropFirst())
+let unknown = requested.subtracting(suites.map(\.name))
+if !unknown.isEmpty {
+    print("unknown suite(s): \(unknown.sorted().joined(separator: ", ")); known: \(suites.map(\.name).joined(separator: ", "))")
+    exit(2)
+}
+print("StructuredCache benchmarks (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
+for suite in suites where requested.isEmpty || requested.contains(suite.name) {
+    try await suite.run()
+}

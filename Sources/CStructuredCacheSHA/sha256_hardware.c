@@ -1,0 +1,135 @@
+// SHA-256 compression using the CPU's SHA instructions, with run-time detection so that one binary
+// runs everywhere. The portable Swift implementation handles every CPU without them.
+#include "CStructuredCacheSHA.h"
+
+static const uint32_t K256[64] __attribute__((aligned(16))) = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+#if defined(__x86_64__) || defined(_M_X64)
+
+#include <cpuid.h>
+#include <immintrin.h>
+
+int structuredcache_sha256_hardware_available(void) {
+    unsigned int eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
+    int ssse3 = (ecx >> 9) & 1;
+    int sse41 = (ecx >> 19) & 1;
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return 0;
+    int sha = (ebx >> 29) & 1;
+    return ssse3 && sse41 && sha;
+}
+
+__attribute__((target("sha,sse4.1,ssse3")))
+void structuredcache_sha256_hardware_blocks(uint32_t state[8], const uint8_t *data, size_t blocks) {
+    const __m128i byteSwap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+
+    // The SHA instructions keep the state as ABEF and CDGH.
+    __m128i tmp = _mm_loadu_si128((const __m128i *)&state[0]);
+    __m128i state1 = _mm_loadu_si128((const __m128i *)&state[4]);
+    tmp = _mm_shuffle_epi32(tmp, 0xB1);
+    state1 = _mm_shuffle_epi32(state1, 0x1B);
+    __m128i state0 = _mm_alignr_epi8(tmp, state1, 8);
+    state1 = _mm_blend_epi16(state1, tmp, 0xF0);
+
+    while (blocks--) {
+        const __m128i abefSave = state0;
+        const __m128i cdghSave = state1;
+        __m128i w[4];
+        for (int i = 0; i < 4; i++) {
+            w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(data + 16 * i)), byteSwap);
+        }
+        for (int g = 0; g < 16; g++) {
+            __m128i msg = _mm_add_epi32(w[g & 3], _mm_load_si128((const __m128i *)&K256[4 * g]));
+            state1 = _mm_sha256rnds2_epu32(state1, state0, msg);
+            msg = _mm_shuffle_epi32(msg, 0x0E);
+            state0 = _mm_sha256rnds2_epu32(state0, state1, msg);
+            if (g < 12) {
+                // W[4(g+4)...] from W[4g...], W[4(g+1)...], W[4(g+2)...], W[4(g+3)...].
+                __m128i next = _mm_sha256msg1_epu32(w[g & 3], w[(g + 1) & 3]);
+                next = _mm_add_epi32(next, _mm_alignr_epi8(w[(g + 3) & 3], w[(g + 2) & 3], 4));
+                w[g & 3] = _mm_sha256msg2_epu32(next, w[(g + 3) & 3]);
+            }
+        }
+        state0 = _mm_add_epi32(state0, abefSave);
+        state1 = _mm_add_epi32(state1, cdghSave);
+        data += 64;
+    }
+
+    tmp = _mm_shuffle_epi32(state0, 0x1B);
+    state1 = _mm_shuffle_epi32(state1, 0xB1);
+    state0 = _mm_blend_epi16(tmp, state1, 0xF0);
+    state1 = _mm_alignr_epi8(state1, tmp, 8);
+    _mm_storeu_si128((__m128i *)&state[0], state0);
+    _mm_storeu_si128((__m128i *)&state[4], state1);
+}
+
+#elif defined(__aarch64__) || defined(_M_ARM64)
+
+#include <arm_neon.h>
+#if defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_SHA2
+#define HWCAP_SHA2 (1 << 6)
+#endif
+#endif
+
+int structuredcache_sha256_hardware_available(void) {
+#if defined(__APPLE__)
+    return 1;  // Every Apple arm64 CPU has the SHA-256 instructions.
+#elif defined(__linux__)
+    return (getauxval(AT_HWCAP) & HWCAP_SHA2) != 0;
+#else
+    return 0;
+#endif
+}
+
+__attribute__((target("sha2")))
+void structuredcache_sha256_hardware_blocks(uint32_t state[8], const uint8_t *data, size_t blocks) {
+    uint32x4_t state0 = vld1q_u32(&state[0]);
+    uint32x4_t state1 = vld1q_u32(&state[4]);
+
+    while (blocks--) {
+        const uint32x4_t abcdSave = state0;
+        const uint32x4_t efghSave = state1;
+        uint32x4_t w[4];
+        for (int i = 0; i < 4; i++) {
+            w[i] = vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(data + 16 * i)));
+        }
+        for (int g = 0; g < 16; g++) {
+            const uint32x4_t msg = vaddq_u32(w[g & 3], vld1q_u32(&K256[4 * g]));
+            const uint32x4_t abcd = state0;
+            if (g < 12) {
+                w[g & 3] = vsha256su1q_u32(vsha256su0q_u32(w[g & 3], w[(g + 1) & 3]), w[(g + 2) & 3], w[(g + 3) & 3]);
+            }
+            state0 = vsha256hq_u32(state0, state1, msg);
+            state1 = vsha256h2q_u32(state1, abcd, msg);
+        }
+        state0 = vaddq_u32(state0, abcdSave);
+        state1 = vaddq_u32(state1, efghSave);
+        data += 64;
+    }
+
+    vst1q_u32(&state[0], state0);
+    vst1q_u32(&state[4], state1);
+}
+
+#else
+
+int structuredcache_sha256_hardware_available(void) { return 0; }
+
+void structuredcache_sha256_hardware_blocks(uint32_t state[8], const uint8_t *data, size_t blocks) {
+    (void)state;
+    (void)data;
+    (void)blocks;
+}
+
+#endif

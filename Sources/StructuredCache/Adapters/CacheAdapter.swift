@@ -1,0 +1,46 @@
+// The storage contract every cache backend keeps: bytes in, bytes out, with an optional time to live.
+
+public import Foundation
+
+/// A place where StructuredCache keeps cached values.
+///
+/// An adapter stores opaque bytes under string keys. It knows nothing of what a key means or of what
+/// a value holds; the client decides both. Every adapter keeps the same contract:
+///
+/// - ``get(_:)`` returns `nil` when the key is missing **or expired**; it never returns an expired value.
+/// - ``set(_:_:ttl:)`` honours the time to live: after `ttl` has passed the value is gone. A `nil`
+///   `ttl` means the adapter's default (usually "no expiry").
+/// - Every method is safe to call from many tasks and threads at once.
+/// - A value read back is byte-for-byte the value written.
+///
+/// Errors are thrown only for real failures of the backend (an unreachable server, an unwritable
+/// folder); the client treats a throwing `get` as a miss and a throwing `set` as a skipped store, so a
+/// broken cache never fails an LLM call.
+public protocol CacheAdapter: Sendable {
+    /// Returns the value stored under `key`, or `nil` when there is none or it has expired.
+    ///
+    /// - Parameter key: The key the value was stored under.
+    /// - Returns: The stored bytes, or `nil` on a miss.
+    /// - Throws: ``CacheError`` (or the adapter's own typed error) when the backend cannot be read.
+    func get(_ key: String) async throws -> Data?
+
+    /// Stores `value` under `key`, replacing any earlier value.
+    ///
+    /// - Parameters:
+    ///   - key: The key to store the value under.
+    ///   - value: The bytes to store.
+    ///   - ttl: How long the value lives; `nil` for the adapter's default (no expiry unless configured).
+    /// - Throws: ``CacheError`` (or the adapter's own typed error) when the backend cannot be written.
+    func set(_ key: String, _ value: Data, ttl: Duration?) async throws
+
+    /// Removes the value stored under `key`, if any.
+    ///
+    /// - Parameter key: The key to remove.
+    /// - Throws: ``CacheError`` (or the adapter's own typed error) when the backend cannot be written.
+    func remove(_ key: String) async throws
+
+    /// Removes every value this adapter stored, and nothing else.
+    ///
+    /// - Throws: ``CacheError`` (or the adapter's own typed error) when the backend cannot be written.
+    func removeAll() async throws
+}

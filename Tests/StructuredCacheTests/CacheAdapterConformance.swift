@@ -1,0 +1,111 @@
+// The contract every CacheAdapter keeps, as one reusable check that each adapter's suite runs.
+
+import Foundation
+import StructuredCache
+import Testing
+
+/// Checks the ``CacheAdapter`` contract against one adapter.
+///
+/// Every adapter's test suite calls ``check(_:advance:)`` with a fresh, empty adapter and a way to
+/// move time forward: a test clock for adapters that take one, real sleeping for a server.
+enum CacheAdapterConformance {
+    /// Runs every check of the contract.
+    ///
+    /// - Parameters:
+    ///   - adapter: A fresh adapter, empty, with no default TTL.
+    ///   - advance: Moves the adapter's notion of time forward by at least the given duration.
+    static func check(
+        _ adapter: any CacheAdapter,
+        advance: (Duration) async throws -> Void
+    ) async throws {
+        try await missIsNil(adapter)
+        try await roundTripsAndOverwrites(adapter)
+        try await keepsKeysApartByScalars(adapter)
+        try await storesAnyBytes(adapter)
+        try await removes(adapter)
+        try await honoursTTL(adapter, advance: advance)
+        try await survivesConcurrentUse(adapter)
+        try await removesAll(adapter)
+    }
+
+    static func missIsNil(_ adapter: any CacheAdapter) async throws {
+        #expect(try await adapter.get("conformance-missing") == nil)
+    }
+
+    static func roundTripsAndOverwrites(_ adapter: any CacheAdapter) async throws {
+        try await adapter.set("conformance-a", Data("first".utf8), ttl: nil)
+        #expect(try await adapter.get("conformance-a") == Data("first".utf8))
+        try await adapter.set("conformance-a", Data("second".utf8), ttl: nil)
+        #expect(try await adapter.get("conformance-a") == Data("second".utf8))
+        try await adapter.set("conformance-empty", Data(), ttl: nil)
+        #expect(try await adapter.get("conformance-empty") == Data())
+    }
+
+    static func keepsKeysApartByScalars(_ adapter: any CacheAdapter) async throws {
+        // Swift's String == treats these as equal; a cache must not.
+        let composed = "caf\u{E9}"
+        let decomposed = "cafe\u{301}"
+        try await adapter.set(composed, Data("composed".utf8), ttl: nil)
+        try await adapter.set(decomposed, Data("decomposed".utf8), ttl: nil)
+        #expect(try await adapter.get(composed) == Data("composed".utf8))
+        #expect(try await adapter.get(decomposed) == Data("decomposed".utf8))
+        let awkward = "../../etc/passwd\u{0}/\\:*?\"<>| " + String(repeating: "k", count: 2_000)
+        try await adapter.set(awkward, Data("awkward".utf8), ttl: nil)
+        #expect(try await adapter.get(awkward) == Data("awkward".utf8))
+    }
+
+    static func storesAnyBytes(_ adapter: any CacheAdapter) async throws {
+        let everyByte = Data((0...255).map { UInt8($0) } + (0...255).reversed().map { UInt8($0) })
+        try await adapter.set("conformance-bytes", everyByte, ttl: nil)
+        #expect(try await adapter.get("conformance-bytes") == everyByte)
+        let large = Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
+        try await adapter.set("conformance-large", large, ttl: nil)
+        #expect(try await adapter.get("conformance-large") == large)
+    }
+
+    static func removes(_ adapter: any CacheAdapter) async throws {
+        try await adapter.set("conformance-remove", Data("x".utf8), ttl: nil)
+        try await adapter.remove("conformance-remove")
+        #expect(try await adapter.get("conformance-remove") == nil)
+        try await adapter.remove("conformance-never-set")
+    }
+
+    static func honoursTTL(_ adapter: any CacheAdapter, advance: (Duration) async throws -> Void) async throws {
+        try await adapter.set("conformance-ttl", Data("short".utf8), ttl: .milliseconds(1_500))
+        try await adapter.set("conformance-no-ttl", Data("long".utf8), ttl: nil)
+        #expect(try await adapter.get("conformance-ttl") == Data("short".utf8))
+        try await advance(.milliseconds(1_700))
+        #expect(try await adapter.get("conformance-ttl") == nil)
+        #expect(try await adapter.get("conformance-no-ttl") == Data("long".utf8))
+        // A later set without TTL replaces an expiring value with a lasting one.
+        try await adapter.set("conformance-ttl", Data("short".utf8), ttl: .milliseconds(1_500))
+        try await adapter.set("conformance-ttl", Data("lasting".utf8), ttl: nil)
+        try await advance(.milliseconds(1_700))
+        #expect(try await adapter.get("conformance-ttl") == Data("lasting".utf8))
+    }
+
+    static func survivesConcurrentUse(_ adapter: any CacheAdapter) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<16 {
+                group.addTask {
+                    for index in 0..<25 {
+                        let key = "conformance-concurrent-\(task)-\(index)"
+                        let value = Data("\(task):\(index)".utf8)
+                        try await adapter.set(key, value, ttl: nil)
+                        #expect(try await adapter.get(key) == value)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    static func removesAll(_ adapter: any CacheAdapter) async throws {
+        try await adapter.set("conformance-before-clear", Data("x".utf8), ttl: nil)
+        try await adapter.removeAll()
+        #expect(try await adapter.get("conformance-before-clear") == nil)
+        #expect(try await adapter.get("conformance-a") == nil)
+        try await adapter.set("conformance-after-clear", Data("y".utf8), ttl: nil)
+        #expect(try await adapter.get("conformance-after-clear") == Data("y".utf8))
+    }
+}
