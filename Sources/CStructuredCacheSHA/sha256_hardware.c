@@ -28,6 +28,22 @@ int structuredcache_sha256_hardware_available(void) {
     return ssse3 && sse41 && sha;
 }
 
+// Four rounds: add the constants to the message words, then two rounds per sha256rnds2.
+#define SC_ROUNDS4(msgVector, group)                                                        \
+    do {                                                                                    \
+        __m128i msg = _mm_add_epi32((msgVector), _mm_load_si128((const __m128i *)&K256[4 * (group)])); \
+        state1 = _mm_sha256rnds2_epu32(state1, state0, msg);                                \
+        state0 = _mm_sha256rnds2_epu32(state0, state1, _mm_shuffle_epi32(msg, 0x0E));       \
+    } while (0)
+
+// The next four message words from the previous sixteen: w0 <- schedule(w0, w1, w2, w3).
+#define SC_SCHEDULE(w0, w1, w2, w3)                                                         \
+    do {                                                                                    \
+        w0 = _mm_sha256msg1_epu32(w0, w1);                                                  \
+        w0 = _mm_add_epi32(w0, _mm_alignr_epi8(w3, w2, 4));                                 \
+        w0 = _mm_sha256msg2_epu32(w0, w3);                                                  \
+    } while (0)
+
 __attribute__((target("sha,sse4.1,ssse3")))
 void structuredcache_sha256_hardware_blocks(uint32_t state[8], const uint8_t *data, size_t blocks) {
     const __m128i byteSwap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
@@ -43,22 +59,28 @@ void structuredcache_sha256_hardware_blocks(uint32_t state[8], const uint8_t *da
     while (blocks--) {
         const __m128i abefSave = state0;
         const __m128i cdghSave = state1;
-        __m128i w[4];
-        for (int i = 0; i < 4; i++) {
-            w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(data + 16 * i)), byteSwap);
-        }
-        for (int g = 0; g < 16; g++) {
-            __m128i msg = _mm_add_epi32(w[g & 3], _mm_load_si128((const __m128i *)&K256[4 * g]));
-            state1 = _mm_sha256rnds2_epu32(state1, state0, msg);
-            msg = _mm_shuffle_epi32(msg, 0x0E);
-            state0 = _mm_sha256rnds2_epu32(state0, state1, msg);
-            if (g < 12) {
-                // W[4(g+4)...] from W[4g...], W[4(g+1)...], W[4(g+2)...], W[4(g+3)...].
-                __m128i next = _mm_sha256msg1_epu32(w[g & 3], w[(g + 1) & 3]);
-                next = _mm_add_epi32(next, _mm_alignr_epi8(w[(g + 3) & 3], w[(g + 2) & 3], 4));
-                w[g & 3] = _mm_sha256msg2_epu32(next, w[(g + 3) & 3]);
-            }
-        }
+        __m128i w0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(data + 0)), byteSwap);
+        __m128i w1 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(data + 16)), byteSwap);
+        __m128i w2 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(data + 32)), byteSwap);
+        __m128i w3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(data + 48)), byteSwap);
+
+        SC_ROUNDS4(w0, 0);
+        SC_ROUNDS4(w1, 1);
+        SC_ROUNDS4(w2, 2);
+        SC_ROUNDS4(w3, 3);
+        SC_SCHEDULE(w0, w1, w2, w3); SC_ROUNDS4(w0, 4);
+        SC_SCHEDULE(w1, w2, w3, w0); SC_ROUNDS4(w1, 5);
+        SC_SCHEDULE(w2, w3, w0, w1); SC_ROUNDS4(w2, 6);
+        SC_SCHEDULE(w3, w0, w1, w2); SC_ROUNDS4(w3, 7);
+        SC_SCHEDULE(w0, w1, w2, w3); SC_ROUNDS4(w0, 8);
+        SC_SCHEDULE(w1, w2, w3, w0); SC_ROUNDS4(w1, 9);
+        SC_SCHEDULE(w2, w3, w0, w1); SC_ROUNDS4(w2, 10);
+        SC_SCHEDULE(w3, w0, w1, w2); SC_ROUNDS4(w3, 11);
+        SC_SCHEDULE(w0, w1, w2, w3); SC_ROUNDS4(w0, 12);
+        SC_SCHEDULE(w1, w2, w3, w0); SC_ROUNDS4(w1, 13);
+        SC_SCHEDULE(w2, w3, w0, w1); SC_ROUNDS4(w2, 14);
+        SC_SCHEDULE(w3, w0, w1, w2); SC_ROUNDS4(w3, 15);
+
         state0 = _mm_add_epi32(state0, abefSave);
         state1 = _mm_add_epi32(state1, cdghSave);
         data += 64;
@@ -92,6 +114,17 @@ int structuredcache_sha256_hardware_available(void) {
 #endif
 }
 
+// Four rounds of the arm64 SHA-256 instructions.
+#define SC_ARM_ROUNDS4(msgVector, group)                                        \
+    do {                                                                        \
+        const uint32x4_t msg = vaddq_u32((msgVector), vld1q_u32(&K256[4 * (group)])); \
+        const uint32x4_t abcd = state0;                                         \
+        state0 = vsha256hq_u32(state0, state1, msg);                            \
+        state1 = vsha256h2q_u32(state1, abcd, msg);                             \
+    } while (0)
+
+#define SC_ARM_SCHEDULE(w0, w1, w2, w3) w0 = vsha256su1q_u32(vsha256su0q_u32(w0, w1), w2, w3)
+
 __attribute__((target("sha2")))
 void structuredcache_sha256_hardware_blocks(uint32_t state[8], const uint8_t *data, size_t blocks) {
     uint32x4_t state0 = vld1q_u32(&state[0]);
@@ -100,19 +133,28 @@ void structuredcache_sha256_hardware_blocks(uint32_t state[8], const uint8_t *da
     while (blocks--) {
         const uint32x4_t abcdSave = state0;
         const uint32x4_t efghSave = state1;
-        uint32x4_t w[4];
-        for (int i = 0; i < 4; i++) {
-            w[i] = vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(data + 16 * i)));
-        }
-        for (int g = 0; g < 16; g++) {
-            const uint32x4_t msg = vaddq_u32(w[g & 3], vld1q_u32(&K256[4 * g]));
-            const uint32x4_t abcd = state0;
-            if (g < 12) {
-                w[g & 3] = vsha256su1q_u32(vsha256su0q_u32(w[g & 3], w[(g + 1) & 3]), w[(g + 2) & 3], w[(g + 3) & 3]);
-            }
-            state0 = vsha256hq_u32(state0, state1, msg);
-            state1 = vsha256h2q_u32(state1, abcd, msg);
-        }
+        uint32x4_t w0 = vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(data + 0)));
+        uint32x4_t w1 = vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(data + 16)));
+        uint32x4_t w2 = vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(data + 32)));
+        uint32x4_t w3 = vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(data + 48)));
+
+        SC_ARM_ROUNDS4(w0, 0);
+        SC_ARM_ROUNDS4(w1, 1);
+        SC_ARM_ROUNDS4(w2, 2);
+        SC_ARM_ROUNDS4(w3, 3);
+        SC_ARM_SCHEDULE(w0, w1, w2, w3); SC_ARM_ROUNDS4(w0, 4);
+        SC_ARM_SCHEDULE(w1, w2, w3, w0); SC_ARM_ROUNDS4(w1, 5);
+        SC_ARM_SCHEDULE(w2, w3, w0, w1); SC_ARM_ROUNDS4(w2, 6);
+        SC_ARM_SCHEDULE(w3, w0, w1, w2); SC_ARM_ROUNDS4(w3, 7);
+        SC_ARM_SCHEDULE(w0, w1, w2, w3); SC_ARM_ROUNDS4(w0, 8);
+        SC_ARM_SCHEDULE(w1, w2, w3, w0); SC_ARM_ROUNDS4(w1, 9);
+        SC_ARM_SCHEDULE(w2, w3, w0, w1); SC_ARM_ROUNDS4(w2, 10);
+        SC_ARM_SCHEDULE(w3, w0, w1, w2); SC_ARM_ROUNDS4(w3, 11);
+        SC_ARM_SCHEDULE(w0, w1, w2, w3); SC_ARM_ROUNDS4(w0, 12);
+        SC_ARM_SCHEDULE(w1, w2, w3, w0); SC_ARM_ROUNDS4(w1, 13);
+        SC_ARM_SCHEDULE(w2, w3, w0, w1); SC_ARM_ROUNDS4(w2, 14);
+        SC_ARM_SCHEDULE(w3, w0, w1, w2); SC_ARM_ROUNDS4(w3, 15);
+
         state0 = vaddq_u32(state0, abcdSave);
         state1 = vaddq_u32(state1, efghSave);
         data += 64;

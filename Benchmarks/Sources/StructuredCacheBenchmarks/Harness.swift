@@ -81,3 +81,58 @@ enum Harness {
         print("\n== \(title)")
     }
 }
+
+extension Harness {
+    /// The folder of the Python reference scripts (Benchmarks/python).
+    static let pythonFolder = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("python")
+
+    /// Runs a Python reference script that prints `name<TAB>value` lines, and returns the figures.
+    ///
+    /// - Parameters:
+    ///   - script: The file name under Benchmarks/python.
+    ///   - arguments: Extra command-line arguments.
+    /// - Returns: The figures by name, or `nil` (with a note printed) when Python or its packages are missing.
+    static func runPython(_ script: String, arguments: [String] = []) -> [String: Double]? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", pythonFolder.appendingPathComponent(script).path] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        do {
+            try process.run()
+        } catch {
+            print("(Python reference not run: \(error))")
+            return nil
+        }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            print("(Python reference \(script) exited with status \(process.terminationStatus); its figures are missing)")
+            return nil
+        }
+        var figures: [String: Double] = [:]
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            if line.hasPrefix("#") {
+                print(line)
+                continue
+            }
+            let parts = line.split(separator: "\t")
+            if parts.count == 2, let value = Double(parts[1]) { figures[String(parts[0])] = value }
+        }
+        return figures
+    }
+
+    /// Prints a comparison row: our figure, the reference figure, and how many times faster we are.
+    static func compare(_ name: String, oursMicroseconds: Double, referenceMicroseconds: Double?, reference: String) {
+        let label = name.padding(toLength: 52, withPad: " ", startingAt: 0)
+        guard let referenceMicroseconds else {
+            print("\(label) ours \(String(format: "%10.3f", oursMicroseconds)) µs   \(reference): not measured")
+            return
+        }
+        print(
+            "\(label) ours \(String(format: "%10.3f", oursMicroseconds)) µs   \(reference) \(String(format: "%10.3f", referenceMicroseconds)) µs   ×\(String(format: "%.1f", referenceMicroseconds / oursMicroseconds)) faster"
+        )
+    }
+}

@@ -5,6 +5,8 @@
 import Foundation
 
 let suites: [(name: String, run: () async throws -> Void)] = [
+    ("key", keyBenchmarks),
+    ("sha", { shaBenchmarks() }),
 ]
 
 let requested = Set(CommandLine.arguments.dropFirst())

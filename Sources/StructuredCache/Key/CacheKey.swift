@@ -1,0 +1,90 @@
+// makeCacheKey: Instructor's cache key, byte for byte.
+
+/// Returns the cache key Instructor 1.10–1.16 computes for a request, given a ready schema.
+///
+/// The key is the lowercase hex SHA-256 of the UTF-8 bytes of
+/// `json.dumps({"messages": …, "mode": …, "model": …, "schema": …}, sort_keys=True)` as Python
+/// writes it; `"schema"` is left out (not `null`) when `schema` is `nil`, as when Instructor is given no
+/// response model.
+///
+/// ```swift
+/// let key = makeCacheKey(
+///     messages: [["role": "user", "content": "hello"]], model: "gpt-4.1-mini",
+///     schema: ["properties": ["name": ["title": "Name", "type": "string"]], "required": ["name"],
+///              "title": "User", "type": "object"],
+///     mode: "TOOLS")
+/// // 2e2a9521bd269d62ee9a8559d7deacba0025c1f6da0ec1fc63d472788be096fe
+/// ```
+///
+/// - Parameters:
+///   - messages: The chat messages, as Instructor hashes them.
+///   - model: The model name, or `nil` (hashed as `null`).
+///   - schema: The response model's JSON Schema, or `nil` for no response model.
+///   - mode: The mode's value, or `nil` (hashed as `null`).
+/// - Returns: 64 lowercase hexadecimal digits.
+/// - Complexity: O(*n*) in the size of the messages and the schema.
+public func makeCacheKey(messages: [JSONValue], model: String?, schema: JSONValue? = nil, mode: Mode? = nil) -> String {
+    CacheKeyPayload(
+        model: model, mode: mode, messages: { $0.writeArray(messages, level: 0) },
+        schema: schema.map { schema in { $0.write(schema) } }
+    ).key()
+}
+
+/// Returns the cache key Instructor 1.10–1.16 computes, for messages given as one JSON value.
+///
+/// - Parameters:
+///   - messages: The chat messages (usually an array), as Instructor hashes them.
+///   - model: The model name, or `nil` (hashed as `null`).
+///   - schema: The response model's JSON Schema, or `nil` for no response model.
+///   - mode: The mode's value, or `nil` (hashed as `null`).
+/// - Returns: 64 lowercase hexadecimal digits.
+public func makeCacheKey(messages: JSONValue, model: String?, schema: JSONValue? = nil, mode: Mode? = nil) -> String {
+    CacheKeyPayload(
+        model: model, mode: mode, messages: { $0.write(messages) },
+        schema: schema.map { schema in { $0.write(schema) } }
+    ).key()
+}
+
+/// The text Instructor hashes into a cache key, written straight into one buffer.
+///
+/// The members are written in their sorted order (`messages` < `mode` < `model` < `schema`), so the
+/// payload object itself never needs to be built or sorted.
+struct CacheKeyPayload: ~Copyable {
+    private let writer: JSONWriter
+
+    /// - Parameters:
+    ///   - model: The model name, or `nil`.
+    ///   - mode: The mode, or `nil`.
+    ///   - messages: Writes the messages value.
+    ///   - schema: Writes the schema value; `nil` when there is none.
+    init(
+        model: String?, mode: Mode?, capacity: Int = 512,
+        messages: (inout JSONWriter) -> Void, schema: ((inout JSONWriter) -> Void)?
+    ) {
+        var writer = JSONWriter(options: .pythonSorted, reservingCapacity: capacity)
+        writer.appendRaw("{\"messages\": ")
+        messages(&writer)
+        writer.appendRaw(", \"mode\": ")
+        if let mode { writer.writeString(mode.rawValue) } else { writer.appendRaw("null") }
+        writer.appendRaw(", \"model\": ")
+        if let model { writer.writeString(model) } else { writer.appendRaw("null") }
+        if let schema {
+            writer.appendRaw(", \"schema\": ")
+            schema(&writer)
+        }
+        writer.appendRaw("}")
+        self.writer = writer
+    }
+
+    /// The payload as text.
+    var text: String { writer.withBytes { String(decoding: $0, as: UTF8.self) } }
+
+    /// The lowercase hex SHA-256 of the payload.
+    func key() -> String {
+        writer.withBytes { bytes in
+            var function = SHA256()
+            function.update(bufferPointer: bytes)
+            return function.finalize().hexString
+        }
+    }
+}

@@ -1,0 +1,166 @@
+// The members of a JSON object in insertion order, with keys matched scalar by scalar.
+
+/// The members of a JSON object, in insertion order.
+///
+/// Keys are matched by their Unicode scalars, as Python matches `str` keys: `"é"` (U+00E9) and
+/// `"e\u{301}"` are two different keys. Setting an existing key keeps its position and replaces its
+/// value, as a Python `dict` does; setting a key to `nil` removes it.
+///
+/// Equality ignores member order, as Python's `dict` equality does.
+public struct JSONObject: Sendable {
+    @usableFromInline internal private(set) var storedKeys: [String]
+    @usableFromInline internal private(set) var storedValues: [JSONValue]
+    /// Built once an object grows past a few members, so lookups stay O(1) on large objects.
+    private var index: [ExactString: Int]?
+
+    private static let indexThreshold = 12
+
+    /// Creates an empty object.
+    public init() {
+        storedKeys = []
+        storedValues = []
+    }
+
+    /// Creates an empty object with room for `minimumCapacity` members.
+    ///
+    /// - Parameter minimumCapacity: The number of members to reserve room for.
+    public init(minimumCapacity: Int) {
+        storedKeys = []
+        storedValues = []
+        storedKeys.reserveCapacity(minimumCapacity)
+        storedValues.reserveCapacity(minimumCapacity)
+    }
+
+    /// The number of members.
+    public var count: Int { storedKeys.count }
+
+    /// Whether the object has no members.
+    public var isEmpty: Bool { storedKeys.isEmpty }
+
+    /// The member names, in insertion order.
+    public var keys: [String] { storedKeys }
+
+    /// The member values, in insertion order.
+    public var values: [JSONValue] { storedValues }
+
+    /// The position of the member named `key`, if there is one.
+    ///
+    /// - Parameter key: The member name, matched scalar by scalar.
+    /// - Complexity: O(1) on average for large objects; O(*n*) for objects of a dozen members or fewer.
+    public func position(of key: String) -> Int? {
+        if let index { return index[ExactString(key)] }
+        for position in storedKeys.indices where storedKeys[position].utf8.elementsEqual(key.utf8) {
+            return position
+        }
+        return nil
+    }
+
+    /// The value of the member named `key`; assigning `nil` removes the member.
+    ///
+    /// - Parameter key: The member name, matched scalar by scalar.
+    /// - Complexity: Reading and replacing are O(1) on average (O(*n*) for small objects); adding is
+    ///   amortized O(1); removing is O(*n*).
+    public subscript(key: String) -> JSONValue? {
+        get {
+            position(of: key).map { storedValues[$0] }
+        }
+        set {
+            if let position = position(of: key) {
+                if let newValue {
+                    storedValues[position] = newValue
+                } else {
+                    storedKeys.remove(at: position)
+                    storedValues.remove(at: position)
+                    rebuildIndex()
+                }
+            } else if let newValue {
+                storedKeys.append(key)
+                storedValues.append(newValue)
+                if index != nil {
+                    index![ExactString(key)] = storedKeys.count - 1
+                } else if storedKeys.count > Self.indexThreshold {
+                    rebuildIndex()
+                }
+            }
+        }
+    }
+
+    private mutating func rebuildIndex() {
+        guard storedKeys.count > Self.indexThreshold else {
+            index = nil
+            return
+        }
+        var built = [ExactString: Int](minimumCapacity: storedKeys.count)
+        for (position, key) in storedKeys.enumerated() { built[ExactString(key)] = position }
+        index = built
+    }
+}
+
+extension JSONObject: Sequence {
+    /// Iterates over the members in insertion order.
+    public struct Iterator: IteratorProtocol {
+        private let object: JSONObject
+        private var position = 0
+
+        init(_ object: JSONObject) { self.object = object }
+
+        public mutating func next() -> (key: String, value: JSONValue)? {
+            guard position < object.storedKeys.count else { return nil }
+            defer { position += 1 }
+            return (object.storedKeys[position], object.storedValues[position])
+        }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(self) }
+
+    public var underestimatedCount: Int { count }
+}
+
+extension JSONObject: ExpressibleByDictionaryLiteral {
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self.init(minimumCapacity: elements.count)
+        for (key, value) in elements { self[key] = value }
+    }
+}
+
+extension JSONObject: Hashable {
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        for (position, key) in lhs.storedKeys.enumerated() {
+            guard let other = rhs[key], other == lhs.storedValues[position] else { return false }
+        }
+        return true
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        // Order-independent, to agree with ==.
+        var combined = 0
+        for (position, key) in storedKeys.enumerated() {
+            var member = Hasher()
+            member.combine(ExactString(key))
+            member.combine(storedValues[position])
+            combined ^= member.finalize()
+        }
+        hasher.combine(count)
+        hasher.combine(combined)
+    }
+}
+
+/// A string whose equality and hash use its UTF-8 bytes, that is its exact Unicode scalars.
+///
+/// Swift's `String` equality uses canonical equivalence, under which "é" and "e\u{301}" are equal;
+/// Python's does not, and neither may a cache key.
+struct ExactString: Hashable, Sendable {
+    let value: String
+
+    init(_ value: String) { self.value = value }
+
+    static func == (lhs: ExactString, rhs: ExactString) -> Bool {
+        lhs.value.utf8.elementsEqual(rhs.value.utf8)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        var copy = value
+        copy.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
+}

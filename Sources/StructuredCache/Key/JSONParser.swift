@@ -1,0 +1,387 @@
+// Reads JSON text into JSONValue with Python's json.loads semantics, bounded in depth, never trapping.
+
+/// A recursive-descent JSON reader over UTF-8 bytes.
+///
+/// It keeps what Python's `json.loads` keeps: `10` is an integer and `10.0` a float, integers of any
+/// size keep their digits, `NaN`, `Infinity` and `-Infinity` are accepted, a repeated key keeps its
+/// first position and its last value. Raw control characters in strings, lone surrogates, invalid
+/// UTF-8 and nesting deeper than `maxDepth` are errors with the byte offset.
+struct JSONParser {
+    private let input: UnsafeBufferPointer<UInt8>
+    private var position = 0
+    private let maxDepth: Int
+    private let utf8IsValidated: Bool
+
+    init(_ input: UnsafeBufferPointer<UInt8>, maxDepth: Int, utf8IsValidated: Bool) {
+        self.input = input
+        self.maxDepth = maxDepth
+        self.utf8IsValidated = utf8IsValidated
+    }
+
+    mutating func parseDocument() throws(JSONParseError) -> JSONValue {
+        skipWhitespace()
+        let value = try parseValue(depth: 0)
+        skipWhitespace()
+        if position < input.count {
+            throw JSONParseError(.trailingData, at: position, "extra data after the JSON value")
+        }
+        return value
+    }
+
+    private mutating func skipWhitespace() {
+        while position < input.count {
+            switch input[position] {
+            case 0x20, 0x09, 0x0A, 0x0D: position += 1
+            default: return
+            }
+        }
+    }
+
+    private func peek() -> UInt8? {
+        position < input.count ? input[position] : nil
+    }
+
+    private mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
+        guard let byte = peek() else {
+            throw JSONParseError(.unexpectedEnd, at: position, "expected a value, found the end of the text")
+        }
+        switch byte {
+        case UInt8(ascii: "\""):
+            return .string(try parseString())
+        case UInt8(ascii: "{"):
+            return try parseObject(depth: depth + 1)
+        case UInt8(ascii: "["):
+            return try parseArray(depth: depth + 1)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            if byte == UInt8(ascii: "-") && matches("-Infinity") {
+                position += 9
+                return .double(-.infinity)
+            }
+            return try parseNumber()
+        case UInt8(ascii: "t") where matches("true"):
+            position += 4
+            return .bool(true)
+        case UInt8(ascii: "f") where matches("false"):
+            position += 5
+            return .bool(false)
+        case UInt8(ascii: "n") where matches("null"):
+            position += 4
+            return .null
+        case UInt8(ascii: "N") where matches("NaN"):
+            position += 3
+            return .double(.nan)
+        case UInt8(ascii: "I") where matches("Infinity"):
+            position += 8
+            return .double(.infinity)
+        default:
+            throw unexpected("expected a value")
+        }
+    }
+
+    private func matches(_ literal: StaticString) -> Bool {
+        literal.withUTF8Buffer { expected in
+            guard input.count - position >= expected.count else { return false }
+            for offset in 0..<expected.count where input[position + offset] != expected[offset] {
+                return false
+            }
+            return true
+        }
+    }
+
+    private func unexpected(_ expectation: String) -> JSONParseError {
+        guard let byte = peek() else {
+            return JSONParseError(.unexpectedEnd, at: position, "\(expectation), found the end of the text")
+        }
+        let shown = byte >= 0x20 && byte < 0x7F ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16))"
+        return JSONParseError(.unexpectedCharacter, at: position, "\(expectation), found \(shown)")
+    }
+
+    private mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
+        guard depth <= maxDepth else {
+            throw JSONParseError(.tooDeep, at: position, "arrays and objects nest deeper than \(maxDepth) levels")
+        }
+        position += 1
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if peek() == UInt8(ascii: "]") {
+            position += 1
+            return .array(elements)
+        }
+        while true {
+            skipWhitespace()
+            elements.append(try parseValue(depth: depth))
+            skipWhitespace()
+            switch peek() {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "]"):
+                position += 1
+                return .array(elements)
+            default: throw unexpected("expected ',' or ']' in an array")
+            }
+        }
+    }
+
+    private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
+        guard depth <= maxDepth else {
+            throw JSONParseError(.tooDeep, at: position, "arrays and objects nest deeper than \(maxDepth) levels")
+        }
+        position += 1
+        var object = JSONObject()
+        skipWhitespace()
+        if peek() == UInt8(ascii: "}") {
+            position += 1
+            return .object(object)
+        }
+        while true {
+            skipWhitespace()
+            guard peek() == UInt8(ascii: "\"") else { throw unexpected("expected a member name in double quotes") }
+            let key = try parseString()
+            skipWhitespace()
+            guard peek() == UInt8(ascii: ":") else { throw unexpected("expected ':' after a member name") }
+            position += 1
+            skipWhitespace()
+            object[key] = try parseValue(depth: depth)
+            skipWhitespace()
+            switch peek() {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "}"):
+                position += 1
+                return .object(object)
+            default: throw unexpected("expected ',' or '}' in an object")
+            }
+        }
+    }
+
+    private mutating func parseNumber() throws(JSONParseError) -> JSONValue {
+        let start = position
+        var isFloat = false
+        if input[position] == UInt8(ascii: "-") { position += 1 }
+        guard let first = peek(), first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9") else {
+            throw JSONParseError(.invalidNumber, at: start, "a '-' must be followed by digits")
+        }
+        position += 1
+        if first != UInt8(ascii: "0") { skipDigits() }
+        if peek() == UInt8(ascii: ".") {
+            position += 1
+            try requireDigits(start: start)
+            isFloat = true
+        }
+        if let byte = peek(), byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+            position += 1
+            if let sign = peek(), sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") { position += 1 }
+            try requireDigits(start: start)
+            isFloat = true
+        }
+        let text = UnsafeBufferPointer(rebasing: input[start..<position])
+        if isFloat {
+            // Double(_:) rounds correctly; out-of-range exponents give ±infinity or zero, as Python's float().
+            guard let value = Double(String(decoding: text, as: UTF8.self)) else {
+                throw JSONParseError(.invalidNumber, at: start, "not a number")
+            }
+            return .double(value)
+        }
+        if text.count <= 18 {
+            var value = 0
+            var negative = false
+            for byte in text {
+                if byte == UInt8(ascii: "-") { negative = true } else { value = value * 10 + Int(byte &- 0x30) }
+            }
+            return .int(negative ? -value : value)
+        }
+        let digits = String(decoding: text, as: UTF8.self)
+        if let value = Int(digits) { return .int(value) }
+        return .bigInt(JSONBigInt(digits)!)
+    }
+
+    private mutating func skipDigits() {
+        while let byte = peek(), byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") { position += 1 }
+    }
+
+    private mutating func requireDigits(start: Int) throws(JSONParseError) {
+        guard let byte = peek(), byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else {
+            throw JSONParseError(.invalidNumber, at: position, "expected a digit in the number starting at byte \(start)")
+        }
+        skipDigits()
+    }
+
+    private mutating func parseString() throws(JSONParseError) -> String {
+        position += 1
+        let start = position
+        // Fast path: no escapes, so the string is a slice of the input.
+        while position < input.count {
+            let byte = input[position]
+            if byte == UInt8(ascii: "\"") {
+                let slice = UnsafeBufferPointer(rebasing: input[start..<position])
+                position += 1
+                return String(decoding: slice, as: UTF8.self)
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw controlCharacter() }
+            if byte >= 0x80 {
+                try checkScalar()
+            } else {
+                position += 1
+            }
+        }
+        guard position < input.count else {
+            throw JSONParseError(.unexpectedEnd, at: position, "unterminated string starting at byte \(start - 1)")
+        }
+        var bytes = Array(UnsafeBufferPointer(rebasing: input[start..<position]))
+        while position < input.count {
+            let byte = input[position]
+            switch byte {
+            case UInt8(ascii: "\""):
+                position += 1
+                return String(decoding: bytes, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                try appendEscape(to: &bytes)
+            case 0..<0x20:
+                throw controlCharacter()
+            case 0x80...:
+                let scalarStart = position
+                try checkScalar()
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: input[scalarStart..<position]))
+            default:
+                bytes.append(byte)
+                position += 1
+            }
+        }
+        throw JSONParseError(.unexpectedEnd, at: position, "unterminated string starting at byte \(start - 1)")
+    }
+
+    private func controlCharacter() -> JSONParseError {
+        JSONParseError(.invalidString, at: position, "raw control character 0x\(String(input[position], radix: 16)) in a string")
+    }
+
+    private mutating func appendEscape(to bytes: inout [UInt8]) throws(JSONParseError) {
+        let escapeStart = position
+        position += 1
+        guard let byte = peek() else {
+            throw JSONParseError(.unexpectedEnd, at: position, "unterminated escape")
+        }
+        position += 1
+        switch byte {
+        case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\""))
+        case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\"))
+        case UInt8(ascii: "/"): bytes.append(UInt8(ascii: "/"))
+        case UInt8(ascii: "b"): bytes.append(0x08)
+        case UInt8(ascii: "f"): bytes.append(0x0C)
+        case UInt8(ascii: "n"): bytes.append(0x0A)
+        case UInt8(ascii: "r"): bytes.append(0x0D)
+        case UInt8(ascii: "t"): bytes.append(0x09)
+        case UInt8(ascii: "u"):
+            var scalar = try readHex4(escapeStart: escapeStart)
+            if (0xD800..<0xDC00).contains(scalar) {
+                guard matches("\\u") else {
+                    throw JSONParseError(.invalidString, at: escapeStart, "lone high surrogate \\u\(String(scalar, radix: 16))")
+                }
+                position += 2
+                let low = try readHex4(escapeStart: position - 2)
+                guard (0xDC00..<0xE000).contains(low) else {
+                    throw JSONParseError(.invalidString, at: escapeStart, "lone high surrogate \\u\(String(scalar, radix: 16))")
+                }
+                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+            } else if (0xDC00..<0xE000).contains(scalar) {
+                throw JSONParseError(.invalidString, at: escapeStart, "lone low surrogate \\u\(String(scalar, radix: 16))")
+            }
+            bytes.append(contentsOf: Unicode.Scalar(scalar)!.utf8)
+        default:
+            throw JSONParseError(.invalidString, at: escapeStart, "invalid escape '\\\(Character(Unicode.Scalar(byte)))'")
+        }
+    }
+
+    private mutating func readHex4(escapeStart: Int) throws(JSONParseError) -> UInt32 {
+        guard input.count - position >= 4 else {
+            throw JSONParseError(.invalidString, at: escapeStart, "incomplete \\u escape")
+        }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = input[position]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: throw JSONParseError(.invalidString, at: escapeStart, "invalid \\u escape")
+            }
+            value = value << 4 | UInt32(digit)
+            position += 1
+        }
+        return value
+    }
+
+    /// Steps over one multi-byte UTF-8 scalar, checking it unless the input is known to be valid.
+    private mutating func checkScalar() throws(JSONParseError) {
+        let lead = input[position]
+        if utf8IsValidated {
+            position += lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
+            return
+        }
+        let length: Int
+        var lowest: UInt8 = 0x80
+        var highest: UInt8 = 0xBF
+        switch lead {
+        case 0xC2...0xDF: length = 2
+        case 0xE0: length = 3; lowest = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: length = 3
+        case 0xED: length = 3; highest = 0x9F
+        case 0xF0: length = 4; lowest = 0x90
+        case 0xF1...0xF3: length = 4
+        case 0xF4: length = 4; highest = 0x8F
+        default: throw JSONParseError(.invalidUTF8, at: position, "invalid UTF-8 lead byte 0x\(String(lead, radix: 16))")
+        }
+        guard input.count - position >= length else {
+            throw JSONParseError(.invalidUTF8, at: position, "truncated UTF-8 sequence")
+        }
+        let second = input[position + 1]
+        guard second >= lowest && second <= highest else {
+            throw JSONParseError(.invalidUTF8, at: position, "invalid UTF-8 sequence")
+        }
+        for offset in 2..<length where input[position + offset] & 0xC0 != 0x80 {
+            throw JSONParseError(.invalidUTF8, at: position, "invalid UTF-8 sequence")
+        }
+        position += length
+    }
+}
+
+extension JSONValue {
+    /// The default limit on how deeply arrays and objects may nest when parsing.
+    public static let defaultMaxDepth = 512
+
+    /// Reads JSON text, keeping what Python's `json.loads` keeps.
+    ///
+    /// `10` becomes ``int(_:)``, `10.0` and `1e+20` become ``double(_:)``, integers too large for
+    /// `Int` keep their digits (``bigInt(_:)``), objects keep their member order, and Python's `NaN`,
+    /// `Infinity` and `-Infinity` tokens are accepted.
+    ///
+    /// - Parameters:
+    ///   - text: The JSON text.
+    ///   - maxDepth: How deeply arrays and objects may nest.
+    /// - Throws: ``JSONParseError`` with the byte offset of the first problem.
+    public init(parsing text: String, maxDepth: Int = JSONValue.defaultMaxDepth) throws(JSONParseError) {
+        var text = text
+        let result = text.withUTF8 { buffer -> Result<JSONValue, JSONParseError> in
+            var parser = JSONParser(buffer, maxDepth: maxDepth, utf8IsValidated: true)
+            do throws(JSONParseError) { return .success(try parser.parseDocument()) } catch { return .failure(error) }
+        }
+        self = try result.get()
+    }
+
+    /// Reads JSON from UTF-8 bytes, keeping what Python's `json.loads` keeps.
+    ///
+    /// - Parameters:
+    ///   - bytes: The UTF-8 bytes of the JSON text (`[UInt8]`, `Data`, a slice …).
+    ///   - maxDepth: How deeply arrays and objects may nest.
+    /// - Throws: ``JSONParseError`` with the byte offset of the first problem, including invalid UTF-8.
+    public init(parsing bytes: some Collection<UInt8>, maxDepth: Int = JSONValue.defaultMaxDepth) throws(JSONParseError) {
+        let parse = { (buffer: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, JSONParseError> in
+            var parser = JSONParser(buffer, maxDepth: maxDepth, utf8IsValidated: false)
+            do throws(JSONParseError) { return .success(try parser.parseDocument()) } catch { return .failure(error) }
+        }
+        if let result = bytes.withContiguousStorageIfAvailable(parse) {
+            self = try result.get()
+        } else {
+            self = try Array(bytes).withUnsafeBufferPointer(parse).get()
+        }
+    }
+}

@@ -1,0 +1,366 @@
+// Writes JSONValue as the exact bytes Python's json.dumps writes, without Foundation's encoders.
+
+/// Writes ``JSONValue`` as JSON text, byte for byte as CPython's `json.dumps` does with the same
+/// settings (see ``JSONWritingOptions``).
+///
+/// The output goes into one growing buffer that the writer owns; strings reserve their worst case
+/// once and are then copied eight bytes at a time wherever nothing needs escaping.
+struct JSONWriter: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private(set) var count = 0
+    private let sortKeys: Bool
+    private let ensureASCII: Bool
+    private let indent: Int?
+    private let itemSeparator: StaticString
+    private let keySeparator: StaticString
+
+    init(options: JSONWritingOptions, reservingCapacity capacity: Int = 256) {
+        self.capacity = max(capacity, 16)
+        base = .allocate(capacity: self.capacity)
+        sortKeys = options.sortKeys
+        ensureASCII = options.ensureASCII
+        indent = options.indent
+        switch (options.separators, options.indent) {
+        case (.python, nil): (itemSeparator, keySeparator) = (", ", ": ")
+        case (.python, _): (itemSeparator, keySeparator) = (",", ": ")
+        case (.compact, _): (itemSeparator, keySeparator) = (",", ":")
+        }
+    }
+
+    deinit { base.deallocate() }
+
+    /// The bytes written so far.
+    func withBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
+    /// The bytes written, copied out.
+    var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+    @inline(__always)
+    private mutating func reserve(_ extra: Int) {
+        if count + extra > capacity { grow(toAtLeast: count + extra) }
+    }
+
+    private mutating func grow(toAtLeast minimum: Int) {
+        let newCapacity = max(capacity * 2, minimum)
+        let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newBase.update(from: base, count: count)
+        base.deallocate()
+        base = newBase
+        capacity = newCapacity
+    }
+
+    @inline(__always)
+    private mutating func appendByte(_ byte: UInt8) {
+        reserve(1)
+        base[count] = byte
+        count += 1
+    }
+
+    private mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard !bytes.isEmpty else { return }
+        reserve(bytes.count)
+        UnsafeMutableRawPointer(base + count).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        count += bytes.count
+    }
+
+    /// Appends raw ASCII text (for fixed parts such as a key payload's member names).
+    mutating func appendRaw(_ text: StaticString) {
+        append(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// Appends `value`.
+    ///
+    /// - Parameters:
+    ///   - value: The value to write.
+    ///   - level: The nesting level, for indentation.
+    mutating func write(_ value: JSONValue, level: Int = 0) {
+        switch value {
+        case .null: appendRaw("null")
+        case .bool(let flag): flag ? appendRaw("true") : appendRaw("false")
+        case .int(let integer): writeInteger(integer)
+        case .bigInt(let integer):
+            var digits = integer.digits
+            digits.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+        case .double(let number):
+            var scratch: [UInt8] = []
+            PythonFloatFormatter.append(number, to: &scratch)
+            scratch.withUnsafeBytes { append($0) }
+        case .string(let string): writeString(string)
+        case .array(let elements): writeArray(elements, level: level)
+        case .object(let object): writeObject(object, level: level)
+        }
+    }
+
+    /// Appends `elements` as an array.
+    mutating func writeArray(_ elements: [JSONValue], level: Int) {
+        guard !elements.isEmpty else {
+            appendRaw("[]")
+            return
+        }
+        appendByte(UInt8(ascii: "["))
+        for (position, element) in elements.enumerated() {
+            if position > 0 { appendRaw(itemSeparator) }
+            newline(level: level + 1)
+            write(element, level: level + 1)
+        }
+        newline(level: level)
+        appendByte(UInt8(ascii: "]"))
+    }
+
+    private mutating func writeObject(_ object: JSONObject, level: Int) {
+        let count = object.count
+        guard count > 0 else {
+            appendRaw("{}")
+            return
+        }
+        appendByte(UInt8(ascii: "{"))
+        let keys = object.storedKeys
+        let values = object.storedValues
+        if sortKeys && count > 1 {
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { order in
+                for position in 0..<count { order[position] = position }
+                Self.sortByCodePoint(order, keys: keys)
+                for (written, position) in order.enumerated() {
+                    writeMember(key: keys[position], value: values[position], first: written == 0, level: level)
+                }
+            }
+        } else {
+            for position in 0..<count {
+                writeMember(key: keys[position], value: values[position], first: position == 0, level: level)
+            }
+        }
+        newline(level: level)
+        appendByte(UInt8(ascii: "}"))
+    }
+
+    private mutating func writeMember(key: String, value: JSONValue, first: Bool, level: Int) {
+        if !first { appendRaw(itemSeparator) }
+        newline(level: level + 1)
+        writeString(key)
+        appendRaw(keySeparator)
+        write(value, level: level + 1)
+    }
+
+    private mutating func newline(level: Int) {
+        guard let indent else { return }
+        let spaces = indent * level
+        reserve(spaces + 1)
+        base[count] = UInt8(ascii: "\n")
+        (base + count + 1).initialize(repeating: UInt8(ascii: " "), count: spaces)
+        count += spaces + 1
+    }
+
+    /// Sorts positions by their keys' Unicode code points (UTF-8 byte order is code point order).
+    private static func sortByCodePoint(_ order: UnsafeMutableBufferPointer<Int>, keys: [String]) {
+        if order.count <= 16 {
+            // Insertion sort: objects are small, and this needs no allocation.
+            for i in 1..<order.count {
+                let moving = order[i]
+                var j = i
+                while j > 0 && codePointLess(keys[moving], keys[order[j - 1]]) {
+                    order[j] = order[j - 1]
+                    j -= 1
+                }
+                order[j] = moving
+            }
+        } else {
+            var order = order
+            order.sort { codePointLess(keys[$0], keys[$1]) }
+        }
+    }
+
+    /// Whether `a` sorts before `b` by Unicode code points, as Python compares `str`.
+    static func codePointLess(_ a: String, _ b: String) -> Bool {
+        let fast = a.utf8.withContiguousStorageIfAvailable { left in
+            b.utf8.withContiguousStorageIfAvailable { right -> Bool in
+                let common = min(left.count, right.count)
+                for offset in 0..<common where left[offset] != right[offset] {
+                    return left[offset] < right[offset]
+                }
+                return left.count < right.count
+            }
+        }
+        if let result = fast ?? nil { return result }
+        return a.utf8.lexicographicallyPrecedes(b.utf8)
+    }
+
+    mutating func writeInteger(_ value: Int) {
+        reserve(20)
+        if value >= 0 && value < 10 {
+            base[count] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value)
+            count += 1
+            return
+        }
+        var magnitude = value.magnitude
+        var digits = 0
+        var probe = magnitude
+        repeat {
+            digits += 1
+            probe /= 10
+        } while probe > 0
+        if value < 0 {
+            base[count] = UInt8(ascii: "-")
+            count += 1
+        }
+        var position = count + digits
+        count = position
+        repeat {
+            position -= 1
+            base[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+            magnitude /= 10
+        } while magnitude > 0
+    }
+
+    /// Appends `string` quoted and escaped as Python's `json` escapes it.
+    mutating func writeString(_ string: String) {
+        if string.utf8.withContiguousStorageIfAvailable({ writeEscaped($0) }) == nil {
+            var native = string
+            native.withUTF8 { writeEscaped($0) }
+        }
+    }
+
+    private mutating func writeEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+        let length = utf8.count
+        // Worst case: every byte becomes six (a control character as \u00XX), quotes included.
+        reserve(length * 6 + 2)
+        var out = base + count
+        out.pointee = UInt8(ascii: "\"")
+        out += 1
+        guard let source = utf8.baseAddress else {
+            out.pointee = UInt8(ascii: "\"")
+            count = out - base + 1
+            return
+        }
+        let ensureASCII = self.ensureASCII
+        var offset = 0
+        while offset < length {
+            while offset &+ 8 <= length {
+                let word = UnsafeRawPointer(source + offset).loadUnaligned(as: UInt64.self)
+                if Self.needsEscape(word, ensureASCII: ensureASCII) { break }
+                UnsafeMutableRawPointer(out).storeBytes(of: word, as: UInt64.self)
+                out += 8
+                offset &+= 8
+            }
+            guard offset < length else { break }
+            let byte = source[offset]
+            if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") && (byte < 0x7F || !ensureASCII) {
+                out.pointee = byte
+                out += 1
+                offset &+= 1
+                continue
+            }
+            if byte < 0x80 {
+                out = Self.writeEscape(forASCII: byte, at: out)
+                offset &+= 1
+            } else {
+                let (scalar, width) = Self.decodeScalar(source, at: offset)
+                if scalar >= 0x10000 {
+                    let shifted = scalar &- 0x10000
+                    out = Self.writeUnicodeEscape(0xD800 | (shifted >> 10), at: out)
+                    out = Self.writeUnicodeEscape(0xDC00 | (shifted & 0x3FF), at: out)
+                } else {
+                    out = Self.writeUnicodeEscape(scalar, at: out)
+                }
+                offset &+= width
+            }
+        }
+        out.pointee = UInt8(ascii: "\"")
+        count = out - base + 1
+    }
+
+    /// Whether any of the eight bytes in `word` must be escaped (bit tricks from "Bit Twiddling Hacks").
+    @inline(__always)
+    private static func needsEscape(_ word: UInt64, ensureASCII: Bool) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let control = (word &- ones &* 0x20) & ~word & highs
+        let quoteBytes = word ^ (ones &* 0x22)
+        let quote = (quoteBytes &- ones) & ~quoteBytes & highs
+        let backslashBytes = word ^ (ones &* 0x5C)
+        let backslash = (backslashBytes &- ones) & ~backslashBytes & highs
+        // Any byte of 0x7F or more: DEL and everything non-ASCII.
+        let aboveTilde = ensureASCII ? ((word &+ ones) | word) & highs : 0
+        return (control | quote | backslash | aboveTilde) != 0
+    }
+
+    @inline(__always)
+    private static func writeEscape(forASCII byte: UInt8, at out: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        let short: UInt8
+        switch byte {
+        case UInt8(ascii: "\""): short = UInt8(ascii: "\"")
+        case UInt8(ascii: "\\"): short = UInt8(ascii: "\\")
+        case 0x0A: short = UInt8(ascii: "n")
+        case 0x0D: short = UInt8(ascii: "r")
+        case 0x09: short = UInt8(ascii: "t")
+        case 0x08: short = UInt8(ascii: "b")
+        case 0x0C: short = UInt8(ascii: "f")
+        default: return writeUnicodeEscape(UInt32(byte), at: out)
+        }
+        out[0] = UInt8(ascii: "\\")
+        out[1] = short
+        return out + 2
+    }
+
+    @inline(__always)
+    private static func writeUnicodeEscape(_ unit: UInt32, at out: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        out[0] = UInt8(ascii: "\\")
+        out[1] = UInt8(ascii: "u")
+        out[2] = hexDigit(unit >> 12)
+        out[3] = hexDigit(unit >> 8)
+        out[4] = hexDigit(unit >> 4)
+        out[5] = hexDigit(unit)
+        return out + 6
+    }
+
+    @inline(__always)
+    private static func hexDigit(_ value: UInt32) -> UInt8 {
+        let nibble = UInt8(truncatingIfNeeded: value & 0xF)
+        return nibble < 10 ? nibble &+ UInt8(ascii: "0") : nibble &+ (UInt8(ascii: "a") &- 10)
+    }
+
+    /// Decodes the scalar starting at `offset` of valid UTF-8 (Swift strings always are).
+    @inline(__always)
+    private static func decodeScalar(_ utf8: UnsafePointer<UInt8>, at offset: Int) -> (UInt32, Int) {
+        let lead = UInt32(utf8[offset])
+        if lead < 0xE0 {
+            return (((lead & 0x1F) << 6) | (UInt32(utf8[offset &+ 1]) & 0x3F), 2)
+        }
+        if lead < 0xF0 {
+            let value = ((lead & 0x0F) << 12) | ((UInt32(utf8[offset &+ 1]) & 0x3F) << 6)
+                | (UInt32(utf8[offset &+ 2]) & 0x3F)
+            return (value, 3)
+        }
+        let value = ((lead & 0x07) << 18) | ((UInt32(utf8[offset &+ 1]) & 0x3F) << 12)
+            | ((UInt32(utf8[offset &+ 2]) & 0x3F) << 6) | (UInt32(utf8[offset &+ 3]) & 0x3F)
+        return (value, 4)
+    }
+}
+
+extension JSONValue {
+    /// Writes this value as JSON text.
+    ///
+    /// With the default options the bytes are exactly those of Python's
+    /// `json.dumps(value, sort_keys=True)`, the form Instructor hashes into its cache keys.
+    ///
+    /// - Parameter options: How to write the value; see ``JSONWritingOptions``.
+    /// - Returns: The UTF-8 bytes of the JSON text.
+    /// - Complexity: O(*n*) in the size of the output, plus sorting each object's keys when sorting.
+    public func jsonBytes(_ options: JSONWritingOptions = .pythonSorted) -> [UInt8] {
+        var writer = JSONWriter(options: options)
+        writer.write(self)
+        return writer.bytes
+    }
+
+    /// Writes this value as JSON text.
+    ///
+    /// - Parameter options: How to write the value; see ``JSONWritingOptions``.
+    /// - Returns: The JSON text.
+    public func jsonString(_ options: JSONWritingOptions = .pythonSorted) -> String {
+        var writer = JSONWriter(options: options)
+        writer.write(self)
+        return writer.withBytes { String(decoding: $0, as: UTF8.self) }
+    }
+}
