@@ -56,6 +56,45 @@ func shaBenchmarks() -> [String: Double] {
     return sha
 }
 
+/// Swift twins of the models of Benchmarks/python/key_bench.py (a namespace, so the titles match).
+enum Bench {
+    struct User: Codable { var name: String }
+
+    struct Address: Codable {
+        var street: String
+        var city: String
+        var country: String
+    }
+
+    /// The 8-field model: a nested type, a list, two optionals.
+    struct Person: Codable {
+        var name: String
+        var age: Int
+        var email: String?
+        var tags: [String]
+        var address: Address
+        var score: Double
+        var active: Bool
+        var nickname: String?
+    }
+}
+
+/// The schema figures: the first walk of a type, and the cached lookup after it.
+func schemaBenchmarks() throws -> (first: Measurement, cached: Measurement) {
+    Harness.section("jsonSchema(for:) of an 8-field type with a nested type and a list")
+    let schema = try jsonSchema(for: Bench.Person.self)
+    guard schema.jsonString(.python) == personSchemaText else {
+        fatalError("the benchmark type's schema differs from pydantic's: \(schema.jsonString(.python))")
+    }
+    let first = try Harness.measure("first computation (walks the type)", iterations: 2_000) { _ in
+        Harness.blackHole(try uncachedJSONSchema(for: Bench.Person.self))
+    }
+    let cached = try Harness.measure("cached lookup", iterations: 1_000_000) { _ in
+        Harness.blackHole(try jsonSchema(for: Bench.Person.self))
+    }
+    return (first, cached)
+}
+
 func keyBenchmarks() async throws {
     let sha = shaBenchmarks()
 
@@ -87,6 +126,14 @@ func keyBenchmarks() async throws {
         Harness.blackHole(try! JSONValue(parsing: payloadBytes))
     }
 
+    let oneModel = try Harness.measure("makeCacheKey(responseModel:) one message (User)", iterations: 200_000) { _ in
+        Harness.blackHole(try makeCacheKey(messages: one, model: "gpt-4.1-mini", responseModel: Bench.User.self, mode: "TOOLS"))
+    }
+    let sixModel = try Harness.measure("makeCacheKey(responseModel:) six 2 KB messages (Person)", iterations: 20_000) { _ in
+        Harness.blackHole(try makeCacheKey(messages: six, model: "gpt-4.1-mini", responseModel: Bench.Person.self, mode: "TOOLS"))
+    }
+    let schemas = try schemaBenchmarks()
+
     Harness.section("Against Instructor 1.16 (Python, same inputs, same run)")
     let python = Harness.runPython("key_bench.py")
     Harness.compare(
@@ -97,11 +144,14 @@ func keyBenchmarks() async throws {
         referenceMicroseconds: python?["json.dumps+sha256 six 2KB messages (ready schema)"],
         reference: "Python dumps+sha256")
     Harness.compare(
-        "key, one message (Python incl. schema)", oursMicroseconds: oneKey.nanosecondsPerOperation / 1e3,
+        "key from a response model, one message", oursMicroseconds: oneModel.nanosecondsPerOperation / 1e3,
         referenceMicroseconds: python?["make_cache_key one message (User)"], reference: "make_cache_key")
     Harness.compare(
-        "key, six 2 KB messages (Python incl. schema)", oursMicroseconds: sixKey.nanosecondsPerOperation / 1e3,
+        "key from a response model, six 2 KB messages", oursMicroseconds: sixModel.nanosecondsPerOperation / 1e3,
         referenceMicroseconds: python?["make_cache_key six 2KB messages (Person, 8 fields)"], reference: "make_cache_key")
+    Harness.compare(
+        "schema, first computation (8 fields)", oursMicroseconds: schemas.first.nanosecondsPerOperation / 1e3,
+        referenceMicroseconds: python?["model_json_schema Person (pydantic)"], reference: "model_json_schema")
     if let openssl = python?["hashlib.sha256 1 MiB (OpenSSL) MB/s"] {
         for (label, ours) in sha.sorted(by: { $0.key < $1.key }) {
             print("SHA-256 \(label): \(String(format: "%.0f", ours)) MB/s = \(String(format: "%.2f", ours / openssl)) × OpenSSL via hashlib (\(String(format: "%.0f", openssl)) MB/s)")

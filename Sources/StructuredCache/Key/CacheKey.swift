@@ -45,6 +45,55 @@ public func makeCacheKey(messages: JSONValue, model: String?, schema: JSONValue?
     ).key()
 }
 
+/// Returns the cache key Instructor 1.10–1.16 computes for a request with a response model.
+///
+/// The response model's schema is ``jsonSchema(for:)``, which is what pydantic's
+/// `model_json_schema()` gives the equivalent model, so the key equals the Python one:
+///
+/// ```swift
+/// struct User: Codable { var name: String }
+/// let key = try makeCacheKey(messages: [["role": "user", "content": "hello"]],
+///                            model: "gpt-4.1-mini", responseModel: User.self, mode: "TOOLS")
+/// // 2e2a9521bd269d62ee9a8559d7deacba0025c1f6da0ec1fc63d472788be096fe
+/// ```
+///
+/// - Parameters:
+///   - messages: The chat messages, as Instructor hashes them.
+///   - model: The model name, or `nil` (hashed as `null`).
+///   - responseModel: The type the answer decodes into.
+///   - mode: The mode's value, or `nil` (hashed as `null`).
+/// - Returns: 64 lowercase hexadecimal digits.
+/// - Throws: ``SchemaError`` when `responseModel` cannot be described.
+public func makeCacheKey<Response: Decodable>(
+    messages: [JSONValue], model: String?, responseModel: Response.Type, mode: Mode? = nil
+) throws -> String {
+    let schema = try SchemaCache.shared.entry(for: responseModel).keyText
+    return CacheKeyPayload(
+        model: model, mode: mode, capacity: schema.count + 256, messages: { $0.writeArray(messages, level: 0) },
+        schema: { writer in schema.withUnsafeBytes { writer.append($0) } }
+    ).key()
+}
+
+/// Returns the cache key Instructor 1.10–1.16 computes for a request with a response model, for
+/// messages given as one JSON value.
+///
+/// - Parameters:
+///   - messages: The chat messages (usually an array), as Instructor hashes them.
+///   - model: The model name, or `nil` (hashed as `null`).
+///   - responseModel: The type the answer decodes into.
+///   - mode: The mode's value, or `nil` (hashed as `null`).
+/// - Returns: 64 lowercase hexadecimal digits.
+/// - Throws: ``SchemaError`` when `responseModel` cannot be described.
+public func makeCacheKey<Response: Decodable>(
+    messages: JSONValue, model: String?, responseModel: Response.Type, mode: Mode? = nil
+) throws -> String {
+    let schema = try SchemaCache.shared.entry(for: responseModel).keyText
+    return CacheKeyPayload(
+        model: model, mode: mode, capacity: schema.count + 256, messages: { $0.write(messages) },
+        schema: { writer in schema.withUnsafeBytes { writer.append($0) } }
+    ).key()
+}
+
 /// The text Instructor hashes into a cache key, written straight into one buffer.
 ///
 /// The members are written in their sorted order (`messages` < `mode` < `model` < `schema`), so the
