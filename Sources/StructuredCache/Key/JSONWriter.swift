@@ -237,23 +237,39 @@ struct JSONWriter: ~Copyable {
         let ensureASCII = self.ensureASCII
         var offset = 0
         while offset < length {
-            while offset &+ 8 <= length {
+            if offset &+ 8 <= length {
+                // Copy eight bytes at once; when some need escaping, keep only those before the first.
                 let word = UnsafeRawPointer(source + offset).loadUnaligned(as: UInt64.self)
-                if Self.needsEscape(word, ensureASCII: ensureASCII) { break }
                 UnsafeMutableRawPointer(out).storeBytes(of: word, as: UInt64.self)
-                out += 8
-                offset &+= 8
+                let mask = Self.escapeMask(word, ensureASCII: ensureASCII)
+                if mask == 0 {
+                    out += 8
+                    offset &+= 8
+                    continue
+                }
+                let clean = mask.trailingZeroBitCount &>> 3
+                out += clean
+                offset &+= clean
+            } else {
+                let byte = source[offset]
+                if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
+                    && (byte < 0x7F || !ensureASCII)
+                {
+                    out.pointee = byte
+                    out += 1
+                    offset &+= 1
+                    continue
+                }
             }
-            guard offset < length else { break }
+            // source[offset] must be escaped.
             let byte = source[offset]
-            if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") && (byte < 0x7F || !ensureASCII) {
-                out.pointee = byte
-                out += 1
-                offset &+= 1
-                continue
-            }
             if byte < 0x80 {
                 out = Self.writeEscape(forASCII: byte, at: out)
+                offset &+= 1
+            } else if !ensureASCII {
+                // Only reachable through the eight-byte path's mask, which flags no such byte; kept for safety.
+                out.pointee = byte
+                out += 1
                 offset &+= 1
             } else {
                 let (scalar, width) = Self.decodeScalar(source, at: offset)
@@ -271,9 +287,11 @@ struct JSONWriter: ~Copyable {
         count = out - base + 1
     }
 
-    /// Whether any of the eight bytes in `word` must be escaped (bit tricks from "Bit Twiddling Hacks").
+    /// A mask whose lowest set bit is the high bit of the first of the eight bytes in `word` that must be
+    /// escaped, or zero when none must (bit tricks from "Bit Twiddling Hacks"; borrows and carries only
+    /// flag bytes above a flagged one, so the lowest flag is exact).
     @inline(__always)
-    private static func needsEscape(_ word: UInt64, ensureASCII: Bool) -> Bool {
+    private static func escapeMask(_ word: UInt64, ensureASCII: Bool) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         let control = (word &- ones &* 0x20) & ~word & highs
@@ -283,7 +301,7 @@ struct JSONWriter: ~Copyable {
         let backslash = (backslashBytes &- ones) & ~backslashBytes & highs
         // Any byte of 0x7F or more: DEL and everything non-ASCII.
         let aboveTilde = ensureASCII ? ((word &+ ones) | word) & highs : 0
-        return (control | quote | backslash | aboveTilde) != 0
+        return control | quote | backslash | aboveTilde
     }
 
     @inline(__always)
