@@ -5,6 +5,7 @@
 import Foundation
 
 let suites: [(name: String, run: () async throws -> Void)] = [
+    ("adapters", adapterBenchmarks)
 ]
 
 let requested = Set(CommandLine.arguments.dropFirst())

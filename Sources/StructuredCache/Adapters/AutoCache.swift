@@ -42,7 +42,7 @@ public final class AutoCache: CacheAdapter {
     public let defaultTTL: Duration?
 
     let clock: CacheClock
-    let storage: Mutex<Storage>
+    let storage: AdapterLock<Storage>
 
     /// Creates an empty cache.
     ///
@@ -74,7 +74,7 @@ public final class AutoCache: CacheAdapter {
         self.defaultTTL = defaultTTL
         self.clock = CacheClock(clock)
         // Reserve only a modest start: a huge maxSize must not cost memory before it is used.
-        storage = Mutex(Storage(entries: LRUList(reservingCapacity: min(maxSize, 1_024))))
+        storage = AdapterLock(Storage(entries: LRUList(reservingCapacity: min(maxSize, 1_024))))
     }
 
     /// The number of entries held, expired ones not yet dropped included.
@@ -101,14 +101,14 @@ public final class AutoCache: CacheAdapter {
         let clock = self.clock
         return storage.withLock { storage -> Data? in
             guard let slot = storage.entries.slot(forKey: key) else { return nil }
-            let entry = storage.entries[slot]
             // Read the clock only for entries that can expire: most calls never pay for it.
-            if entry.deadline != .max, clock.nanoseconds() >= entry.deadline {
+            let deadline = storage.entries[slot].deadline
+            if deadline != .max, clock.nanoseconds() >= deadline {
                 storage.totalCost -= storage.entries.remove(at: slot).payload.cost
                 return nil
             }
             storage.entries.touch(slot)
-            return entry.value
+            return storage.entries[slot].value
         }
     }
 
@@ -143,9 +143,9 @@ public final class AutoCache: CacheAdapter {
                     storage.totalCost -= old.cost
                     return old
                 }
+                storage.totalCost += cost - storage.entries[slot].cost
                 released = storage.entries[slot]
                 storage.entries[slot] = entry
-                storage.totalCost += cost - released!.cost
                 storage.entries.touch(slot)
             } else {
                 guard cost <= maxBytes else { return nil }
@@ -216,18 +216,18 @@ public final class AutoCache: CacheAdapter {
         let clock = self.clock
         return storage.withLock { storage -> (value: Data, remaining: Duration?)? in
             guard let slot = storage.entries.slot(forKey: key) else { return nil }
-            let entry = storage.entries[slot]
-            guard entry.deadline != .max else {
+            let deadline = storage.entries[slot].deadline
+            guard deadline != .max else {
                 storage.entries.touch(slot)
-                return (entry.value, nil)
+                return (storage.entries[slot].value, nil)
             }
             let now = clock.nanoseconds()
-            if now >= entry.deadline {
+            if now >= deadline {
                 storage.totalCost -= storage.entries.remove(at: slot).payload.cost
                 return nil
             }
             storage.entries.touch(slot)
-            return (entry.value, .nanoseconds(entry.deadline - now))
+            return (storage.entries[slot].value, .nanoseconds(deadline - now))
         }
     }
 

@@ -63,7 +63,7 @@ public final class DiskCache: Sendable {
     let rootPath: String
     let fileMode: mode_t
     /// Sizes and recency of entries; only kept when there is a byte budget.
-    let index: Mutex<DiskRecencyIndex>
+    let index: AdapterLock<DiskRecencyIndex>
     let io: IOThreadPool
 
     /// How old an orphaned temporary file must be before ``sweep()`` removes it: long enough that no
@@ -97,7 +97,7 @@ public final class DiskCache: Sendable {
         self.rootPath = path
         self.pathPrefix = Array((path == "/" ? "/" : path + "/").utf8)
         self.fileMode = mode_t(configuration.fileMode)
-        self.index = Mutex(DiskRecencyIndex())
+        self.index = AdapterLock(DiskRecencyIndex())
         self.io = .shared
         try prepareDirectory()
     }

@@ -38,10 +38,13 @@ struct LRUList<Key: Hashable, Payload> {
         slots[key]
     }
 
-    /// The payload at `slot`.
+    /// The payload at `slot`, read and changed in place (no copy, so no retain of what it holds).
     subscript(slot: Int32) -> Payload {
-        get { nodes[Int(slot)].payload! }
-        set { nodes[Int(slot)].payload = newValue }
+        _read { yield nodes[Int(slot)].payload.unsafelyUnwrapped }
+        _modify {
+            // Only slots handed out by insert are ever passed in, so the payload is always there.
+            yield &nodes[Int(slot)].payload!
+        }
     }
 
     /// The key at `slot`.
