@@ -6,9 +6,12 @@
 /// long or strange, becomes a fixed-length, traversal-free path. Two keys may share an ID; the full key
 /// stored in the file tells them apart (the later write replaces the earlier, which then reads as a
 /// miss). Changing this derivation changes every file name, so it is part of the on-disk format.
-struct DiskEntryID: Hashable, Sendable {
+struct DiskEntryID: Hashable, DigestKey, Sendable {
     let high: UInt64
     let low: UInt64
+
+    /// Already a hash of the key: its bits are as mixed as they get.
+    var digest: UInt64 { high }
 
     init(high: UInt64, low: UInt64) {
         self.high = high

@@ -16,7 +16,7 @@ import Darwin
 /// The bytes are digested once, when the key is made: hashing then touches only the digest, and
 /// equality rejects different keys by digest before comparing bytes. Dictionary probes compare several
 /// keys per lookup, and each touch of a String costs a retain and a release.
-struct ScalarKey: Hashable, Sendable {
+struct ScalarKey: Hashable, DigestKey, Sendable {
     let string: String
     let digest: UInt64
 
