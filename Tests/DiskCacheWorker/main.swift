@@ -47,7 +47,8 @@ let arguments = CommandLine.arguments
 guard arguments.count == 6, let worker = Int(arguments[3]), let iterations = Int(arguments[4]),
     let keys = Int(arguments[5]), keys > 0
 else {
-    FileHandle.standardError.write(Data("usage: DiskCacheWorker <directory> <mode> <worker> <iterations> <keys>\n".utf8))
+    FileHandle.standardError.write(
+        Data("usage: DiskCacheWorker <directory> <mode> <worker> <iterations> <keys>\n".utf8))
     exit(2)
 }
 let cache = try DiskCache(directory: URL(fileURLWithPath: arguments[1]))
@@ -62,7 +63,8 @@ case "mixed":
         let key = Int.random(in: 0..<keys, using: &generator)
         if Bool.random(using: &generator) {
             let length = Int.random(in: 0...65_536, using: &generator)
-            try await cache.set("key-\(key)", WorkerValue.make(key: key, worker: worker, sequence: sequence, length: length), ttl: nil)
+            try await cache.set(
+                "key-\(key)", WorkerValue.make(key: key, worker: worker, sequence: sequence, length: length), ttl: nil)
             writes += 1
         } else {
             reads += 1
@@ -82,7 +84,8 @@ case "write-forever":
     var sequence = 0
     while true {
         let key = sequence % keys
-        try cache.setValue(WorkerValue.make(key: key, worker: worker, sequence: sequence, length: 4 << 20), forKey: "key-\(key)")
+        try cache.setValue(
+            WorkerValue.make(key: key, worker: worker, sequence: sequence, length: 4 << 20), forKey: "key-\(key)")
         sequence += 1
     }
 default:

@@ -7,11 +7,11 @@ import Testing
 @testable import StructuredCache
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 @Suite struct DiskCacheTests {
@@ -356,7 +356,8 @@ import Darwin
         let worker = try #require(DiskCacheWorkerProcess.executable(), "the DiskCacheWorker helper was not built")
         try await Self.withFolder { folder in
             _ = try DiskCache(directory: folder)
-            let process = try DiskCacheWorkerProcess.start(worker, folder: folder, mode: "write-forever", worker: 1, iterations: 0, keys: 3)
+            let process = try DiskCacheWorkerProcess.start(
+                worker, folder: folder, mode: "write-forever", worker: 1, iterations: 0, keys: 3)
             try process.waitForLine("ready")
             // Let it write several 4 MiB values, then kill it wherever it is.
             while Self.entryFiles(in: folder).count < 3 { usleep(1_000) }
@@ -371,7 +372,9 @@ import Darwin
             }
             clock.advance(by: .seconds(3_600))
             _ = try cache.removeExpiredValues()
-            let leftovers = try FileManager.default.subpathsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".tmp") }
+            let leftovers = try FileManager.default.subpathsOfDirectory(atPath: folder.path).filter {
+                $0.hasSuffix(".tmp")
+            }
             #expect(leftovers.isEmpty)
         }
     }
@@ -460,7 +463,8 @@ import Darwin
         try await Self.withFolder { folder in
             let cache = try DiskCache(directory: folder)
             let processes = try (1...4).map {
-                try DiskCacheWorkerProcess.start(worker, folder: folder, mode: "mixed", worker: $0, iterations: 300, keys: 6)
+                try DiskCacheWorkerProcess.start(
+                    worker, folder: folder, mode: "mixed", worker: $0, iterations: 300, keys: 6)
             }
             // This process reads along while the others run.
             var problems: [String] = []
@@ -505,7 +509,9 @@ struct DiskCacheWorkerProcess {
             .first { FileManager.default.isExecutableFile(atPath: $0.path) }
     }
 
-    static func start(_ executable: URL, folder: URL, mode: String, worker: Int, iterations: Int, keys: Int) throws
+    static func start(
+        _ executable: URL, folder: URL, mode: String, worker: Int, iterations: Int, keys: Int
+    ) throws
         -> DiskCacheWorkerProcess
     {
         let process = Process()

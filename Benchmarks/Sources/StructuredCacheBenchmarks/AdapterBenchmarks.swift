@@ -71,20 +71,30 @@ private func autoCacheBenchmarks(into rows: inout [String: Double]) async throws
 
     let perThread = iterations / 2
     let threadRows: [(String, String, @Sendable (Int, Int) -> Void)] = [
-        ("get-hit", "autocache.get-hit.2t", { thread, index in
-            Harness.blackHole(hits.value(forKey: hitKeys[(index &+ thread &* 4_099) & mask]))
-        }),
-        ("get-miss", "autocache.get-miss.2t", { thread, index in
-            Harness.blackHole(misses.value(forKey: missKeys[(index &+ thread &* 4_099) & mask]))
-        }),
-        ("set with eviction", "autocache.set-evict.2t", { thread, index in
-            evicting.setValue(value, forKey: hitKeys[(index &+ thread &* 4_099) & mask])
-        }),
+        (
+            "get-hit", "autocache.get-hit.2t",
+            { thread, index in
+                Harness.blackHole(hits.value(forKey: hitKeys[(index &+ thread &* 4_099) & mask]))
+            }
+        ),
+        (
+            "get-miss", "autocache.get-miss.2t",
+            { thread, index in
+                Harness.blackHole(misses.value(forKey: missKeys[(index &+ thread &* 4_099) & mask]))
+            }
+        ),
+        (
+            "set with eviction", "autocache.set-evict.2t",
+            { thread, index in
+                evicting.setValue(value, forKey: hitKeys[(index &+ thread &* 4_099) & mask])
+            }
+        ),
     ]
     for (label, row, body) in threadRows {
         let latency = Harness.latencies(threads: 2, iterations: perThread / 2, body)
         let extra = String(format: "p50 %.0f ns, p99 %.0f ns, p99.9 %.0f ns", latency.p50, latency.p99, latency.p999)
-        rows[row] = Harness.measureThreads("\(label), 2 threads (total)", threads: 2, iterations: perThread, extra: extra, body)
+        rows[row] =
+            Harness.measureThreads("\(label), 2 threads (total)", threads: 2, iterations: perThread, extra: extra, body)
             .operationsPerSecond
         rows[row + ".p99_ns"] = latency.p99
     }
@@ -101,7 +111,8 @@ private func diskCacheBenchmarks(into rows: inout [String: Double]) async throws
     for (label, size, rounds) in [("2k", 2_048, 3), ("100k", 100 * 1_024, 1)] {
         Harness.section("DiskCache (\(keyCount) keys, \(size / 1_024) KiB values; set overwrites existing entries)")
         let value = Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("DiskCacheBench-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "DiskCacheBench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let cache = try DiskCache(directory: folder)
 
@@ -127,15 +138,18 @@ private func diskCacheBenchmarks(into rows: inout [String: Double]) async throws
                 Harness.blackHole(try await cache.get(shuffled[index]))
             }.operationsPerSecond
         rows["disk.\(label).get-hit.async8"] =
-            try await measureConcurrent("get-hit (async, 8 tasks at once)", tasks: 8, iterations: keyCount, rounds: rounds) {
+            try await measureConcurrent(
+                "get-hit (async, 8 tasks at once)", tasks: 8, iterations: keyCount, rounds: rounds
+            ) {
                 index in
                 Harness.blackHole(try await cache.get(shuffled[index]))
             }.operationsPerSecond
         rows["disk.\(label).set.async8"] =
-            try await measureConcurrent("set (async, 8 tasks at once)", tasks: 8, iterations: keyCount, rounds: rounds) {
-                index in
-                try await cache.set(keys[index], value, ttl: nil)
-            }.operationsPerSecond
+            try await measureConcurrent("set (async, 8 tasks at once)", tasks: 8, iterations: keyCount, rounds: rounds)
+        {
+            index in
+            try await cache.set(keys[index], value, ttl: nil)
+        }.operationsPerSecond
     }
 }
 
@@ -225,11 +239,14 @@ private enum PythonComparison {
         guard !python.isEmpty else { return }
         Harness.section("Swift / Python (ops/s ratio; for *_ns rows, Python latency / Swift latency)")
         for name in swift.keys.sorted() {
-            let pythonName = name.replacingOccurrences(of: ".async8", with: "").replacingOccurrences(of: ".async", with: "")
+            let pythonName = name.replacingOccurrences(of: ".async8", with: "").replacingOccurrences(
+                of: ".async", with: "")
             guard let theirs = python[pythonName], let ours = swift[name], ours > 0, theirs > 0 else { continue }
             let ratio = name.hasSuffix("_ns") ? theirs / ours : ours / theirs
             let label = name.padding(toLength: 36, withPad: " ", startingAt: 0)
-            print("\(label) swift \(String(format: "%14.0f", ours))  python \(String(format: "%12.0f", theirs))  ×\(String(format: "%.2f", ratio))")
+            print(
+                "\(label) swift \(String(format: "%14.0f", ours))  python \(String(format: "%12.0f", theirs))  ×\(String(format: "%.2f", ratio))"
+            )
         }
     }
 }

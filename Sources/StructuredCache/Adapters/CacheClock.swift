@@ -25,7 +25,8 @@ struct CacheClock: Sendable {
 
     /// Milliseconds since the Unix epoch: the system time at creation moved by the clock's elapsed time.
     func wallMilliseconds() -> Int64 {
-        let (sum, overflow) = wallAnchorMilliseconds.addingReportingOverflow(elapsed().saturatingMilliseconds(roundingUp: false))
+        let (sum, overflow) = wallAnchorMilliseconds.addingReportingOverflow(
+            elapsed().saturatingMilliseconds(roundingUp: false))
         return overflow ? .max : sum
     }
 }

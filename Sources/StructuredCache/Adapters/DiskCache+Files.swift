@@ -5,11 +5,11 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 extension DiskCache {
@@ -57,7 +57,8 @@ extension DiskCache {
     func prepareDirectory() throws {
         let code = POSIXFile.makeDirectories(rootPath, mode: 0o700)
         if code == ENOTDIR || code == EEXIST {
-            throw CacheError.invalidConfiguration("DiskCache directory \(rootPath) is not a folder (or lies under a file)")
+            throw CacheError.invalidConfiguration(
+                "DiskCache directory \(rootPath) is not a folder (or lies under a file)")
         }
         if code != 0 { throw POSIXFile.error(code, "create the cache folder", rootPath) }
         var info = stat()
@@ -197,7 +198,8 @@ extension DiskCache {
         }
     }
 
-    private func writeFile(_ id: DiskEntryID, _ header: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws {
+    private func writeFile(_ id: DiskEntryID, _ header: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws
+    {
         let temporary = temporaryPath(id)
         for attempt in 0..<2 {
             let fd = POSIXFile.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, fileMode)

@@ -57,7 +57,8 @@ enum DiskEntryFormat {
             if key.count > 0 {
                 UnsafeMutableRawBufferPointer(rebasing: out[headerSize...]).copyMemory(from: key)
             }
-            out.storeBytes(of: headerChecksum(UnsafeRawBufferPointer(out)).littleEndian, toByteOffset: 40, as: UInt64.self)
+            out.storeBytes(
+                of: headerChecksum(UnsafeRawBufferPointer(out)).littleEndian, toByteOffset: 40, as: UInt64.self)
         }
         return bytes
     }
@@ -70,7 +71,8 @@ enum DiskEntryFormat {
         guard header.count >= headerSize, hasMagic(header) else { return .failure(.corrupt) }
         let fileVersion = UInt16(littleEndian: header.loadUnaligned(fromByteOffset: 4, as: UInt16.self))
         if fileVersion > version { return .failure(.futureVersion) }
-        guard fileVersion == version, let lengths = lengths(header), headerSize + lengths.key + lengths.value == fileSize
+        guard fileVersion == version, let lengths = lengths(header),
+            headerSize + lengths.key + lengths.value == fileSize
         else { return .failure(.corrupt) }
         return .success(Int64(littleEndian: header.loadUnaligned(fromByteOffset: 8, as: Int64.self)))
     }
@@ -94,7 +96,8 @@ enum DiskEntryFormat {
         guard fileVersion == version else { return .corrupt("unknown format version \(fileVersion)") }
         guard file.count >= headerSize, let lengths = lengths(file) else { return .corrupt("truncated header") }
         guard headerSize + lengths.key + lengths.value == file.count else {
-            return .corrupt("length mismatch: header says \(headerSize + lengths.key + lengths.value), file has \(file.count)")
+            return .corrupt(
+                "length mismatch: header says \(headerSize + lengths.key + lengths.value), file has \(file.count)")
         }
         let storedHeaderSum = UInt64(littleEndian: file.loadUnaligned(fromByteOffset: 40, as: UInt64.self))
         guard storedHeaderSum == headerChecksum(UnsafeRawBufferPointer(rebasing: file[..<(headerSize + lengths.key)]))

@@ -3,11 +3,11 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// POSIX file calls that retry on `EINTR` and report failures as ``CacheError``.
@@ -16,11 +16,11 @@ enum POSIXFile {
     static func open(_ path: UnsafePointer<CChar>, _ flags: Int32, _ mode: mode_t = 0) -> Int32 {
         while true {
             #if canImport(Darwin)
-            let fd = Darwin.open(path, flags, mode)
+                let fd = Darwin.open(path, flags, mode)
             #elseif canImport(Glibc)
-            let fd = Glibc.open(path, flags, mode)
+                let fd = Glibc.open(path, flags, mode)
             #else
-            let fd = Musl.open(path, flags, mode)
+                let fd = Musl.open(path, flags, mode)
             #endif
             if fd >= 0 || errno != EINTR { return fd }
         }
@@ -29,11 +29,11 @@ enum POSIXFile {
     /// Closes `fd`, ignoring errors: every descriptor here is read-only or already fully written.
     static func close(_ fd: Int32) {
         #if canImport(Darwin)
-        _ = Darwin.close(fd)
+            _ = Darwin.close(fd)
         #elseif canImport(Glibc)
-        _ = Glibc.close(fd)
+            _ = Glibc.close(fd)
         #else
-        _ = Musl.close(fd)
+            _ = Musl.close(fd)
         #endif
     }
 
@@ -59,7 +59,9 @@ enum POSIXFile {
     static func writeAll(_ fd: Int32, _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) -> Bool {
         var parts = [first, second].filter { $0.count > 0 }
         while !parts.isEmpty {
-            var vectors = parts.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
+            var vectors = parts.map {
+                iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count)
+            }
             let written = writev(fd, &vectors, Int32(vectors.count))
             if written < 0 {
                 if errno == EINTR { continue }
@@ -105,9 +107,9 @@ enum POSIXFile {
     /// The modification time in `info`, in milliseconds since the Unix epoch.
     static func modificationMilliseconds(_ info: stat) -> Int64 {
         #if canImport(Darwin)
-        let time = info.st_mtimespec
+            let time = info.st_mtimespec
         #else
-        let time = info.st_mtim
+            let time = info.st_mtim
         #endif
         return Int64(time.tv_sec) * 1_000 + Int64(time.tv_nsec) / 1_000_000
     }

@@ -1,11 +1,11 @@
 // A cache key compared by its exact Unicode scalars (UTF-8 bytes), never by String's canonical equivalence.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A string key whose equality and hash use its UTF-8 bytes.
