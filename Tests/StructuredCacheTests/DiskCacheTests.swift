@@ -457,6 +457,20 @@ import Testing
         }
     }
 
+    /// The multi-process tests are only as good as this check: it must accept whole values and catch torn,
+    /// truncated and misplaced ones.
+    @Test func workerValueCheckCatchesTornValues() {
+        let whole = DiskCacheWorkerProcess.value(key: 3, worker: 2, sequence: 7, length: 1_000)
+        #expect(DiskCacheWorkerProcess.problem(in: whole, key: 3) == nil)
+        var torn = whole
+        torn[500] ^= 0xFF
+        #expect(DiskCacheWorkerProcess.problem(in: torn, key: 3) != nil)
+        let other = DiskCacheWorkerProcess.value(key: 3, worker: 1, sequence: 8, length: 1_000)
+        #expect(DiskCacheWorkerProcess.problem(in: whole[0..<24] + other[24...], key: 3) != nil)
+        #expect(DiskCacheWorkerProcess.problem(in: whole.prefix(900), key: 3) != nil)
+        #expect(DiskCacheWorkerProcess.problem(in: whole, key: 4) != nil)
+    }
+
     /// Several processes write and read the same few keys at once; every value any of them reads is whole.
     @Test func processesSharingAFolderNeverSeeTornValues() async throws {
         let worker = try #require(DiskCacheWorkerProcess.executable(), "the DiskCacheWorker helper was not built")
@@ -536,6 +550,22 @@ struct DiskCacheWorkerProcess {
     /// Everything the helper printed (call after it exits).
     func output() -> String {
         String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
+
+    /// A value as the helper writes it (mirrors `WorkerValue.make` in the helper).
+    static func value(key: Int, worker: Int, sequence: Int, length: Int) -> Data {
+        var bytes = [UInt8]()
+        for field in [UInt64(key), UInt64(worker) << 32 | UInt64(length), UInt64(sequence)] {
+            withUnsafeBytes(of: field.littleEndian) { bytes.append(contentsOf: $0) }
+        }
+        var state = UInt64(key &* 1_000_003 &+ worker &* 7_919 &+ sequence) | 1
+        for _ in 0..<length {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            bytes.append(UInt8(truncatingIfNeeded: state))
+        }
+        return Data(bytes)
     }
 
     /// The helper's own check of a value (mirrors `WorkerValue.problem` in the helper).
