@@ -51,7 +51,7 @@ import Synchronization
 /// **Permissions.** Folders the cache creates are `0o700` and files ``Configuration/fileMode`` (`0o600`);
 /// an existing folder keeps its permissions. Creation fails with a ``CacheError`` when the folder cannot
 /// be created or written.
-public final class DiskCache: Sendable {
+public final class DiskCache: CacheAdapter {
     /// The folder holding the entries.
     public let directory: URL
     /// The options the cache was created with.
