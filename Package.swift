@@ -31,6 +31,12 @@ let package = Package(
             path: "Examples/CacheKeyExample",
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "DiskCacheWorker",
+            dependencies: ["StructuredCache"],
+            path: "Tests/DiskCacheWorker",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "StructuredCacheTests",
             dependencies: ["StructuredCache"],

@@ -7,6 +7,7 @@ import Foundation
 let suites: [(name: String, run: () async throws -> Void)] = [
     ("key", keyBenchmarks),
     ("sha", { shaBenchmarks() }),
+    ("adapters", adapterBenchmarks),
 ]
 
 let requested = Set(CommandLine.arguments.dropFirst())

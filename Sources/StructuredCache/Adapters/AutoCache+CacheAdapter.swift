@@ -1,0 +1,44 @@
+// AutoCache's CacheAdapter conformance: the async protocol over the synchronous, non-blocking API.
+
+public import Foundation
+
+extension AutoCache: ExpiryReportingCacheAdapter {
+    /// Returns the value stored under `key`, or `nil` when it is missing or expired.
+    ///
+    /// - Parameter key: The key, compared by Unicode scalars.
+    /// - Returns: The value, or `nil` on a miss.
+    /// - Complexity: O(1) on average.
+    public func get(_ key: String) async throws -> Data? {
+        value(forKey: key)
+    }
+
+    /// Stores `value` under `key`; see ``setValue(_:forKey:ttl:)``.
+    ///
+    /// - Parameters:
+    ///   - key: The key, compared by Unicode scalars.
+    ///   - value: The bytes to store.
+    ///   - ttl: How long the value lives; `nil` for ``defaultTTL``.
+    /// - Complexity: O(1) on average.
+    public func set(_ key: String, _ value: Data, ttl: Duration?) async throws {
+        setValue(value, forKey: key, ttl: ttl)
+    }
+
+    /// Removes the value stored under `key`, if any.
+    ///
+    /// - Parameter key: The key to remove.
+    /// - Complexity: O(1) on average.
+    public func remove(_ key: String) async throws {
+        removeValue(forKey: key)
+    }
+
+    /// Removes every value.
+    ///
+    /// - Complexity: O(*n*).
+    public func removeAll() async throws {
+        removeAllValues()
+    }
+
+    func getWithRemainingTTL(_ key: String) async throws -> (value: Data, remaining: Duration?)? {
+        entry(forKey: key)
+    }
+}

@@ -1,0 +1,63 @@
+// DiskCache's async API: each call runs its file I/O on the I/O thread pool, off the cooperative pool.
+
+public import Foundation
+
+extension DiskCache: ExpiryReportingCacheAdapter {
+    /// Returns the value stored under `key`, reading the file on an I/O thread.
+    ///
+    /// - Parameter key: Any string; compared by exact bytes.
+    /// - Returns: The value, or `nil` when missing, expired, damaged or from a later format version.
+    /// - Throws: ``CacheError`` when the file exists but cannot be read.
+    /// - Complexity: O(*n*) in the entry's size.
+    public func get(_ key: String) async throws -> Data? {
+        try await io.run { try self.value(forKey: key) }
+    }
+
+    /// Stores `value` under `key`, writing the file on an I/O thread.
+    ///
+    /// - Parameters:
+    ///   - key: Any string; compared by exact bytes.
+    ///   - value: The bytes to store.
+    ///   - ttl: How long the value lives; `nil` for ``Configuration/defaultTTL``.
+    /// - Throws: ``CacheError`` when the entry cannot be written.
+    /// - Complexity: O(*n*) in the entry's size.
+    public func set(_ key: String, _ value: Data, ttl: Duration?) async throws {
+        try await io.run { try self.setValue(value, forKey: key, ttl: ttl) }
+    }
+
+    /// Removes the value stored under `key`, if any, on an I/O thread.
+    ///
+    /// - Parameter key: The key to remove.
+    /// - Throws: ``CacheError`` when the file exists but cannot be removed.
+    /// - Complexity: O(1).
+    public func remove(_ key: String) async throws {
+        try await io.run { try self.removeValue(forKey: key) }
+    }
+
+    /// Removes every entry and temporary file of the cache, on an I/O thread.
+    ///
+    /// - Throws: ``CacheError`` when an entry cannot be removed.
+    /// - Complexity: O(*n*) in the number of files.
+    public func removeAll() async throws {
+        try await io.run { try self.removeAllValues() }
+    }
+
+    /// Removes expired entries, damaged entries and stale temporary files, rebuilds the byte-budget index
+    /// from the folder (picking up entries other processes wrote) and trims to the budget, on an I/O thread.
+    ///
+    /// - Returns: The number of files removed.
+    /// - Throws: ``CacheError`` when the folder cannot be read.
+    /// - Complexity: O(*n*) in the number of files (each entry's header is read; values are not).
+    @discardableResult
+    public func sweep() async throws -> Int {
+        try await io.run { try self.removeExpiredValues() }
+    }
+
+    func getWithRemainingTTL(_ key: String) async throws -> (value: Data, remaining: Duration?)? {
+        try await io.run { () -> (value: Data, remaining: Duration?)? in
+            guard let (value, expiry) = try self.lookup(key) else { return nil }
+            guard expiry != 0 else { return (value, nil) }
+            return (value, .milliseconds(max(0, expiry - self.clock.wallMilliseconds())))
+        }
+    }
+}

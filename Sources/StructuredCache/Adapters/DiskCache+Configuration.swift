@@ -1,0 +1,66 @@
+// DiskCache's options: TTL, byte budget, durability, file permissions and the clock.
+
+extension DiskCache {
+    /// How a ``DiskCache`` stores its entries. Every property has a default.
+    public struct Configuration: Sendable {
+        /// The TTL of values stored without one; `nil` (the default) for no expiry.
+        public var defaultTTL: Duration?
+
+        /// The most bytes the entry files may take (headers and keys included); `nil` (the default) for
+        /// no limit. When a write takes the total over it, the least recently used entries are removed.
+        /// A single entry larger than the budget is not stored. See ``DiskCache`` for how recency is
+        /// tracked and how the budget behaves with several processes.
+        public var maxBytes: Int?
+
+        /// Whether each write is flushed to stable storage (`fsync` of the file, then of its folder)
+        /// before it returns. Off by default: writes are atomic either way (a crash leaves the old value
+        /// or none, never a torn one), but without it a power loss can lose the most recent writes,
+        /// which for a cache costs only a recomputation. Turning it on makes writes several times slower.
+        public var fsyncOnWrite: Bool
+
+        /// The permission bits of entry files; `0o600` (owner read and write) by default. Must include
+        /// owner read and write and nothing beyond `0o777`. Folders the cache creates are always `0o700`.
+        public var fileMode: UInt16
+
+        /// The clock TTLs are measured with; the continuous clock by default. Expiries are stored as wall
+        /// time (the system time when the cache was created, moved on by this clock), so they mean the
+        /// same in every process; tests pass a clock they can move.
+        public var clock: any Clock<Duration>
+
+        /// Creates a configuration.
+        ///
+        /// - Parameters:
+        ///   - defaultTTL: The TTL of values stored without one; `nil` for no expiry.
+        ///   - maxBytes: The byte budget of the entry files; `nil` for no limit.
+        ///   - fsyncOnWrite: Whether writes are flushed to stable storage before returning.
+        ///   - fileMode: The permission bits of entry files.
+        ///   - clock: The clock TTLs are measured with.
+        public init(
+            defaultTTL: Duration? = nil,
+            maxBytes: Int? = nil,
+            fsyncOnWrite: Bool = false,
+            fileMode: UInt16 = 0o600,
+            clock: any Clock<Duration> = ContinuousClock()
+        ) {
+            self.defaultTTL = defaultTTL
+            self.maxBytes = maxBytes
+            self.fsyncOnWrite = fsyncOnWrite
+            self.fileMode = fileMode
+            self.clock = clock
+        }
+
+        func validate() throws {
+            if let maxBytes, maxBytes <= 0 {
+                throw CacheError.invalidConfiguration("DiskCache maxBytes must be > 0, got \(maxBytes)")
+            }
+            if let defaultTTL, defaultTTL <= .zero {
+                throw CacheError.invalidConfiguration("DiskCache defaultTTL must be > 0, got \(defaultTTL)")
+            }
+            guard fileMode & ~0o777 == 0, fileMode & 0o600 == 0o600 else {
+                throw CacheError.invalidConfiguration(
+                    "DiskCache fileMode must include 0o600 and stay within 0o777, got 0o\(String(fileMode, radix: 8))"
+                )
+            }
+        }
+    }
+}

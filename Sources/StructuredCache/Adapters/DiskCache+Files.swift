@@ -1,0 +1,268 @@
+// DiskCache's file work: paths, reading and validating an entry, writing one atomically, and keeping the
+// folder in place.
+
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+extension DiskCache {
+    // MARK: Paths
+
+    /// Calls `body` with the NUL-terminated path of the entry file of `id`, built on the stack.
+    func withEntryPath<Result>(_ id: DiskEntryID, _ body: (UnsafePointer<CChar>) throws -> Result) rethrows -> Result {
+        let length = pathPrefix.count + 2 + 1 + 30
+        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length + 1) { buffer in
+            let base = UnsafeMutableRawBufferPointer(buffer)
+            pathPrefix.withUnsafeBytes { base.copyMemory(from: $0) }
+            var offset = pathPrefix.count
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { hex in
+                id.writeHex(into: UnsafeMutableRawBufferPointer(hex))
+                base[offset] = hex[0]
+                base[offset + 1] = hex[1]
+                base[offset + 2] = UInt8(ascii: "/")
+                offset += 3
+                for position in 2..<32 { base[offset + position - 2] = hex[position] }
+            }
+            base[length] = 0
+            return try buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: length + 1) { try body($0) }
+        }
+    }
+
+    /// The path of the fan-out folder of `id`.
+    func folderPath(_ id: DiskEntryID) -> String {
+        rootPath == "/" ? "/" + id.folderName : rootPath + "/" + id.folderName
+    }
+
+    /// A fresh, unique temporary path beside the entry file of `id`: `<folder>/.<file>.<random>.tmp`.
+    func temporaryPath(_ id: DiskEntryID) -> String {
+        let random = String(UInt64.random(in: .min ... .max), radix: 16)
+        return folderPath(id) + "/." + id.fileName + "." + random + ".tmp"
+    }
+
+    /// Whether `name` is one of the cache's temporary files.
+    static func isTemporaryName(_ name: String) -> Bool {
+        name.hasPrefix(".") && name.hasSuffix(".tmp")
+    }
+
+    // MARK: Folder
+
+    /// Creates the root folder if needed and checks it is a folder that can be written.
+    func prepareDirectory() throws {
+        let code = POSIXFile.makeDirectories(rootPath, mode: 0o700)
+        if code == ENOTDIR || code == EEXIST {
+            throw CacheError.invalidConfiguration(
+                "DiskCache directory \(rootPath) is not a folder (or lies under a file)")
+        }
+        if code != 0 { throw POSIXFile.error(code, "create the cache folder", rootPath) }
+        var info = stat()
+        guard stat(rootPath, &info) == 0 else { throw POSIXFile.error(errno, "inspect", rootPath) }
+        guard POSIXFile.isDirectory(info) else {
+            throw CacheError.invalidConfiguration("DiskCache directory \(rootPath) is not a folder")
+        }
+        // access() says yes to root even on a read-only mount; creating a file is the real test.
+        let probe = rootPath + "/.probe." + String(UInt64.random(in: .min ... .max), radix: 16) + ".tmp"
+        let fd = POSIXFile.open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, fileMode)
+        guard fd >= 0 else { throw POSIXFile.error(errno, "write in the cache folder", rootPath) }
+        POSIXFile.close(fd)
+        unlink(probe)
+    }
+
+    /// Recreates the root and fan-out folder of `id` (after someone deleted them).
+    func createFolders(for id: DiskEntryID) throws {
+        let code = POSIXFile.makeDirectories(folderPath(id), mode: 0o700)
+        if code != 0 { throw POSIXFile.error(code, "create the cache folder", folderPath(id)) }
+    }
+
+    // MARK: Reading
+
+    /// Reads and validates the entry of `key`.
+    ///
+    /// - Returns: The value and its expiry (0 for none), or `nil` on a miss. Damaged and expired files are
+    ///   removed on the way.
+    func lookup(_ key: String) throws -> (value: Data, expiry: Int64)? {
+        var key = key
+        return try key.withUTF8 { keyBytes in
+            let keyBytes = UnsafeRawBufferPointer(keyBytes)
+            let id = DiskEntryID(key: keyBytes)
+            return try withEntryPath(id) { path in try read(path, id: id, key: keyBytes) }
+        }
+    }
+
+    private func read(
+        _ path: UnsafePointer<CChar>,
+        id: DiskEntryID,
+        key: UnsafeRawBufferPointer
+    ) throws -> (value: Data, expiry: Int64)? {
+        let fd = POSIXFile.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        if fd < 0 {
+            let code = errno
+            switch code {
+            case ENOENT, ENOTDIR:
+                forget(id)
+                return nil
+            case ELOOP:
+                // A symbolic link is never something the cache wrote.
+                unlink(path)
+                forget(id)
+                return nil
+            default:
+                throw POSIXFile.error(code, "open", String(cString: path))
+            }
+        }
+        defer { POSIXFile.close(fd) }
+        guard let info = POSIXFile.status(fd) else { throw POSIXFile.error(errno, "inspect", String(cString: path)) }
+        guard POSIXFile.isRegularFile(info) else { return nil }
+        let size = Int(info.st_size)
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1), alignment: 16)
+        var bufferOwned = true
+        defer { if bufferOwned { buffer.deallocate() } }
+        let count = POSIXFile.read(fd, into: buffer, count: size, offset: 0)
+        guard count >= 0 else { throw POSIXFile.error(errno, "read", String(cString: path)) }
+        let decoded =
+            count == size
+            ? DiskEntryFormat.decode(UnsafeRawBufferPointer(start: buffer, count: count), key: key)
+            : .corrupt("file changed size while read")
+        switch decoded {
+        case .futureVersion, .otherKey:
+            return nil
+        case .corrupt:
+            removeIfUnchanged(path, info)
+            forget(id)
+            return nil
+        case .entry(let valueOffset, let valueLength, let expiry):
+            let now = clock.wallMilliseconds()
+            if expiry != 0, expiry <= now {
+                removeIfUnchanged(path, info)
+                forget(id)
+                return nil
+            }
+            if configuration.maxBytes != nil {
+                if now - POSIXFile.modificationMilliseconds(info) > Self.recencyRefreshAge {
+                    futimens(fd, nil)
+                }
+                record(id, size: size)
+            }
+            guard valueLength > 0 else { return (Data(), expiry) }
+            // Hand the read buffer to Data without copying; Data frees it when done.
+            bufferOwned = false
+            let value = Data(
+                bytesNoCopy: buffer + valueOffset,
+                count: valueLength,
+                deallocator: .custom { _, _ in buffer.deallocate() }
+            )
+            return (value, expiry)
+        }
+    }
+
+    /// Removes the file at `path` if it is still the one described by `info`: another process may have
+    /// renamed a fresh entry over it since it was read.
+    func removeIfUnchanged(_ path: UnsafePointer<CChar>, _ info: stat) {
+        var current = stat()
+        guard lstat(path, &current) == 0, current.st_ino == info.st_ino, current.st_dev == info.st_dev else {
+            return
+        }
+        unlink(path)
+    }
+
+    // MARK: Writing
+
+    /// Writes the entry of `key` atomically.
+    ///
+    /// - Parameter expiry: Milliseconds since the Unix epoch, or 0 for none.
+    func store(_ value: Data, forKey key: String, expiry: Int64) throws {
+        var key = key
+        try key.withUTF8 { keyBytes in
+            let keyBytes = UnsafeRawBufferPointer(keyBytes)
+            let id = DiskEntryID(key: keyBytes)
+            try value.withUnsafeBytes { valueBytes in
+                let header = DiskEntryFormat.header(key: keyBytes, value: valueBytes, expiry: expiry)
+                let size = header.count + valueBytes.count
+                if let budget = configuration.maxBytes, size > budget {
+                    // Too large to keep; an older value must not outlive the newer write that was refused.
+                    withEntryPath(id) { path in _ = unlink(path) }
+                    forget(id)
+                    return
+                }
+                try header.withUnsafeBytes { headerBytes in
+                    try writeFile(id, headerBytes, valueBytes)
+                }
+                if configuration.maxBytes != nil { record(id, size: size) }
+            }
+        }
+    }
+
+    private func writeFile(_ id: DiskEntryID, _ header: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws
+    {
+        let temporary = temporaryPath(id)
+        for attempt in 0..<2 {
+            let fd = POSIXFile.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, fileMode)
+            if fd < 0 {
+                let code = errno
+                if attempt == 0, code == ENOENT || code == ENOTDIR {
+                    try createFolders(for: id)
+                    continue
+                }
+                throw POSIXFile.error(code, "create", temporary)
+            }
+            // The umask may have narrowed the mode; set it exactly.
+            _ = fchmod(fd, fileMode)
+            var failure: (code: Int32, operation: String)?
+            if !POSIXFile.writeAll(fd, header, value) {
+                failure = (errno, "write")
+            } else if configuration.fsyncOnWrite, fsync(fd) != 0 {
+                failure = (errno, "flush")
+            }
+            POSIXFile.close(fd)
+            if let failure {
+                unlink(temporary)
+                throw POSIXFile.error(failure.code, failure.operation, temporary)
+            }
+            let renamed = withEntryPath(id) { path in rename(temporary, path) == 0 ? 0 : errno }
+            if renamed != 0 {
+                unlink(temporary)
+                // The folder vanished between creating the temporary file and renaming it: start over once.
+                if attempt == 0, renamed == ENOENT || renamed == ENOTDIR {
+                    try createFolders(for: id)
+                    continue
+                }
+                throw POSIXFile.error(renamed, "rename into place", temporary)
+            }
+            if configuration.fsyncOnWrite {
+                // The rename itself is durable only once the folder is flushed.
+                let folder = POSIXFile.open(folderPath(id), O_RDONLY | O_CLOEXEC | O_DIRECTORY)
+                if folder >= 0 {
+                    defer { POSIXFile.close(folder) }
+                    if fsync(folder) != 0 { throw POSIXFile.error(errno, "flush", folderPath(id)) }
+                }
+            }
+            return
+        }
+    }
+
+    // MARK: Budget index
+
+    /// Notes a read or write of the entry of `id` and deletes what the byte budget evicts.
+    func record(_ id: DiskEntryID, size: Int) {
+        guard let budget = configuration.maxBytes else { return }
+        let evicted = index.withLock { index -> [DiskEntryID] in
+            if !index.isLoaded { loadIndex(&index) }
+            return index.record(id, size: size, budget: budget)
+        }
+        for victim in evicted {
+            withEntryPath(victim) { path in _ = unlink(path) }
+        }
+    }
+
+    /// Drops `id` from the budget index.
+    func forget(_ id: DiskEntryID) {
+        guard configuration.maxBytes != nil else { return }
+        index.withLock { index in index.forget(id) }
+    }
+}

@@ -1,0 +1,173 @@
+// The on-disk cache: one file per key under a folder, safe across threads and processes, with TTLs kept
+// inside the files and an optional byte budget.
+
+public import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A cache that keeps each value in its own file under a folder, shared safely by threads and processes.
+///
+/// ```swift
+/// let cache = try DiskCache(directory: URL(fileURLWithPath: ".structured_cache"),
+///                           configuration: .init(defaultTTL: .seconds(86_400), maxBytes: 512 << 20))
+/// try await cache.set(key, data, ttl: nil)
+/// let hit = try await cache.get(key)
+/// ```
+///
+/// **Files.** A key's file is named by a 128-bit hash of its UTF-8 bytes (two XXH64 hashes), as 32 hex
+/// digits: `<directory>/<first 2>/<other 30>`. Any key is safe (no path traversal, no length limit);
+/// the full key is stored in the file, so a hash collision reads as a miss, never as another key's value.
+/// The hash is not cryptographic: someone who picks keys could make two keys evict each other, nothing
+/// more. A file holds a small header (magic, format version, expiry, lengths, checksums of the header
+/// and the value; see `DiskEntryFormat`), the key and the value. Values are opaque bytes: nothing read
+/// from disk is ever executed or deserialized into objects.
+///
+/// **Atomicity.** A write goes to a temporary file in the same folder, then is renamed over the entry,
+/// so a reader in any process sees the old value or the new one, never a mix; a crash mid-write leaves
+/// only a temporary file, which ``sweep()`` removes once it is ten minutes old.
+///
+/// **Damage.** A file that is not an entry, is truncated, or fails a checksum is a miss and is removed.
+/// A file written by a later format version is a miss and is left alone. An expired entry is a miss
+/// and is removed; ``sweep()`` removes all of them at once.
+///
+/// **Byte budget.** With ``Configuration/maxBytes``, the cache keeps an in-memory index of entry sizes
+/// and recency (atime is not used). It is built on first need by scanning the folder, ordered by file
+/// modification time; after that, every read and write moves an entry to the front, and reads refresh a
+/// file's mtime when it is over a minute old so the order roughly survives restarts. Each process
+/// enforces the budget over the entries it knows; ``sweep()`` rescans the folder, so running it now and
+/// then keeps several processes sharing a folder within budget.
+///
+/// **Threads.** The async methods run their file I/O on a small pool of dedicated threads, never on
+/// Swift's cooperative pool. The synchronous methods (``value(forKey:)`` and the others) block the
+/// calling thread for the duration of the I/O; use them from threads you own.
+///
+/// **Permissions.** Folders the cache creates are `0o700` and files ``Configuration/fileMode`` (`0o600`);
+/// an existing folder keeps its permissions. Creation fails with a ``CacheError`` when the folder cannot
+/// be created or written.
+public final class DiskCache: CacheAdapter {
+    /// The folder holding the entries.
+    public let directory: URL
+    /// The options the cache was created with.
+    public let configuration: Configuration
+
+    let clock: CacheClock
+    /// The folder's path as UTF-8 bytes, ending with "/".
+    let pathPrefix: [UInt8]
+    let rootPath: String
+    let fileMode: mode_t
+    /// Sizes and recency of entries; only kept when there is a byte budget.
+    let index: AdapterLock<DiskRecencyIndex>
+    let io: IOThreadPool
+
+    /// How old an orphaned temporary file must be before ``sweep()`` removes it: long enough that no
+    /// live writer in any process is still filling it.
+    static let staleTemporaryFileAge: Int64 = 10 * 60 * 1_000
+    /// How old a file's mtime must be before a read refreshes it (for budget recency across restarts).
+    static let recencyRefreshAge: Int64 = 60 * 1_000
+
+    /// Opens (creating if needed) a cache in `directory`.
+    ///
+    /// Creating the folder and checking it can be written takes a few system calls on the calling thread;
+    /// create the cache once, at startup.
+    ///
+    /// - Parameters:
+    ///   - directory: A file URL of the folder to keep entries in; missing folders are created `0o700`.
+    ///   - configuration: TTL, byte budget, durability, file mode and clock.
+    /// - Throws: ``CacheError`` with ``CacheError/Code/invalidConfiguration`` for a bad configuration, a
+    ///   non-file URL or a path that is not a folder; ``CacheError/Code/permissionDenied`` when the folder
+    ///   cannot be created or written for lack of permission (or a read-only file system);
+    ///   ``CacheError/Code/ioFailure`` for any other failure.
+    public init(directory: URL, configuration: Configuration = Configuration()) throws {
+        try configuration.validate()
+        guard directory.isFileURL else {
+            throw CacheError.invalidConfiguration("DiskCache needs a file URL, got \(directory)")
+        }
+        var path = directory.standardizedFileURL.path
+        while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        self.directory = directory
+        self.configuration = configuration
+        self.clock = CacheClock(configuration.clock)
+        self.rootPath = path
+        self.pathPrefix = Array((path == "/" ? "/" : path + "/").utf8)
+        self.fileMode = mode_t(configuration.fileMode)
+        self.index = AdapterLock(DiskRecencyIndex())
+        self.io = .shared
+        try prepareDirectory()
+    }
+
+    /// Returns the value stored under `key`, blocking the calling thread for the file I/O.
+    ///
+    /// - Parameter key: Any string; compared by exact bytes.
+    /// - Returns: The value, or `nil` when missing, expired, damaged or from a later format version.
+    /// - Throws: ``CacheError`` when the file exists but cannot be read (for example, permissions).
+    /// - Complexity: O(*n*) in the entry's size.
+    public func value(forKey key: String) throws -> Data? {
+        try lookup(key)?.value
+    }
+
+    /// Stores `value` under `key`, blocking the calling thread for the file I/O.
+    ///
+    /// - Parameters:
+    ///   - value: The bytes to store.
+    ///   - key: Any string; compared by exact bytes.
+    ///   - ttl: How long the value lives; `nil` for ``Configuration/defaultTTL``. A TTL of zero or less
+    ///     removes the key.
+    /// - Throws: ``CacheError`` when the entry cannot be written (full disk, permissions).
+    /// - Complexity: O(*n*) in the entry's size, plus O(*k*) for *k* entries evicted by the byte budget.
+    public func setValue(_ value: Data, forKey key: String, ttl: Duration? = nil) throws {
+        var expiry: Int64 = 0
+        if let ttl = ttl ?? configuration.defaultTTL {
+            guard ttl > .zero else {
+                try removeValue(forKey: key)
+                return
+            }
+            expiry = max(1, clock.wallMilliseconds().saturatingAdding(ttl.saturatingMilliseconds(roundingUp: true)))
+        }
+        try store(value, forKey: key, expiry: expiry)
+    }
+
+    /// Removes the value stored under `key`, if any, blocking the calling thread.
+    ///
+    /// - Parameter key: The key to remove.
+    /// - Throws: ``CacheError`` when the file exists but cannot be removed.
+    /// - Complexity: O(1).
+    public func removeValue(forKey key: String) throws {
+        var key = key
+        try key.withUTF8 { bytes in
+            let id = DiskEntryID(key: UnsafeRawBufferPointer(bytes))
+            try withEntryPath(id) { path in
+                if unlink(path) != 0, errno != ENOENT, errno != ENOTDIR {
+                    throw POSIXFile.error(errno, "remove", String(cString: path))
+                }
+            }
+            forget(id)
+        }
+    }
+
+    /// Removes every entry and temporary file of the cache (other files in the folder are left alone),
+    /// blocking the calling thread.
+    ///
+    /// - Throws: ``CacheError`` when an entry cannot be removed.
+    /// - Complexity: O(*n*) in the number of files.
+    public func removeAllValues() throws {
+        try removeAllFiles()
+    }
+
+    /// Removes expired entries, damaged entries and stale temporary files, rebuilds the byte-budget index
+    /// from the folder and trims to the budget, blocking the calling thread.
+    ///
+    /// - Returns: The number of files removed.
+    /// - Throws: ``CacheError`` when the folder cannot be read.
+    /// - Complexity: O(*n*) in the number of files (each entry's header is read; values are not).
+    @discardableResult
+    public func removeExpiredValues() throws -> Int {
+        try sweepFolder()
+    }
+}

@@ -1,0 +1,85 @@
+// The name of a DiskCache entry file: a 128-bit hash of the key, spelled as 32 lowercase hex digits.
+
+/// Identifies the file of one key: two XXH64 hashes of the key's UTF-8 bytes (seeds 0 and 1).
+///
+/// The first two hex digits name the fan-out folder, the other thirty the file, so any key, however
+/// long or strange, becomes a fixed-length, traversal-free path. Two keys may share an ID; the full key
+/// stored in the file tells them apart (the later write replaces the earlier, which then reads as a
+/// miss). Changing this derivation changes every file name, so it is part of the on-disk format.
+struct DiskEntryID: Hashable, DigestKey, Sendable {
+    let high: UInt64
+    let low: UInt64
+
+    /// Already a hash of the key: its bits are as mixed as they get.
+    var digest: UInt64 { high }
+
+    init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    /// The ID of the key whose UTF-8 bytes are `key`.
+    init(key: UnsafeRawBufferPointer) {
+        high = XXHash64.hash(key, seed: 0)
+        low = XXHash64.hash(key, seed: 1)
+    }
+
+    /// Parses a fan-out folder name (2 hex digits) and a file name (30 hex digits).
+    init?(folder: String, file: String) {
+        guard folder.utf8.count == 2, file.utf8.count == 30 else { return nil }
+        var digits = [UInt8]()
+        digits.reserveCapacity(32)
+        for byte in folder.utf8 { digits.append(byte) }
+        for byte in file.utf8 { digits.append(byte) }
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        for (position, byte) in digits.enumerated() {
+            guard let nibble = Self.nibble(byte) else { return nil }
+            if position < 16 { high = high << 4 | UInt64(nibble) } else { low = low << 4 | UInt64(nibble) }
+        }
+        self.init(high: high, low: low)
+    }
+
+    /// Writes the 32 lowercase hex digits into `buffer`, which must hold 32 bytes.
+    func writeHex(into buffer: UnsafeMutableRawBufferPointer) {
+        let digits: StaticString = "0123456789abcdef"
+        digits.withUTF8Buffer { table in
+            for position in 0..<16 {
+                let shift = UInt64(60 - position * 4)
+                buffer[position] = table[Int((high >> shift) & 0xF)]
+                buffer[16 + position] = table[Int((low >> shift) & 0xF)]
+            }
+        }
+    }
+
+    /// The fan-out folder name.
+    var folderName: String {
+        String(hex.prefix(2))
+    }
+
+    /// The entry file name.
+    var fileName: String {
+        String(hex.dropFirst(2))
+    }
+
+    /// All 32 hex digits.
+    var hex: String {
+        String(unsafeUninitializedCapacity: 32) { buffer in
+            writeHex(into: UnsafeMutableRawBufferPointer(buffer))
+            return 32
+        }
+    }
+
+    /// Whether `name` is a fan-out folder name.
+    static func isFolderName(_ name: String) -> Bool {
+        name.utf8.count == 2 && name.utf8.allSatisfy { nibble($0) != nil }
+    }
+
+    private static func nibble(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,13 @@
+// Lets TieredCache learn how long a value found in one tier has left, so a promoted copy expires with it.
+
+import Foundation
+
+/// A ``CacheAdapter`` that can tell how long a value it returns has left to live.
+///
+/// Internal on purpose: adapters in this module (AutoCache, DiskCache, TieredCache, and RedisCache through
+/// PTTL) adopt it; ``TieredCache`` falls back to its `promotionTTL` for any other adapter.
+protocol ExpiryReportingCacheAdapter: CacheAdapter {
+    /// Returns the value under `key` and its remaining time to live (`nil` for no expiry), or `nil` on a
+    /// miss.
+    func getWithRemainingTTL(_ key: String) async throws -> (value: Data, remaining: Duration?)?
+}

@@ -1,0 +1,143 @@
+// A stack of caches, fastest first (memory in front of disk or Redis): reads fall through and promote,
+// writes go to every tier.
+
+public import Foundation
+
+/// Combines adapters into tiers, the fastest first.
+///
+/// ```swift
+/// let cache = try TieredCache([try AutoCache(maxSize: 1_000), try DiskCache(directory: folder)])
+/// ```
+///
+/// - ``get(_:)`` asks each tier in order; a hit in a slower tier is copied into every faster tier
+///   (promotion) before it is returned. The copy keeps the time the value has left when the tier that
+///   answered can tell it (``AutoCache``, ``DiskCache``, and tiered caches of them); for any other
+///   adapter the copy lives for `promotionTTL`, which bounds how long a faster tier can serve a value
+///   the slower one has since dropped.
+/// - ``set(_:_:ttl:)``, ``remove(_:)`` and ``removeAll()`` go to every tier at once.
+///
+/// Errors: a tier that throws on read is skipped (the next tier may still answer); if no tier answers
+/// and one threw, the first error is thrown. A failed promotion is ignored: the value was found. Writes
+/// and removals reach every tier even when one fails, then the first error is thrown.
+public final class TieredCache: CacheAdapter {
+    /// The tiers, fastest first.
+    public let tiers: [any CacheAdapter]
+    /// How long a value promoted from a tier that cannot report its remaining TTL lives in faster tiers;
+    /// `nil` to use each faster tier's default.
+    public let promotionTTL: Duration?
+
+    /// Creates a tiered cache.
+    ///
+    /// - Parameters:
+    ///   - tiers: The adapters, fastest first; at least one.
+    ///   - promotionTTL: The TTL of copies promoted from tiers that cannot tell how long a value has left;
+    ///     `nil` to use the faster tier's default TTL. One minute by default.
+    /// - Throws: ``CacheError/Code/invalidConfiguration`` when `tiers` is empty or `promotionTTL` is not
+    ///   longer than zero.
+    public init(_ tiers: [any CacheAdapter], promotionTTL: Duration? = .seconds(60)) throws {
+        guard !tiers.isEmpty else { throw CacheError.invalidConfiguration("TieredCache needs at least one tier") }
+        if let promotionTTL, promotionTTL <= .zero {
+            throw CacheError.invalidConfiguration("TieredCache promotionTTL must be > 0, got \(promotionTTL)")
+        }
+        self.tiers = tiers
+        self.promotionTTL = promotionTTL
+    }
+
+    /// Returns the value from the fastest tier that has it, promoting it to the faster tiers.
+    ///
+    /// - Parameter key: The key.
+    /// - Returns: The value, or `nil` when no tier has it.
+    /// - Throws: The first tier error, only when no tier had the value.
+    /// - Complexity: One read per tier up to the hit, plus one write per faster tier.
+    public func get(_ key: String) async throws -> Data? {
+        try await getWithRemainingTTL(key)?.value
+    }
+
+    /// Stores `value` in every tier.
+    ///
+    /// - Parameters:
+    ///   - key: The key.
+    ///   - value: The bytes to store.
+    ///   - ttl: How long the value lives; `nil` for each tier's default.
+    /// - Throws: The first tier error, after every tier was tried.
+    /// - Complexity: One write per tier, all at once.
+    public func set(_ key: String, _ value: Data, ttl: Duration?) async throws {
+        try await everyTier { tier in try await tier.set(key, value, ttl: ttl) }
+    }
+
+    /// Removes `key` from every tier.
+    ///
+    /// - Parameter key: The key to remove.
+    /// - Throws: The first tier error, after every tier was tried.
+    /// - Complexity: One removal per tier, all at once.
+    public func remove(_ key: String) async throws {
+        try await everyTier { tier in try await tier.remove(key) }
+    }
+
+    /// Removes every value from every tier.
+    ///
+    /// - Throws: The first tier error, after every tier was tried.
+    /// - Complexity: One removal per tier, all at once.
+    public func removeAll() async throws {
+        try await everyTier { tier in try await tier.removeAll() }
+    }
+
+    private func everyTier(_ operation: @escaping @Sendable (any CacheAdapter) async throws -> Void) async throws {
+        if tiers.count == 1 {
+            try await operation(tiers[0])
+            return
+        }
+        let errors = await withTaskGroup(of: (Int, (any Error)?).self) { group in
+            for (position, tier) in tiers.enumerated() {
+                group.addTask {
+                    do {
+                        try await operation(tier)
+                        return (position, nil)
+                    } catch {
+                        return (position, error)
+                    }
+                }
+            }
+            var errors: [(Int, any Error)] = []
+            for await (position, error) in group {
+                if let error { errors.append((position, error)) }
+            }
+            return errors
+        }
+        // Report the fastest tier's failure, so the same failure is reported whatever the timing.
+        if let first = errors.min(by: { $0.0 < $1.0 }) { throw first.1 }
+    }
+}
+
+extension TieredCache: ExpiryReportingCacheAdapter {
+    func getWithRemainingTTL(_ key: String) async throws -> (value: Data, remaining: Duration?)? {
+        var firstError: (any Error)?
+        for (position, tier) in tiers.enumerated() {
+            let found: (value: Data, remaining: Duration?)?
+            let known: Bool
+            do {
+                if let reporting = tier as? any ExpiryReportingCacheAdapter {
+                    found = try await reporting.getWithRemainingTTL(key)
+                    known = true
+                } else {
+                    found = try await tier.get(key).map { ($0, promotionTTL) }
+                    known = false
+                }
+            } catch {
+                if firstError == nil { firstError = error }
+                continue
+            }
+            guard let found else { continue }
+            if position > 0 {
+                // A copy with (almost) no time left is not worth writing: it would expire on arrival.
+                if known, let remaining = found.remaining, remaining <= .zero { return found }
+                for faster in tiers[..<position] {
+                    try? await faster.set(key, found.value, ttl: found.remaining)
+                }
+            }
+            return found
+        }
+        if let firstError { throw firstError }
+        return nil
+    }
+}

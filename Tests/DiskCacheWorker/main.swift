@@ -1,0 +1,94 @@
+// A helper process for DiskCache's multi-process tests: it hammers a shared cache folder and checks every
+// value it reads is whole.
+//
+//     DiskCacheWorker <directory> mixed <worker> <iterations> <keys>    sets and gets; exits 1 on a torn value
+//     DiskCacheWorker <directory> write-forever <worker> 0 <keys>       writes large values until killed
+
+import Foundation
+import StructuredCache
+
+/// A value that proves its own integrity: a header naming key, writer and sequence, then a payload
+/// regenerated from them.
+enum WorkerValue {
+    static func make(key: Int, worker: Int, sequence: Int, length: Int) -> Data {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(24 + length)
+        for field in [UInt64(key), UInt64(worker) << 32 | UInt64(length), UInt64(sequence)] {
+            withUnsafeBytes(of: field.littleEndian) { bytes.append(contentsOf: $0) }
+        }
+        var state = UInt64(key &* 1_000_003 &+ worker &* 7_919 &+ sequence) | 1
+        for _ in 0..<length {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            bytes.append(UInt8(truncatingIfNeeded: state))
+        }
+        return Data(bytes)
+    }
+
+    /// Returns nil when `data` is a whole value of `key`, or what is wrong with it.
+    static func problem(in data: Data, key: Int) -> String? {
+        guard data.count >= 24 else { return "value of \(data.count) bytes is shorter than its header" }
+        let fields = (0..<3).map { index in
+            data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)) }
+        }
+        let worker = Int(fields[1] >> 32)
+        let length = Int(fields[1] & 0xFFFF_FFFF)
+        guard Int(fields[0]) == key else { return "value of key \(fields[0]) found under key \(key)" }
+        guard data.count == 24 + length else { return "length \(data.count), header says \(24 + length)" }
+        guard make(key: key, worker: worker, sequence: Int(fields[2]), length: length) == data else {
+            return "payload of key \(key) does not match its header (torn)"
+        }
+        return nil
+    }
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count == 6, let worker = Int(arguments[3]), let iterations = Int(arguments[4]),
+    let keys = Int(arguments[5]), keys > 0
+else {
+    FileHandle.standardError.write(
+        Data("usage: DiskCacheWorker <directory> <mode> <worker> <iterations> <keys>\n".utf8))
+    exit(2)
+}
+let cache = try DiskCache(directory: URL(fileURLWithPath: arguments[1]))
+var generator = SystemRandomNumberGenerator()
+
+switch arguments[2] {
+case "mixed":
+    var reads = 0
+    var hits = 0
+    var writes = 0
+    for sequence in 0..<iterations {
+        let key = Int.random(in: 0..<keys, using: &generator)
+        if Bool.random(using: &generator) {
+            let length = Int.random(in: 0...65_536, using: &generator)
+            try await cache.set(
+                "key-\(key)", WorkerValue.make(key: key, worker: worker, sequence: sequence, length: length), ttl: nil)
+            writes += 1
+        } else {
+            reads += 1
+            if let data = try await cache.get("key-\(key)") {
+                hits += 1
+                if let problem = WorkerValue.problem(in: data, key: key) {
+                    print("torn: \(problem)")
+                    exit(1)
+                }
+            }
+        }
+    }
+    print("reads=\(reads) hits=\(hits) writes=\(writes)")
+case "write-forever":
+    // Unbuffered, so the parent sees it at once.
+    FileHandle.standardOutput.write(Data("ready\n".utf8))
+    var sequence = 0
+    while true {
+        let key = sequence % keys
+        try cache.setValue(
+            WorkerValue.make(key: key, worker: worker, sequence: sequence, length: 4 << 20), forKey: "key-\(key)")
+        sequence += 1
+    }
+default:
+    FileHandle.standardError.write(Data("unknown mode \(arguments[2])\n".utf8))
+    exit(2)
+}

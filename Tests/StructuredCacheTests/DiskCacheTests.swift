@@ -1,0 +1,590 @@
+// Tests of DiskCache on real files: the contract, the file format and permissions, damage of every kind,
+// expiry and sweeping, the byte budget, a folder deleted underneath, and several processes at once.
+
+import Foundation
+import Testing
+
+@testable import StructuredCache
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+@Suite struct DiskCacheTests {
+    // MARK: Helpers
+
+    /// A fresh folder under the system's temporary folder, removed when `body` ends.
+    private static func withFolder<T>(_ body: (URL) async throws -> T) async rethrows -> T {
+        let folder = FileManager.default.temporaryDirectory
+            .appendingPathComponent("DiskCacheTests-\(UUID().uuidString)", isDirectory: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        return try await body(folder)
+    }
+
+    /// Every entry file (`<2 hex>/<30 hex>`) under `folder`.
+    private static func entryFiles(in folder: URL) -> [URL] {
+        let fileManager = FileManager.default
+        var files: [URL] = []
+        for sub in (try? fileManager.contentsOfDirectory(atPath: folder.path)) ?? [] where sub.utf8.count == 2 {
+            for name in (try? fileManager.contentsOfDirectory(atPath: folder.path + "/" + sub)) ?? []
+            where name.utf8.count == 30 {
+                files.append(folder.appendingPathComponent(sub).appendingPathComponent(name))
+            }
+        }
+        return files.sorted { $0.path < $1.path }
+    }
+
+    /// The one entry file under `folder`.
+    private static func onlyEntryFile(in folder: URL) throws -> URL {
+        let files = entryFiles(in: folder)
+        try #require(files.count == 1, "expected one entry file, found \(files.count)")
+        return files[0]
+    }
+
+    private static func permissions(_ url: URL) throws -> Int {
+        let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
+        return try #require(attributes[.posixPermissions] as? Int)
+    }
+
+    private static func exists(_ url: URL) -> Bool {
+        FileManager.default.fileExists(atPath: url.path)
+    }
+
+    private static func data(_ text: String) -> Data { Data(text.utf8) }
+
+    // MARK: Contract and format
+
+    @Test func conformsToTheAdapterContract() async throws {
+        try await Self.withFolder { folder in
+            let clock = ManualClock()
+            let cache = try DiskCache(directory: folder, configuration: .init(clock: clock))
+            try await CacheAdapterConformance.check(cache, advance: { clock.advance(by: $0) })
+        }
+    }
+
+    /// Instructor's `test_disk_cache_round_trip_supports_plain_and_ttl_writes`, through both APIs.
+    @Test func roundTripsPlainAndTTLWrites() async throws {
+        try await Self.withFolder { folder in
+            let cache = try DiskCache(directory: folder)
+            #expect(try await cache.get("missing") == nil)
+            try await cache.set("plain", Self.data(#"{"a": 1}"#), ttl: nil)
+            try await cache.set("ttl", Self.data(#"{"b": 2}"#), ttl: .seconds(60))
+            #expect(try await cache.get("plain") == Self.data(#"{"a": 1}"#))
+            #expect(try cache.value(forKey: "ttl") == Self.data(#"{"b": 2}"#))
+            try cache.setValue(Self.data("sync"), forKey: "sync")
+            #expect(try await cache.get("sync") == Self.data("sync"))
+        }
+    }
+
+    @Test func persistsAcrossInstancesWithWallClockExpiry() async throws {
+        try await Self.withFolder { folder in
+            let writerClock = ManualClock()
+            let writer = try DiskCache(directory: folder, configuration: .init(clock: writerClock))
+            try writer.setValue(Self.data("kept"), forKey: "kept")
+            try writer.setValue(Self.data("brief"), forKey: "brief", ttl: .seconds(30))
+            // Another instance (as another process would) reads the same files and the same expiries.
+            let readerClock = ManualClock()
+            let reader = try DiskCache(directory: folder, configuration: .init(clock: readerClock))
+            #expect(try reader.value(forKey: "kept") == Self.data("kept"))
+            #expect(try reader.value(forKey: "brief") == Self.data("brief"))
+            readerClock.advance(by: .seconds(31))
+            #expect(try reader.value(forKey: "brief") == nil)
+            #expect(try writer.value(forKey: "brief") == nil, "the reader removed the expired file")
+            #expect(try reader.value(forKey: "kept") == Self.data("kept"))
+        }
+    }
+
+    /// The file name is part of the on-disk format: it must never change silently. The expected names are
+    /// XXH64 (seeds 0 and 1) of the key's UTF-8, computed independently.
+    @Test func namesFilesByAStableHashOfTheKey() async throws {
+        try await Self.withFolder { folder in
+            let cache = try DiskCache(directory: folder)
+            let cases = [
+                ("abc", "44bc2cf5ad770999bea9ca8199328908"),
+                ("cafe\u{301}", "a00e265245dca00cd96f84ee32b5af4d"),
+                (String(decoding: (0..<100).map { UInt8($0) }, as: UTF8.self), "6ac1e580321665973d19a3a2098a7023"),
+            ]
+            for (key, hex) in cases {
+                try cache.setValue(Self.data("v"), forKey: key)
+                let expected = folder.appendingPathComponent(String(hex.prefix(2)))
+                    .appendingPathComponent(String(hex.dropFirst(2)))
+                #expect(Self.exists(expected), "file of \(key.debugDescription)")
+            }
+            #expect(Self.entryFiles(in: folder).count == 3)
+        }
+    }
+
+    @Test func writesTheDocumentedHeader() async throws {
+        try await Self.withFolder { folder in
+            let clock = ManualClock()
+            let cache = try DiskCache(directory: folder, configuration: .init(clock: clock))
+            let before = Int64(Date().timeIntervalSince1970 * 1_000)
+            try cache.setValue(Self.data("value"), forKey: "key", ttl: .seconds(60))
+            let bytes = [UInt8](try Data(contentsOf: try Self.onlyEntryFile(in: folder)))
+            func integer(_ range: Range<Int>) -> UInt64 {
+                range.reversed().reduce(0) { $0 << 8 | UInt64(bytes[$1]) }
+            }
+            #expect(bytes.count == 48 + 3 + 5)
+            #expect(Array(bytes[0..<4]) == Array("SCDC".utf8))
+            #expect(integer(4..<6) == 1)
+            let expiry = Int64(integer(8..<16))
+            #expect(expiry >= before + 60_000 && expiry <= before + 60_000 + 5_000)
+            #expect(integer(16..<20) == 3)
+            #expect(integer(24..<32) == 5)
+            #expect(Array(bytes[48...]) == Array("keyvalue".utf8))
+        }
+    }
+
+    @Test func createsPrivateFoldersAndFiles() async throws {
+        try await Self.withFolder { folder in
+            let root = folder.appendingPathComponent("nested/cache")
+            let cache = try DiskCache(directory: root)
+            try cache.setValue(Self.data("v"), forKey: "k")
+            let file = try Self.onlyEntryFile(in: root)
+            #expect(try Self.permissions(root) == 0o700)
+            #expect(try Self.permissions(file.deletingLastPathComponent()) == 0o700)
+            #expect(try Self.permissions(file) == 0o600)
+            let shared = try DiskCache(directory: root, configuration: .init(fileMode: 0o640))
+            try shared.setValue(Self.data("v"), forKey: "k")
+            #expect(try Self.permissions(file) == 0o640)
+        }
+    }
+
+    @Test func rejectsUnusableFoldersWithTypedErrors() async throws {
+        try await Self.withFolder { folder in
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let file = folder.appendingPathComponent("plain-file")
+            try Data("x".utf8).write(to: file)
+            // A path under a regular file fails for every user, root included.
+            for directory in [file, file.appendingPathComponent("cache")] {
+                let error = #expect(throws: CacheError.self) { try DiskCache(directory: directory) }
+                #expect(error?.code == .invalidConfiguration, "\(directory.lastPathComponent)")
+            }
+            let web = #expect(throws: CacheError.self) {
+                try DiskCache(directory: URL(string: "https://example.invalid/cache")!)
+            }
+            #expect(web?.code == .invalidConfiguration)
+            for configuration in [
+                DiskCache.Configuration(maxBytes: 0),
+                DiskCache.Configuration(defaultTTL: .seconds(-1)),
+                DiskCache.Configuration(fileMode: 0o400),
+                DiskCache.Configuration(fileMode: 0o4600),
+            ] {
+                let error = #expect(throws: CacheError.self) {
+                    try DiskCache(directory: folder.appendingPathComponent("ok"), configuration: configuration)
+                }
+                #expect(error?.code == .invalidConfiguration)
+            }
+        }
+    }
+
+    @Test(.enabled(if: getuid() != 0, "root may write any folder")) func rejectsAFolderItMayNotWrite() async throws {
+        try await Self.withFolder { folder in
+            let locked = folder.appendingPathComponent("locked")
+            try FileManager.default.createDirectory(at: locked, withIntermediateDirectories: true)
+            try FileManager.default.setAttributes([.posixPermissions: 0o500], ofItemAtPath: locked.path)
+            defer { try? FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: locked.path) }
+            for directory in [locked, locked.appendingPathComponent("cache")] {
+                let error = #expect(throws: CacheError.self) { try DiskCache(directory: directory) }
+                #expect(error?.code == .permissionDenied)
+            }
+        }
+    }
+
+    // MARK: Damage
+
+    @Test func truncatedEntryIsAMissAndRemoved() async throws {
+        try await Self.withFolder { folder in
+            let cache = try DiskCache(directory: folder)
+            for keep in [60, 47, 0] {
+                try cache.setValue(Data(repeating: 9, count: 100), forKey: "k")
+                let file = try Self.onlyEntryFile(in: folder)
+                let handle = try FileHandle(forWritingTo: file)
+                try handle.truncate(atOffset: UInt64(keep))
+                try handle.close()
+                #expect(try cache.value(forKey: "k") == nil, "truncated to \(keep)")
+                #expect(!Self.exists(file), "truncated to \(keep)")
+            }
+        }
+    }
+
+    @Test func garbageIsAMissAndRemoved() async throws {
+        try await Self.withFolder { folder in
+            let cache = try DiskCache(directory: folder)
+            var generator = SystemRandomNumberGenerator()
+            let random = Data((0..<500).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            // Plain garbage, garbage behind a valid magic and version, and an empty file.
+            for garbage in [random, Data("SCDC".utf8) + Data([1, 0]) + random, Data()] {
+                try cache.setValue(Self.data("v"), forKey: "k")
+                let file = try Self.onlyEntryFile(in: folder)
+                try garbage.write(to: file)
+                #expect(try await cache.get("k") == nil)
+                #expect(!Self.exists(file))
+            }
+        }
+    }
+
+    @Test func flippedBitsAreCaughtByChecksums() async throws {
+        try await Self.withFolder { folder in
+            let cache = try DiskCache(directory: folder)
+            // A bit in the expiry, the key, and the value.
+            for offset in [10, 49, 60] {
+                try cache.setValue(Data(repeating: 0x55, count: 40), forKey: "kk")
+                let file = try Self.onlyEntryFile(in: folder)
+                var bytes = try Data(contentsOf: file)
+                bytes[offset] ^= 0x01
+                try bytes.write(to: file)
+                #expect(try cache.value(forKey: "kk") == nil, "flip at \(offset)")
+                #expect(!Self.exists(file), "flip at \(offset)")
+            }
+        }
+    }
+
+    @Test func futureFormatIsAMissAndLeftAlone() async throws {
+        try await Self.withFolder { folder in
+            let cache = try DiskCache(directory: folder)
+            try cache.setValue(Self.data("v"), forKey: "k")
+            let file = try Self.onlyEntryFile(in: folder)
+            var bytes = try Data(contentsOf: file)
+            bytes[4] = 2
+            try bytes.write(to: file)
+            #expect(try cache.value(forKey: "k") == nil)
+            #expect(try cache.removeExpiredValues() == 0)
+            #expect(try Data(contentsOf: file) == bytes, "left exactly as it was")
+        }
+    }
+
+    @Test func anotherKeysFileIsAMissAndLeftAlone() async throws {
+        try await Self.withFolder { folder in
+            let cache = try DiskCache(directory: folder)
+            try cache.setValue(Self.data("of a"), forKey: "a")
+            let fileOfA = try Self.onlyEntryFile(in: folder)
+            try cache.setValue(Self.data("of b"), forKey: "b")
+            let fileOfB = try #require(Self.entryFiles(in: folder).first { $0 != fileOfA })
+            // As if "b" and "a" hashed alike: b's file now holds a's entry.
+            try FileManager.default.removeItem(at: fileOfB)
+            try FileManager.default.copyItem(at: fileOfA, to: fileOfB)
+            #expect(try cache.value(forKey: "b") == nil)
+            #expect(Self.exists(fileOfB))
+            #expect(try cache.value(forKey: "a") == Self.data("of a"))
+        }
+    }
+
+    @Test func symbolicLinkInPlaceOfAnEntryIsNotFollowed() async throws {
+        try await Self.withFolder { folder in
+            let cache = try DiskCache(directory: folder)
+            try cache.setValue(Self.data("v"), forKey: "k")
+            let file = try Self.onlyEntryFile(in: folder)
+            let target = folder.appendingPathComponent("target")
+            try FileManager.default.moveItem(at: file, to: target)
+            try FileManager.default.createSymbolicLink(at: file, withDestinationURL: target)
+            #expect(try cache.value(forKey: "k") == nil)
+            #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: file.path)) == nil)
+            #expect(Self.exists(target), "the link's target is untouched")
+        }
+    }
+
+    // MARK: Expiry and sweeping
+
+    @Test func expiredEntryIsRemovedOnRead() async throws {
+        try await Self.withFolder { folder in
+            let clock = ManualClock()
+            let cache = try DiskCache(directory: folder, configuration: .init(defaultTTL: .seconds(5), clock: clock))
+            try cache.setValue(Self.data("v"), forKey: "k")
+            let file = try Self.onlyEntryFile(in: folder)
+            clock.advance(by: .milliseconds(4_900))
+            #expect(try cache.value(forKey: "k") == Self.data("v"))
+            clock.advance(by: .milliseconds(200))
+            #expect(try cache.value(forKey: "k") == nil)
+            #expect(!Self.exists(file))
+        }
+    }
+
+    @Test func sweepRemovesExpiredDamagedAndStaleTemporaryFiles() async throws {
+        try await Self.withFolder { folder in
+            let clock = ManualClock()
+            let cache = try DiskCache(directory: folder, configuration: .init(clock: clock))
+            for index in 0..<3 { try cache.setValue(Self.data("e"), forKey: "expiring-\(index)", ttl: .seconds(10)) }
+            for index in 0..<2 { try cache.setValue(Self.data("l"), forKey: "lasting-\(index)") }
+            try cache.setValue(Self.data("c"), forKey: "corrupt")
+            try cache.setValue(Self.data("f"), forKey: "future")
+            let files = Self.entryFiles(in: folder)
+            // Find the corrupt and future files by reading them back through a second cache's view.
+            var corruptFile: URL?
+            var futureFile: URL?
+            for file in files {
+                let bytes = try Data(contentsOf: file)
+                let key = String(decoding: bytes[48..<(bytes.count - 1)], as: UTF8.self)
+                if key == "corrupt" { corruptFile = file }
+                if key == "future" { futureFile = file }
+            }
+            let corrupt = try #require(corruptFile)
+            let future = try #require(futureFile)
+            try Data("not an entry".utf8).write(to: corrupt)
+            var futureBytes = try Data(contentsOf: future)
+            futureBytes[4] = 9
+            try futureBytes.write(to: future)
+            // A temporary file a crashed writer left, one being written now, and files that are not ours.
+            let sub = corrupt.deletingLastPathComponent()
+            let stale = sub.appendingPathComponent(".0123456789abcdef0123456789abcd.1.tmp")
+            let fresh = sub.appendingPathComponent(".0123456789abcdef0123456789abcd.2.tmp")
+            let foreign = [folder.appendingPathComponent("notes.txt"), sub.appendingPathComponent("README")]
+            for url in [stale, fresh] + foreign { try Data("partial".utf8).write(to: url) }
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date().addingTimeInterval(-3_600)], ofItemAtPath: stale.path)
+
+            #expect(try await cache.sweep() == 2, "nothing expired yet: the corrupt file and the stale temporary")
+            clock.advance(by: .seconds(11))
+            #expect(try await cache.sweep() == 3, "the three expired entries")
+            #expect(Self.entryFiles(in: folder).count == 3, "two lasting entries and the future-format one")
+            #expect(Self.exists(future) && Self.exists(fresh) && foreign.allSatisfy(Self.exists))
+            #expect(!Self.exists(stale) && !Self.exists(corrupt))
+            for index in 0..<2 { #expect(try cache.value(forKey: "lasting-\(index)") == Self.data("l")) }
+            // Once old enough, the other temporary file goes too.
+            clock.advance(by: .seconds(3_600))
+            #expect(try cache.removeExpiredValues() == 1)
+            #expect(!Self.exists(fresh))
+        }
+    }
+
+    /// A writer killed mid-write leaves at most a temporary file: every visible entry is whole.
+    @Test func writerKilledMidWriteLeavesNoTornEntry() async throws {
+        let worker = try #require(DiskCacheWorkerProcess.executable(), "the DiskCacheWorker helper was not built")
+        try await Self.withFolder { folder in
+            _ = try DiskCache(directory: folder)
+            let process = try DiskCacheWorkerProcess.start(
+                worker, folder: folder, mode: "write-forever", worker: 1, iterations: 0, keys: 3)
+            try process.waitForLine("ready")
+            // Let it write several 4 MiB values, then kill it wherever it is.
+            while Self.entryFiles(in: folder).count < 3 { usleep(1_000) }
+            usleep(20_000)
+            kill(process.process.processIdentifier, SIGKILL)
+            process.process.waitUntilExit()
+            let clock = ManualClock()
+            let cache = try DiskCache(directory: folder, configuration: .init(clock: clock))
+            for key in 0..<3 {
+                let value = try #require(try cache.value(forKey: "key-\(key)"), "key-\(key)")
+                #expect(DiskCacheWorkerProcess.problem(in: value, key: key) == nil)
+            }
+            clock.advance(by: .seconds(3_600))
+            _ = try cache.removeExpiredValues()
+            let leftovers = try FileManager.default.subpathsOfDirectory(atPath: folder.path).filter {
+                $0.hasSuffix(".tmp")
+            }
+            #expect(leftovers.isEmpty)
+        }
+    }
+
+    // MARK: Byte budget
+
+    @Test func byteBudgetEvictsLeastRecentlyUsed() async throws {
+        try await Self.withFolder { folder in
+            // Each entry: 48 header + 2 key + 100 value = 150 bytes; three fit.
+            let cache = try DiskCache(directory: folder, configuration: .init(maxBytes: 450))
+            let value = Data(repeating: 1, count: 100)
+            for key in ["k1", "k2", "k3"] { try cache.setValue(value, forKey: key) }
+            #expect(try cache.value(forKey: "k1") == value)
+            try cache.setValue(value, forKey: "k4")
+            #expect(Self.entryFiles(in: folder).count == 3)
+            #expect(try cache.value(forKey: "k2") == nil)
+            for key in ["k1", "k3", "k4"] { #expect(try cache.value(forKey: key) == value, "\(key)") }
+            // An entry bigger than the whole budget is refused and takes its older value with it.
+            try cache.setValue(Data(repeating: 2, count: 500), forKey: "k4")
+            #expect(try cache.value(forKey: "k4") == nil)
+            #expect(Self.entryFiles(in: folder).count == 2)
+        }
+    }
+
+    @Test func byteBudgetLearnsExistingFilesByModificationTime() async throws {
+        try await Self.withFolder { folder in
+            let unlimited = try DiskCache(directory: folder)
+            let value = Data(repeating: 1, count: 100)
+            for (age, key) in ["old", "older", "new", "newer"].enumerated() {
+                try unlimited.setValue(value, forKey: key)
+                _ = age
+            }
+            // Give the files distinct ages: "oldest" first.
+            let ages: [String: TimeInterval] = ["older": -4_000, "old": -3_000, "new": -2_000, "newer": -1_000]
+            for file in Self.entryFiles(in: folder) {
+                let bytes = try Data(contentsOf: file)
+                let key = String(decoding: bytes[48..<(bytes.count - 100)], as: UTF8.self)
+                try FileManager.default.setAttributes(
+                    [.modificationDate: Date().addingTimeInterval(try #require(ages[key]))], ofItemAtPath: file.path)
+            }
+            // Room for three entries of ~150 bytes: adding one drops the two oldest.
+            let budgeted = try DiskCache(directory: folder, configuration: .init(maxBytes: 460))
+            try budgeted.setValue(value, forKey: "fresh")
+            #expect(try budgeted.value(forKey: "older") == nil)
+            #expect(try budgeted.value(forKey: "old") == nil)
+            for key in ["new", "newer", "fresh"] { #expect(try budgeted.value(forKey: key) == value, "\(key)") }
+        }
+    }
+
+    // MARK: Faults
+
+    @Test func survivesItsFolderBeingDeleted() async throws {
+        try await Self.withFolder { folder in
+            let cache = try DiskCache(directory: folder, configuration: .init(maxBytes: 1 << 20))
+            try await cache.set("k", Self.data("before"), ttl: nil)
+            try FileManager.default.removeItem(at: folder)
+            #expect(try await cache.get("k") == nil)
+            try await cache.remove("k")
+            #expect(try await cache.sweep() == 0)
+            try await cache.removeAll()
+            try await cache.set("k", Self.data("after"), ttl: nil)
+            #expect(try await cache.get("k") == Self.data("after"))
+            #expect(try Self.permissions(folder) == 0o700)
+            // Only the fan-out folder goes this time.
+            try FileManager.default.removeItem(at: try Self.onlyEntryFile(in: folder).deletingLastPathComponent())
+            try cache.setValue(Self.data("again"), forKey: "k")
+            #expect(try cache.value(forKey: "k") == Self.data("again"))
+        }
+    }
+
+    @Test func removeAllLeavesOtherFilesAlone() async throws {
+        try await Self.withFolder { folder in
+            let cache = try DiskCache(directory: folder)
+            for index in 0..<20 { try cache.setValue(Self.data("v"), forKey: "k\(index)") }
+            let mine = folder.appendingPathComponent("mine.txt")
+            try Data("keep".utf8).write(to: mine)
+            try await cache.removeAll()
+            #expect(Self.entryFiles(in: folder).isEmpty)
+            #expect(Self.exists(mine))
+        }
+    }
+
+    /// The multi-process tests are only as good as this check: it must accept whole values and catch torn,
+    /// truncated and misplaced ones.
+    @Test func workerValueCheckCatchesTornValues() {
+        let whole = DiskCacheWorkerProcess.value(key: 3, worker: 2, sequence: 7, length: 1_000)
+        #expect(DiskCacheWorkerProcess.problem(in: whole, key: 3) == nil)
+        var torn = whole
+        torn[500] ^= 0xFF
+        #expect(DiskCacheWorkerProcess.problem(in: torn, key: 3) != nil)
+        let other = DiskCacheWorkerProcess.value(key: 3, worker: 1, sequence: 8, length: 1_000)
+        #expect(DiskCacheWorkerProcess.problem(in: whole[0..<24] + other[24...], key: 3) != nil)
+        #expect(DiskCacheWorkerProcess.problem(in: whole.prefix(900), key: 3) != nil)
+        #expect(DiskCacheWorkerProcess.problem(in: whole, key: 4) != nil)
+    }
+
+    /// Several processes write and read the same few keys at once; every value any of them reads is whole.
+    @Test func processesSharingAFolderNeverSeeTornValues() async throws {
+        let worker = try #require(DiskCacheWorkerProcess.executable(), "the DiskCacheWorker helper was not built")
+        try await Self.withFolder { folder in
+            let cache = try DiskCache(directory: folder)
+            let processes = try (1...4).map {
+                try DiskCacheWorkerProcess.start(
+                    worker, folder: folder, mode: "mixed", worker: $0, iterations: 300, keys: 6)
+            }
+            // This process reads along while the others run.
+            var problems: [String] = []
+            var reads = 0
+            while processes.contains(where: { $0.process.isRunning }) || reads < 50 {
+                let key = reads % 6
+                if let value = try await cache.get("key-\(key)"),
+                    let problem = DiskCacheWorkerProcess.problem(in: value, key: key)
+                {
+                    problems.append(problem)
+                }
+                reads += 1
+            }
+            var hits = 0
+            for process in processes {
+                process.process.waitUntilExit()
+                let output = process.output()
+                #expect(process.process.terminationStatus == 0, "\(output)")
+                if let range = output.range(of: #"hits=(\d+)"#, options: .regularExpression) {
+                    hits += Int(output[range].dropFirst(5)) ?? 0
+                }
+            }
+            #expect(problems.isEmpty, "\(problems.prefix(3))")
+            #expect(hits > 0, "the workers must have read values the others wrote")
+        }
+    }
+}
+
+/// Runs the DiskCacheWorker helper, which SwiftPM builds beside the test bundle.
+struct DiskCacheWorkerProcess {
+    let process: Process
+    private let stdout: Pipe
+
+    /// The helper's path in the build products folder, or nil when it was not built.
+    static func executable() -> URL? {
+        var folders = [Bundle.module.bundleURL.deletingLastPathComponent()]
+        folders.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
+        folders += Bundle.allBundles.filter { $0.bundlePath.hasSuffix(".xctest") }.map {
+            $0.bundleURL.deletingLastPathComponent()
+        }
+        return folders.map { $0.appendingPathComponent("DiskCacheWorker") }
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
+
+    static func start(
+        _ executable: URL, folder: URL, mode: String, worker: Int, iterations: Int, keys: Int
+    ) throws
+        -> DiskCacheWorkerProcess
+    {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = [folder.path, mode, "\(worker)", "\(iterations)", "\(keys)"]
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        try process.run()
+        return DiskCacheWorkerProcess(process: process, stdout: stdout)
+    }
+
+    /// Blocks until the helper prints `line`.
+    func waitForLine(_ line: String) throws {
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains(line + "\n") {
+            let chunk = stdout.fileHandleForReading.availableData
+            try #require(!chunk.isEmpty, "the helper ended before printing \(line)")
+            seen += chunk
+        }
+    }
+
+    /// Everything the helper printed (call after it exits).
+    func output() -> String {
+        String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
+
+    /// A value as the helper writes it (mirrors `WorkerValue.make` in the helper).
+    static func value(key: Int, worker: Int, sequence: Int, length: Int) -> Data {
+        var bytes = [UInt8]()
+        for field in [UInt64(key), UInt64(worker) << 32 | UInt64(length), UInt64(sequence)] {
+            withUnsafeBytes(of: field.littleEndian) { bytes.append(contentsOf: $0) }
+        }
+        var state = UInt64(key &* 1_000_003 &+ worker &* 7_919 &+ sequence) | 1
+        for _ in 0..<length {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            bytes.append(UInt8(truncatingIfNeeded: state))
+        }
+        return Data(bytes)
+    }
+
+    /// The helper's own check of a value (mirrors `WorkerValue.problem` in the helper).
+    static func problem(in data: Data, key: Int) -> String? {
+        guard data.count >= 24 else { return "value of \(data.count) bytes is shorter than its header" }
+        let fields = (0..<3).map { index in
+            data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)) }
+        }
+        let worker = Int(fields[1] >> 32)
+        let length = Int(fields[1] & 0xFFFF_FFFF)
+        guard Int(fields[0]) == key else { return "value of key \(fields[0]) found under key \(key)" }
+        guard data.count == 24 + length else { return "length \(data.count), header says \(24 + length)" }
+        var state = UInt64(key &* 1_000_003 &+ worker &* 7_919 &+ Int(fields[2])) | 1
+        for offset in 24..<data.count {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            if data[offset] != UInt8(truncatingIfNeeded: state) { return "payload of key \(key) torn at \(offset)" }
+        }
+        return nil
+    }
+}
