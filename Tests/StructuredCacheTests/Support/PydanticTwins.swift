@@ -320,3 +320,14 @@ enum Twins {
         return nil
     }
 }
+
+extension Twins {
+    /// The models of instructor-prepared-requests.json, by name.
+    nonisolated(unsafe) static let instructorRequestModels: [String: any Decodable.Type] = [
+        "User": User.self,
+        "Person": NestedVector.Person.self,
+        "Documented": Documented.self,
+        "Fr": Fr.self,
+        "Defaults": Defaults.self,
+    ]
+}

@@ -1,0 +1,80 @@
+// What the client's cache did, reported per call, and the running totals.
+
+/// Something the client's cache did during a call.
+///
+/// Bridge events to logging or metrics with ``StructuredClient/Configuration/onEvent`` or
+/// ``StructuredClient/events()``.
+public struct CacheEvent: Sendable, CustomStringConvertible {
+    /// What happened.
+    public struct Kind: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case hit
+            case miss
+            case store
+            case error
+            case bypass
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// A valid answer was read from the cache; the provider was not called.
+        public static let hit = Kind(.hit)
+        /// Nothing usable was in the cache.
+        public static let miss = Kind(.miss)
+        /// An answer was stored.
+        public static let store = Kind(.store)
+        /// The cache failed (the call went on as on a miss, or without storing).
+        public static let error = Kind(.error)
+        /// The cache was not used, and why (``CacheEvent/reason``).
+        public static let bypass = Kind(.bypass)
+
+        /// The kind's name (`hit`, `miss` …), for logs and metric labels.
+        public var name: String { base.rawValue }
+        public var description: String { base.rawValue }
+    }
+
+    /// What happened.
+    public let kind: Kind
+    /// The cache key of the call.
+    public let key: String
+    /// The adapter's type name (`AutoCache`, `RedisCache` …), or an empty string without one.
+    public let adapter: String
+    /// How long the cache operation took.
+    public let duration: Duration
+    /// Why, for misses of stored values that could not be used, errors and bypasses.
+    public let reason: String?
+    /// The adapter's error, for ``Kind/error``.
+    public let error: (any Error)?
+    /// The tokens the hit saved (from the stored completion's usage), for ``Kind/hit``.
+    public let tokensSaved: Int?
+
+    public var description: String {
+        var text = "cache \(kind) \(key.prefix(12))… adapter=\(adapter) duration=\(duration)"
+        if let reason { text += " reason=\(reason)" }
+        if let tokensSaved { text += " tokensSaved=\(tokensSaved)" }
+        if let error { text += " error=\(error)" }
+        return text
+    }
+}
+
+/// Running totals of a client's cache use.
+public struct CacheStatistics: Sendable, Hashable {
+    /// Calls answered from the cache.
+    public var hits = 0
+    /// Calls the cache could not answer.
+    public var misses = 0
+    /// Answers stored.
+    public var stores = 0
+    /// Cache failures (each treated as a miss or a skipped store).
+    public var errors = 0
+    /// Calls that did not use the cache.
+    public var bypasses = 0
+    /// Tokens the hits saved, from the stored completions' usage.
+    public var tokensSaved = 0
+
+    /// The share of reads that hit, from 0 to 1 (0 before any read).
+    public var hitRate: Double {
+        hits + misses == 0 ? 0 : Double(hits) / Double(hits + misses)
+    }
+}

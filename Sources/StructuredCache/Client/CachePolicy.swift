@@ -1,0 +1,28 @@
+// How one call uses the cache.
+
+/// How a call uses the cache.
+public struct CachePolicy: Hashable, Sendable, CustomStringConvertible {
+    private enum Base: String, Hashable, Sendable {
+        case use
+        case refresh
+        case noStore
+        case bypass
+    }
+
+    private let base: Base
+    private init(_ base: Base) { self.base = base }
+
+    /// Read first; on a miss, ask the provider and store the answer.
+    public static let use = CachePolicy(.use)
+    /// Skip the read, ask the provider, and store (replace) the answer.
+    public static let refresh = CachePolicy(.refresh)
+    /// Read first; on a miss, ask the provider but store nothing.
+    public static let noStore = CachePolicy(.noStore)
+    /// Neither read nor store.
+    public static let bypass = CachePolicy(.bypass)
+
+    var reads: Bool { base == .use || base == .noStore }
+    var stores: Bool { base == .use || base == .refresh }
+
+    public var description: String { base.rawValue }
+}

@@ -1,0 +1,44 @@
+// The client's cache keys: the whole prepared request under a namespace, or Instructor 1.16's key.
+
+/// The keys ``StructuredClient`` uses.
+enum ClientCacheKey {
+    /// The lowercase hex SHA-256 of the sorted JSON of
+    /// `{"messages", "mode", "model", "namespace", "request", "schema", "version": 1}`, where `request`
+    /// is every other member of the prepared request body (tools, response format, sampling, stop,
+    /// length, stream …). It begins as Instructor's key does and adds what Instructor leaves out.
+    static func standard(prepared: PreparedRequest, mode: Mode, schemaText: [UInt8], namespace: String) -> String {
+        var body = prepared.request.body
+        let messages = body["messages"] ?? []
+        body["messages"] = nil
+        body["model"] = nil
+        var writer = JSONWriter(options: .pythonSorted, reservingCapacity: schemaText.count + 1_024)
+        writer.appendRaw("{\"messages\": ")
+        writer.write(messages)
+        writer.appendRaw(", \"mode\": ")
+        writer.writeString(mode.rawValue)
+        writer.appendRaw(", \"model\": ")
+        writer.writeString(prepared.request.model)
+        writer.appendRaw(", \"namespace\": ")
+        writer.writeString(namespace)
+        writer.appendRaw(", \"request\": ")
+        writer.write(.object(body))
+        writer.appendRaw(", \"schema\": ")
+        schemaText.withUnsafeBytes { writer.append($0) }
+        writer.appendRaw(", \"version\": 1}")
+        return writer.withBytes { bytes in
+            var function = SHA256()
+            function.update(bufferPointer: bytes)
+            return function.finalize().hexString
+        }
+    }
+
+    /// Instructor 1.16's request-path key: `make_cache_key` of the prepared messages, the model, the
+    /// mode's value and the schema.
+    static func instructor116(prepared: PreparedRequest, mode: Mode, schemaText: [UInt8]) -> String {
+        CacheKeyPayload(
+            model: prepared.request.model, mode: mode, capacity: schemaText.count + 512,
+            messages: { $0.writeArray(prepared.hashedMessages, level: 0) },
+            schema: { writer in schemaText.withUnsafeBytes { writer.append($0) } }
+        ).key()
+    }
+}

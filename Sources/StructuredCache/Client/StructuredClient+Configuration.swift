@@ -1,0 +1,75 @@
+// The client's defaults: model, mode, retries, cache TTL and policy, key scope, event sink.
+
+extension StructuredClient {
+    /// How the cache key is computed.
+    public struct KeyCompatibility: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case standard
+            case instructor116
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The key covers the whole prepared request (messages, model, mode, schema, and every other
+        /// parameter: sampling, tools, response format, stop, length …) and the namespace.
+        public static let standard = KeyCompatibility(.standard)
+
+        /// Instructor 1.16's request-path key: prepared messages, model, mode value and schema only, so
+        /// that a Swift and a Python service share one cache. Calls that differ only in other parameters
+        /// (temperature …) or in endpoint or credentials then share entries, as they do in Instructor.
+        public static let instructor116 = KeyCompatibility(.instructor116)
+
+        public var description: String { base.rawValue }
+    }
+
+    /// The client's defaults; each can be overridden per call.
+    public struct Configuration: Sendable {
+        /// The model used when a call names none.
+        public var defaultModel: String?
+        /// The mode used when a call names none.
+        public var mode: Mode
+        /// How many times to ask again after an answer fails to decode or validate. Instructor's
+        /// `max_retries` counts attempts: its `max_retries=2` is `maxRetries: 1` here.
+        public var maxRetries: Int
+        /// How long stored answers live; `nil` for the adapter's default.
+        public var cacheTTL: Duration?
+        /// How calls use the cache.
+        public var cachePolicy: CachePolicy
+        /// The scope of cache keys. `nil` (the default) derives it from the provider's
+        /// ``ChatProvider/cacheIdentity`` (endpoint and a hash of the credential), so that entries are
+        /// never shared across endpoints or accounts; clients given the same explicit namespace share
+        /// entries. Not used by ``KeyCompatibility/instructor116`` keys.
+        public var namespace: String?
+        /// How keys are computed.
+        public var keyCompatibility: KeyCompatibility
+        /// Called with every cache event, on the calling task.
+        public var onEvent: (@Sendable (CacheEvent) -> Void)?
+
+        /// Creates a configuration.
+        ///
+        /// - Parameters:
+        ///   - defaultModel: The model used when a call names none.
+        ///   - mode: The mode used when a call names none.
+        ///   - maxRetries: How many times to ask again after a failed answer.
+        ///   - cacheTTL: How long stored answers live.
+        ///   - cachePolicy: How calls use the cache.
+        ///   - namespace: The scope of cache keys; derived from the provider when `nil`.
+        ///   - keyCompatibility: How keys are computed.
+        ///   - onEvent: Called with every cache event.
+        public init(
+            defaultModel: String? = nil, mode: Mode = .tools, maxRetries: Int = 1, cacheTTL: Duration? = nil,
+            cachePolicy: CachePolicy = .use, namespace: String? = nil, keyCompatibility: KeyCompatibility = .standard,
+            onEvent: (@Sendable (CacheEvent) -> Void)? = nil
+        ) {
+            self.defaultModel = defaultModel
+            self.mode = mode
+            self.maxRetries = maxRetries
+            self.cacheTTL = cacheTTL
+            self.cachePolicy = cachePolicy
+            self.namespace = namespace
+            self.keyCompatibility = keyCompatibility
+            self.onEvent = onEvent
+        }
+    }
+}

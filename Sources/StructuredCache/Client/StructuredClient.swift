@@ -1,0 +1,324 @@
+// The client users call: typed answers from an LLM, asked for in a mode, checked, asked again on
+// failure, and cached so that the same question is never paid for twice.
+
+import Foundation
+import Synchronization
+
+/// Asks an LLM for typed (`Codable`) answers and caches them.
+///
+/// ```swift
+/// struct User: Codable { var name: String; var age: Int }
+///
+/// let client = StructuredClient(provider: OpenAIProvider(apiKey: key), cache: try AutoCache(maxSize: 1_000))
+/// let user = try await client.create(model: "gpt-4.1-mini", messages: [.user("Jason is 25.")],
+///                                    responseModel: User.self)
+/// ```
+///
+/// A call prepares the request for its mode (as Instructor does for OpenAI), computes the cache key,
+/// and looks it up once, before any attempt. A hit returns the stored answer, decoded and validated
+/// again, with no provider call. A miss asks the provider; an answer that fails to decode or
+/// validate is asked for again with the error appended, up to `maxRetries` times; only a valid answer
+/// is stored, under the key of the lookup.
+///
+/// The cache never fails a call: a read error is a miss, a write error is dropped, a stored value
+/// that no longer decodes is a miss and is removed; each is reported as a ``CacheEvent``. Concurrent
+/// identical calls that miss make a single provider call and share its answer.
+public final class StructuredClient: Sendable {
+    /// Where completions come from.
+    public let provider: any ChatProvider
+    /// The cache calls use unless they pass their own.
+    public let cache: (any CacheAdapter)?
+    /// The client's defaults.
+    public let configuration: Configuration
+
+    private let namespace: String
+    private let totals = Mutex(CacheStatistics())
+    private let subscribers = Mutex<[UInt64: AsyncStream<CacheEvent>.Continuation]>([:])
+    private let subscriberCount = Atomic<UInt64>(0)
+    private let flights = SingleFlight()
+
+    /// Creates a client.
+    ///
+    /// - Parameters:
+    ///   - provider: Where completions come from.
+    ///   - cache: The cache calls use unless they pass their own; `nil` for none.
+    ///   - configuration: The client's defaults.
+    public init(provider: any ChatProvider, cache: (any CacheAdapter)? = nil, configuration: Configuration = .init()) {
+        self.provider = provider
+        self.cache = cache
+        self.configuration = configuration
+        namespace = configuration.namespace ?? "provider:" + provider.cacheIdentity
+    }
+
+    /// Asks for an answer of type `responseModel`.
+    ///
+    /// - Parameters:
+    ///   - model: The model; the configuration's `defaultModel` when `nil`.
+    ///   - messages: The conversation.
+    ///   - responseModel: The type of the answer.
+    ///   - mode: How the answer is requested; the configuration's when `nil`.
+    ///   - maxRetries: How many times to ask again after a failed answer; the configuration's when `nil`.
+    ///   - options: Sampling and length parameters.
+    ///   - cache: The cache for this call; the client's when `nil`.
+    ///   - cacheTTL: How long the answer is stored; the configuration's when `nil`.
+    ///   - cachePolicy: How this call uses the cache; the configuration's when `nil`.
+    /// - Returns: The decoded, validated answer.
+    /// - Throws: ``ClientError`` when no valid answer came back, ``SchemaError`` when the type cannot be
+    ///   described, ``ProviderError`` when the provider failed. Never an error of the cache.
+    public func create<Response: Decodable & Sendable>(
+        model: String? = nil, messages: [ChatMessage], responseModel: Response.Type, mode: Mode? = nil,
+        maxRetries: Int? = nil, options: RequestOptions = RequestOptions(), cache: (any CacheAdapter)? = nil,
+        cacheTTL: Duration? = nil, cachePolicy: CachePolicy? = nil
+    ) async throws -> Response {
+        let call = try plan(
+            model: model, messages: messages, responseModel: responseModel, mode: mode, maxRetries: maxRetries,
+            options: options, cache: cache, cacheTTL: cacheTTL, cachePolicy: cachePolicy)
+        return try await run(call, Response.self, needsCompletion: false).0
+    }
+
+    /// Asks for an answer of type `responseModel`, and returns the completion it came from too.
+    ///
+    /// On a cache hit the completion is the one stored with the answer. An entry stored without one (by
+    /// an older writer) cannot answer this call and is treated as a miss.
+    ///
+    /// - Parameters:
+    ///   - model: The model; the configuration's `defaultModel` when `nil`.
+    ///   - messages: The conversation.
+    ///   - responseModel: The type of the answer.
+    ///   - mode: How the answer is requested; the configuration's when `nil`.
+    ///   - maxRetries: How many times to ask again after a failed answer; the configuration's when `nil`.
+    ///   - options: Sampling and length parameters.
+    ///   - cache: The cache for this call; the client's when `nil`.
+    ///   - cacheTTL: How long the answer is stored; the configuration's when `nil`.
+    ///   - cachePolicy: How this call uses the cache; the configuration's when `nil`.
+    /// - Returns: The answer and its completion.
+    /// - Throws: As ``create(model:messages:responseModel:mode:maxRetries:options:cache:cacheTTL:cachePolicy:)``.
+    public func createWithCompletion<Response: Decodable & Sendable>(
+        model: String? = nil, messages: [ChatMessage], responseModel: Response.Type, mode: Mode? = nil,
+        maxRetries: Int? = nil, options: RequestOptions = RequestOptions(), cache: (any CacheAdapter)? = nil,
+        cacheTTL: Duration? = nil, cachePolicy: CachePolicy? = nil
+    ) async throws -> (Response, ChatCompletion) {
+        let call = try plan(
+            model: model, messages: messages, responseModel: responseModel, mode: mode, maxRetries: maxRetries,
+            options: options, cache: cache, cacheTTL: cacheTTL, cachePolicy: cachePolicy)
+        let (value, completion) = try await run(call, Response.self, needsCompletion: true)
+        return (value, completion!)
+    }
+
+    /// The cache key a call with these arguments uses.
+    ///
+    /// - Parameters:
+    ///   - model: The model; the configuration's `defaultModel` when `nil`.
+    ///   - messages: The conversation.
+    ///   - responseModel: The type of the answer.
+    ///   - mode: The mode; the configuration's when `nil`.
+    ///   - options: Sampling and length parameters.
+    /// - Returns: 64 lowercase hexadecimal digits.
+    /// - Throws: ``SchemaError`` or ``ClientError`` as a call would.
+    public func cacheKey<Response: Decodable>(
+        model: String? = nil, messages: [ChatMessage], responseModel: Response.Type, mode: Mode? = nil,
+        options: RequestOptions = RequestOptions()
+    ) throws -> String {
+        try plan(
+            model: model, messages: messages, responseModel: responseModel, mode: mode, maxRetries: nil,
+            options: options, cache: nil, cacheTTL: nil, cachePolicy: nil
+        ).key
+    }
+
+    /// The running totals of this client's cache use.
+    public var statistics: CacheStatistics { totals.withLock { $0 } }
+
+    /// A stream of this client's cache events, from now on, for as long as it is iterated.
+    ///
+    /// Events are buffered (the newest 1,024) when the consumer is slower than the calls.
+    ///
+    /// - Returns: The events.
+    public func events() -> AsyncStream<CacheEvent> {
+        let (stream, continuation) = AsyncStream.makeStream(of: CacheEvent.self, bufferingPolicy: .bufferingNewest(1_024))
+        let id = subscriberCount.add(1, ordering: .relaxed).newValue
+        subscribers.withLock { $0[id] = continuation }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.subscribers.withLock { $0.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    // MARK: Calls
+
+    /// Everything a call needs, resolved from its arguments and the configuration.
+    struct Call: Sendable {
+        var prepared: PreparedRequest
+        var key: String
+        var mode: Mode
+        var maxRetries: Int
+        var cache: (any CacheAdapter)?
+        var ttl: Duration?
+        var policy: CachePolicy
+    }
+
+    func plan<Response: Decodable>(
+        model: String?, messages: [ChatMessage], responseModel: Response.Type, mode: Mode?, maxRetries: Int?,
+        options: RequestOptions, cache: (any CacheAdapter)?, cacheTTL: Duration?, cachePolicy: CachePolicy?
+    ) throws -> Call {
+        guard let model = model ?? configuration.defaultModel else {
+            throw ClientError(.missingModel, "no model given, to the call or as the configuration's defaultModel")
+        }
+        let retries = maxRetries ?? configuration.maxRetries
+        guard retries >= 0 else { throw ClientError(.invalidConfiguration, "maxRetries must be >= 0, got \(retries)") }
+        let mode = mode ?? configuration.mode
+        let schema = try SchemaCache.shared.entry(for: responseModel)
+        let prepared = try ModePreparation.prepare(
+            options.request(model: model, messages: messages), mode: mode, schema: schema.schema)
+        let key: String
+        switch configuration.keyCompatibility {
+        case .instructor116:
+            key = ClientCacheKey.instructor116(prepared: prepared, mode: mode, schemaText: schema.keyText)
+        default:
+            key = ClientCacheKey.standard(prepared: prepared, mode: mode, schemaText: schema.keyText, namespace: namespace)
+        }
+        return Call(
+            prepared: prepared, key: key, mode: mode, maxRetries: retries, cache: cache ?? self.cache,
+            ttl: cacheTTL ?? configuration.cacheTTL, policy: cachePolicy ?? configuration.cachePolicy)
+    }
+
+    private func run<Response: Decodable & Sendable>(
+        _ call: Call, _ type: Response.Type, needsCompletion: Bool
+    ) async throws -> (Response, ChatCompletion?) {
+        guard let adapter = call.cache, call.policy != .bypass else {
+            if call.cache != nil { emit(.bypass, call, adapter: call.cache, reason: "cache policy bypass") }
+            let (value, completion) = try await attempt(call, Response.self, storingIn: nil)
+            return (value, completion)
+        }
+        if call.policy.reads, let hit = await lookup(call, adapter, Response.self, needsCompletion: needsCompletion) {
+            return hit
+        }
+        let store = call.policy.stores
+        let ((value, completion), _) = try await flights.run(call.key + (store ? "" : "#nostore")) {
+            try await self.attempt(call, Response.self, storingIn: store ? adapter : nil)
+        }
+        return (value, completion)
+    }
+
+    /// Reads the call's key; `nil` on a miss, including every way a stored value can be unusable.
+    private func lookup<Response: Decodable>(
+        _ call: Call, _ adapter: any CacheAdapter, _ type: Response.Type, needsCompletion: Bool
+    ) async -> (Response, ChatCompletion?)? {
+        let started = ContinuousClock.now
+        let stored: Data?
+        do {
+            stored = try await adapter.get(call.key)
+        } catch {
+            emit(.error, call, adapter: adapter, since: started, reason: "read failed; treated as a miss", error: error)
+            return nil
+        }
+        guard let stored else {
+            emit(.miss, call, adapter: adapter, since: started)
+            return nil
+        }
+        do {
+            guard let envelope = CacheEnvelope(bytes: stored) else {
+                throw ValidationFailure("the stored value is not UTF-8 text")
+            }
+            let value = try decode(envelope.modelJSON, as: Response.self)
+            let completion = envelope.completion
+            if needsCompletion && completion == nil {
+                emit(.miss, call, adapter: adapter, since: started, reason: "the stored answer has no completion to return")
+                return nil
+            }
+            emit(.hit, call, adapter: adapter, since: started, tokensSaved: completion?.usage?.totalTokens)
+            return (value, completion)
+        } catch {
+            emit(.miss, call, adapter: adapter, since: started, reason: "the stored value is unusable and was removed: \(error)")
+            do {
+                try await adapter.remove(call.key)
+            } catch {
+                emit(.error, call, adapter: adapter, since: started, reason: "removing an unusable value failed", error: error)
+            }
+            return nil
+        }
+    }
+
+    /// Asks the provider until an answer decodes and validates, then stores it when asked to.
+    private func attempt<Response: Decodable & Sendable>(
+        _ call: Call, _ type: Response.Type, storingIn adapter: (any CacheAdapter)?
+    ) async throws -> (Response, ChatCompletion) {
+        var request = call.prepared.request
+        var failures: [ClientError.Attempt] = []
+        for _ in 0...call.maxRetries {
+            try Task.checkCancellation()
+            let completion = try await provider.complete(request)
+            let answer: String
+            let value: Response
+            do {
+                answer = try ResponseExtraction.answerJSON(in: completion, mode: call.mode)
+                value = try decode(answer, as: Response.self)
+            } catch let error as ClientError {
+                throw error
+            } catch {
+                failures.append(ClientError.Attempt(error: error, completion: completion))
+                request.messages += ResponseExtraction.reaskMessages(after: completion, error: error, mode: call.mode)
+                continue
+            }
+            if let adapter { await store(value, answer: answer, completion: completion, call, adapter) }
+            return (value, completion)
+        }
+        throw ClientError(
+            .retriesExhausted,
+            "no valid \(Response.self) after \(failures.count) attempt\(failures.count == 1 ? "" : "s")",
+            attempts: failures)
+    }
+
+    private func store<Response>(
+        _ value: Response, answer: String, completion: ChatCompletion, _ call: Call, _ adapter: any CacheAdapter
+    ) async {
+        let started = ContinuousClock.now
+        let envelope = CacheEnvelope(
+            modelJSON: Self.encode(value) ?? answer, rawJSON: completion.raw.jsonString(.compact))
+        do {
+            try await adapter.set(call.key, envelope.bytes, ttl: call.ttl)
+            emit(.store, call, adapter: adapter, since: started)
+        } catch {
+            emit(.error, call, adapter: adapter, since: started, reason: "write failed; the answer was not stored", error: error)
+        }
+    }
+
+    /// Decodes and validates an answer.
+    private func decode<Response: Decodable>(_ json: String, as type: Response.Type) throws -> Response {
+        let value = try ResponseCoding.makeDecoder().decode(Response.self, from: Data(json.utf8))
+        if let checked = value as? any Validatable { try checked.validate() }
+        return value
+    }
+
+    /// The answer as compact JSON, when its type is `Encodable`.
+    private static func encode<Response>(_ value: Response) -> String? {
+        guard let encodable = value as? any Encodable,
+            let data = try? ResponseCoding.makeEncoder().encode(encodable)
+        else { return nil }
+        return String(data: data, encoding: .utf8)
+    }
+
+    // MARK: Events
+
+    private func emit(
+        _ kind: CacheEvent.Kind, _ call: Call, adapter: (any CacheAdapter)?, since started: ContinuousClock.Instant? = nil,
+        reason: String? = nil, error: (any Error)? = nil, tokensSaved: Int? = nil
+    ) {
+        let event = CacheEvent(
+            kind: kind, key: call.key, adapter: adapter.map { String(describing: type(of: $0)) } ?? "",
+            duration: started.map { ContinuousClock.now - $0 } ?? .zero, reason: reason, error: error,
+            tokensSaved: tokensSaved)
+        totals.withLock { totals in
+            switch kind {
+            case .hit:
+                totals.hits += 1
+                totals.tokensSaved += tokensSaved ?? 0
+            case .miss: totals.misses += 1
+            case .store: totals.stores += 1
+            case .error: totals.errors += 1
+            default: totals.bypasses += 1
+            }
+        }
+        configuration.onEvent?(event)
+        for continuation in subscribers.withLock({ Array($0.values) }) { continuation.yield(event) }
+    }
+}
