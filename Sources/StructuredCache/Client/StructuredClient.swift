@@ -158,7 +158,19 @@ public final class StructuredClient: Sendable {
 
     func plan<Response: Decodable>(
         model: String?, messages: [ChatMessage], responseModel: Response.Type, mode: Mode?, maxRetries: Int?,
-        options: RequestOptions, cache: (any CacheAdapter)?, cacheTTL: Duration?, cachePolicy: CachePolicy?
+        options: RequestOptions, cache: (any CacheAdapter)?, cacheTTL: Duration?, cachePolicy: CachePolicy?,
+        streaming: Bool = false
+    ) throws -> Call {
+        try plan(
+            model: model, messages: messages, schema: SchemaCache.shared.entry(for: responseModel), mode: mode,
+            maxRetries: maxRetries, options: options, cache: cache, cacheTTL: cacheTTL, cachePolicy: cachePolicy,
+            streaming: streaming)
+    }
+
+    func plan(
+        model: String?, messages: [ChatMessage], schema: SchemaCache.Entry, mode: Mode?, maxRetries: Int?,
+        options: RequestOptions, cache: (any CacheAdapter)?, cacheTTL: Duration?, cachePolicy: CachePolicy?,
+        streaming: Bool
     ) throws -> Call {
         guard let model = model ?? configuration.defaultModel else {
             throw ClientError(.missingModel, "no model given, to the call or as the configuration's defaultModel")
@@ -166,9 +178,9 @@ public final class StructuredClient: Sendable {
         let retries = maxRetries ?? configuration.maxRetries
         guard retries >= 0 else { throw ClientError(.invalidConfiguration, "maxRetries must be >= 0, got \(retries)") }
         let mode = mode ?? configuration.mode
-        let schema = try SchemaCache.shared.entry(for: responseModel)
-        let prepared = try ModePreparation.prepare(
-            options.request(model: model, messages: messages), mode: mode, schema: schema.schema)
+        var request = options.request(model: model, messages: messages)
+        request.stream = streaming
+        let prepared = try ModePreparation.prepare(request, mode: mode, schema: schema.schema)
         let key: String
         switch configuration.keyCompatibility {
         case .instructor116:
@@ -219,7 +231,7 @@ public final class StructuredClient: Sendable {
             guard let envelope = CacheEnvelope(bytes: stored) else {
                 throw ValidationFailure("the stored value is not UTF-8 text")
             }
-            let value = try decode(envelope.modelJSON, as: Response.self)
+            let value = try Self.decodeAnswer(envelope.modelJSON, as: Response.self)
             let completion = envelope.completion
             if needsCompletion && completion == nil {
                 emit(.miss, call, adapter: adapter, since: started, reason: "the stored answer has no completion to return")
@@ -251,7 +263,7 @@ public final class StructuredClient: Sendable {
             let value: Response
             do {
                 answer = try ResponseExtraction.answerJSON(in: completion, mode: call.mode)
-                value = try decode(answer, as: Response.self)
+                value = try Self.decodeAnswer(answer, as: Response.self)
             } catch let error as ClientError {
                 throw error
             } catch {
@@ -283,7 +295,7 @@ public final class StructuredClient: Sendable {
     }
 
     /// Decodes and validates an answer.
-    private func decode<Response: Decodable>(_ json: String, as type: Response.Type) throws -> Response {
+    static func decodeAnswer<Response: Decodable>(_ json: String, as type: Response.Type) throws -> Response {
         let value = try ResponseCoding.makeDecoder().decode(Response.self, from: Data(json.utf8))
         if let checked = value as? any Validatable { try checked.validate() }
         return value
@@ -299,7 +311,7 @@ public final class StructuredClient: Sendable {
 
     // MARK: Events
 
-    private func emit(
+    func emit(
         _ kind: CacheEvent.Kind, _ call: Call, adapter: (any CacheAdapter)?, since started: ContinuousClock.Instant? = nil,
         reason: String? = nil, error: (any Error)? = nil, tokensSaved: Int? = nil
     ) {
