@@ -125,7 +125,7 @@ int structuredcache_sha256_hardware_available(void) {
 
 #define SC_ARM_SCHEDULE(w0, w1, w2, w3) w0 = vsha256su1q_u32(vsha256su0q_u32(w0, w1), w2, w3)
 
-__attribute__((target("sha2")))
+__attribute__((target("+sha2")))
 void structuredcache_sha256_hardware_blocks(uint32_t state[8], const uint8_t *data, size_t blocks) {
     uint32x4_t state0 = vld1q_u32(&state[0]);
     uint32x4_t state1 = vld1q_u32(&state[4]);
