@@ -1,7 +1,8 @@
 """Times Instructor 1.16's make_cache_key, and its JSON-writing-plus-hashing stage alone, on the same
-inputs as the Swift key benchmark. Prints one line per figure: `name<TAB>microseconds per call`.
+inputs as the Swift key benchmark. Prints the figures (microseconds per call), or one JSON object with
+--json (read by the Swift benchmark for its comparison).
 
-    python3 Benchmarks/python/key_bench.py
+    python3 Benchmarks/python/key_bench.py [--json]
 """
 import hashlib
 import json
@@ -13,8 +14,8 @@ from pydantic import BaseModel
 
 try:
     from instructor.cache import make_cache_key
-except ImportError:  # pragma: no cover
-    print("instructor is not installed (pip install instructor==1.16.0)", file=sys.stderr)
+except ImportError as error:  # the Swift side reports this and skips the comparison
+    print(json.dumps({"error": f"instructor is not installed (pip install instructor==1.16.0): {error}"}))
     sys.exit(3)
 
 
@@ -73,10 +74,14 @@ def main():
     data = bytes(1 << 20)
     seconds = min(timeit.repeat(lambda: hashlib.sha256(data).digest(), number=50, repeat=5)) / 50
     rows.append(("hashlib.sha256 1 MiB (OpenSSL) MB/s", (1 << 20) / seconds / 1e6))
-    for name, value in rows:
-        print(f"{name}\t{value:.3f}")
-    print(f"# instructor {__import__('instructor').__version__}, pydantic {__import__('pydantic').__version__}, "
-          f"Python {sys.version.split()[0]}")
+    about = (f"instructor {__import__('instructor').__version__}, pydantic {__import__('pydantic').__version__}, "
+             f"Python {sys.version.split()[0]}")
+    if "--json" in sys.argv:
+        print(json.dumps({"about": about, **dict(rows)}))
+    else:
+        for name, value in rows:
+            print(f"{name:55} {value:12.3f}")
+        print(about)
 
 
 main()

@@ -196,38 +196,10 @@ private struct SplitMix: RandomNumberGenerator {
 /// Runs the Python counterparts (Instructor's AutoCache, python-diskcache) and compares.
 private enum PythonComparison {
     static func run() -> [String: Double] {
-        if ProcessInfo.processInfo.environment["STRUCTUREDCACHE_BENCH_PYTHON"] == "0" {
-            print("\n(Python comparison skipped: STRUCTUREDCACHE_BENCH_PYTHON=0)")
-            return [:]
-        }
-        let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("python")
         var rows: [String: Double] = [:]
         for script in ["autocache_bench.py", "diskcache_bench.py"] {
             Harness.section("Python: \(script)")
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", scripts.appendingPathComponent(script).path, "--json"]
-            let output = Pipe()
-            process.standardOutput = output
-            do {
-                try process.run()
-            } catch {
-                print("skipped: cannot run python3 (\(error))")
-                continue
-            }
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                print("skipped: no JSON from \(script) (exit \(process.terminationStatus))")
-                continue
-            }
-            if let error = object["error"] as? String {
-                print("skipped: \(error)")
-                continue
-            }
-            for (name, value) in object.sorted(by: { $0.key < $1.key }) {
-                guard let number = value as? Double ?? (value as? Int).map(Double.init) else { continue }
+            for (name, number) in Harness.runPython(script).sorted(by: { $0.key < $1.key }) {
                 rows[name] = number
                 print("\(name.padding(toLength: 40, withPad: " ", startingAt: 0)) \(String(format: "%14.0f", number))")
             }

@@ -2,6 +2,7 @@
 
 import Dispatch
 import Foundation
+import StructuredCache
 
 /// One measured figure.
 struct Measurement {
@@ -88,39 +89,43 @@ extension Harness {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("python")
 
-    /// Runs a Python reference script that prints `name<TAB>value` lines, and returns the figures.
+    /// Runs a Python reference script with `--json` and returns its figures.
     ///
-    /// - Parameters:
-    ///   - script: The file name under Benchmarks/python.
-    ///   - arguments: Extra command-line arguments.
-    /// - Returns: The figures by name, or `nil` (with a note printed) when Python or its packages are missing.
-    static func runPython(_ script: String, arguments: [String] = []) -> [String: Double]? {
+    /// The script prints one JSON object: figures by name, an optional `"about"` line (versions) that
+    /// is printed, or an `"error"` that explains why it could not measure. Set
+    /// `STRUCTUREDCACHE_BENCH_PYTHON=0` to skip every Python script.
+    ///
+    /// - Parameter script: The file name under Benchmarks/python.
+    /// - Returns: The figures by name; empty (with a note printed) when Python or its packages are missing.
+    static func runPython(_ script: String) -> [String: Double] {
+        if ProcessInfo.processInfo.environment["STRUCTUREDCACHE_BENCH_PYTHON"] == "0" {
+            print("(Python \(script) skipped: STRUCTUREDCACHE_BENCH_PYTHON=0)")
+            return [:]
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", pythonFolder.appendingPathComponent(script).path] + arguments
+        process.arguments = ["python3", pythonFolder.appendingPathComponent(script).path, "--json"]
         let output = Pipe()
         process.standardOutput = output
         do {
             try process.run()
         } catch {
-            print("(Python reference not run: \(error))")
-            return nil
+            print("(Python \(script) not run: \(error))")
+            return [:]
         }
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            print("(Python reference \(script) exited with status \(process.terminationStatus); its figures are missing)")
-            return nil
+        guard let object = (try? JSONValue(parsing: data))?.objectValue else {
+            print("(Python \(script) printed no JSON; exit status \(process.terminationStatus))")
+            return [:]
         }
+        if let error = object["error"]?.stringValue {
+            print("(Python \(script) could not measure: \(error))")
+            return [:]
+        }
+        if let about = object["about"]?.stringValue { print("Python \(script): \(about)") }
         var figures: [String: Double] = [:]
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-            if line.hasPrefix("#") {
-                print(line)
-                continue
-            }
-            let parts = line.split(separator: "\t")
-            if parts.count == 2, let value = Double(parts[1]) { figures[String(parts[0])] = value }
-        }
+        for (name, value) in object { if let number = value.doubleValue { figures[name] = number } }
         return figures
     }
 
