@@ -21,11 +21,10 @@ import Synchronization
 /// let hit = try await cache.get(key)
 /// ```
 ///
-/// **Files.** A key's file is named by a 128-bit hash of its UTF-8 bytes (two XXH64 hashes), as 32 hex
-/// digits: `<directory>/<first 2>/<other 30>`. Any key is safe (no path traversal, no length limit);
-/// the full key is stored in the file, so a hash collision reads as a miss, never as another key's value.
-/// The hash is not cryptographic: someone who picks keys could make two keys evict each other, nothing
-/// more. A file holds a small header (magic, format version, expiry, lengths, checksums of the header
+/// **Files.** A key's file is named by the first 128 bits of the SHA-256 of its UTF-8 bytes, as 32 hex
+/// digits: `<directory>/<first 2>/<other 30>`. Any key is safe (no path traversal, no length limit),
+/// and keys cannot be chosen to share a file; the full key is stored in the file too, so even a
+/// collision would read as a miss, never as another key's value. A file holds a small header (magic, format version, expiry, lengths, checksums of the header
 /// and the value; see `DiskEntryFormat`), the key and the value. Values are opaque bytes: nothing read
 /// from disk is ever executed or deserialized into objects.
 ///

@@ -1,11 +1,12 @@
 // The name of a DiskCache entry file: a 128-bit hash of the key, spelled as 32 lowercase hex digits.
 
-/// Identifies the file of one key: two XXH64 hashes of the key's UTF-8 bytes (seeds 0 and 1).
+/// Identifies the file of one key: the first 128 bits of the SHA-256 of the key's UTF-8 bytes.
 ///
 /// The first two hex digits name the fan-out folder, the other thirty the file, so any key, however
-/// long or strange, becomes a fixed-length, traversal-free path. Two keys may share an ID; the full key
-/// stored in the file tells them apart (the later write replaces the earlier, which then reads as a
-/// miss). Changing this derivation changes every file name, so it is part of the on-disk format.
+/// long or strange, becomes a fixed-length, traversal-free path. A cryptographic hash means keys
+/// cannot be chosen to share a file (and evict each other); should two ever share one, the full key
+/// stored in the file tells them apart. Changing this derivation changes every file name, so it is
+/// part of the on-disk format.
 struct DiskEntryID: Hashable, DigestKey, Sendable {
     let high: UInt64
     let low: UInt64
@@ -20,8 +21,9 @@ struct DiskEntryID: Hashable, DigestKey, Sendable {
 
     /// The ID of the key whose UTF-8 bytes are `key`.
     init(key: UnsafeRawBufferPointer) {
-        high = XXHash64.hash(key, seed: 0)
-        low = XXHash64.hash(key, seed: 1)
+        var function = SHA256()
+        function.update(bufferPointer: key)
+        (high, low) = function.finalize().leading128Bits
     }
 
     /// Parses a fan-out folder name (2 hex digits) and a file name (30 hex digits).

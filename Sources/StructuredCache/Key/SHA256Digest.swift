@@ -10,6 +10,11 @@ public struct SHA256Digest: Sendable, Hashable, CustomStringConvertible {
 
     init(words: Words) { self.words = words }
 
+    /// The first 128 bits of the digest, as two big-endian words.
+    var leading128Bits: (high: UInt64, low: UInt64) {
+        (UInt64(words.0) << 32 | UInt64(words.1), UInt64(words.2) << 32 | UInt64(words.3))
+    }
+
     /// The 32 bytes of the digest.
     public var bytes: [UInt8] {
         var result: [UInt8] = []
