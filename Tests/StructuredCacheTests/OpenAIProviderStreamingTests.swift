@@ -231,15 +231,15 @@ import Testing
 
     @Test func theTimeoutIsAnIdleTimeout() async throws {
         let payloads = ChatPayload.contentChunks(Array(repeating: "·", count: 20))
-        // Pieces every 100 ms for about 2 s, well past the 300 ms timeout (and past URLSession's own
-        // backstop timer, 1.6 s), but never silent for 300 ms: the stream completes.
-        let steady = LocalChatServer.Reply.events(payloads, pieceSize: 240, delay: .milliseconds(100))
+        // Pieces every 50 ms for more than a second, over twice the 500 ms timeout, but never silent
+        // for 500 ms: the stream completes.
+        let steady = LocalChatServer.Reply.events(payloads, pieceSize: 180, delay: .milliseconds(50))
         let stalled = LocalChatServer.Reply.eventStream(pieces: [
             .init(bytes: ChatPayload.eventStream([ChatPayload.chunk(content: "first")], done: false)),
             .init(bytes: ChatPayload.eventStream([ChatPayload.chunk(content: "never")]), delay: .seconds(30)),
         ])
         try await LocalChatServer.with(replies: [steady, stalled]) { server in
-            let provider = Self.provider(server, timeout: .milliseconds(300), configuration: .init(maxRetries: 0))
+            let provider = Self.provider(server, timeout: .milliseconds(500), configuration: .init(maxRetries: 0))
             let completed = await Self.receive(provider.stream(Self.request))
             #expect(completed.error == nil)
             #expect(completed.text == String(repeating: "·", count: 20))

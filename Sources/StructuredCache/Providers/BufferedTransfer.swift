@@ -5,6 +5,7 @@
     import FoundationNetworking
 #endif
 import Foundation
+import Synchronization
 
 /// Collects a response body and resumes the awaiting caller with it.
 final class BufferedTransfer: HTTPTransfer {

@@ -85,7 +85,8 @@ public struct ChatCompletionStreamDecoder: Sendable {
             done = true
             return
         }
-        if event.data.allSatisfy(isWhitespace) { return }
+        // Stops at the first byte of a JSON payload (`{`), rather than scanning all of it.
+        if !event.data.contains(where: { !isWhitespace($0) }) { return }
         let json: JSONValue
         do {
             json = try JSONValue(parsing: event.data)

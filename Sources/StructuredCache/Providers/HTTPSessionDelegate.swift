@@ -5,6 +5,7 @@
     import FoundationNetworking
 #endif
 import Foundation
+import Synchronization
 
 /// Routes URLSession callbacks to per-task ``HTTPTransfer``s.
 ///

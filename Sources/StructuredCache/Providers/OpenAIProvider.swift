@@ -171,7 +171,7 @@ public struct OpenAIProvider: ChatProvider, CustomStringConvertible, CustomRefle
                 message: "the base URL \(baseURL.redactedDescription) is not an absolute http or https URL")
         }
         if let headerProblem { throw ProviderError(code: .invalidRequest, message: headerProblem) }
-        // URLSession's own timer backs up the provider's idle timer; it is set later than it, so that
+        // URLSession's own timer (an idle timer too) backs up the provider's; it is set later, so that
         // the provider's timer, which the tests and documentation describe, is the one that fires.
         var request = URLRequest(
             url: endpoint, cachePolicy: .reloadIgnoringLocalCacheData,

@@ -5,6 +5,7 @@
     import FoundationNetworking
 #endif
 import Foundation
+import Synchronization
 
 /// Feeds one streaming response into the consumer's `AsyncThrowingStream`.
 ///

@@ -6,6 +6,7 @@
 #endif
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Cancels a task when the caller gives up or the endpoint stays silent too long.
 ///
