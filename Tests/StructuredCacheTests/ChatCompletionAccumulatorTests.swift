@@ -37,8 +37,11 @@ import Testing
 
     @Test func keepsInterleavedToolCallsApart() throws {
         let chunks = [
-            ChatPayload.chunk(role: "assistant", toolCalls: [ChatPayload.toolCallDelta(index: 0, id: "a", name: "First", arguments: "")]),
-            ChatPayload.chunk(toolCalls: [ChatPayload.toolCallDelta(index: 1, id: "b", name: "Second", arguments: "[1")]),
+            ChatPayload.chunk(
+                role: "assistant",
+                toolCalls: [ChatPayload.toolCallDelta(index: 0, id: "a", name: "First", arguments: "")]),
+            ChatPayload.chunk(toolCalls: [ChatPayload.toolCallDelta(index: 1, id: "b", name: "Second", arguments: "[1")]
+            ),
             ChatPayload.chunk(toolCalls: [ChatPayload.toolCallDelta(index: 0, arguments: "{}")]),
             ChatPayload.chunk(toolCalls: [ChatPayload.toolCallDelta(index: 1, arguments: ", 2]")]),
             // Some servers repeat the name with every piece; it must not be doubled.
@@ -47,7 +50,10 @@ import Testing
         ]
         let calls = try #require(try Self.assemble(chunks).message?.toolCalls)
         #expect(
-            calls == [ToolCall(id: "a", name: "First", arguments: "{}"), ToolCall(id: "b", name: "Second", arguments: "[1, 2]")])
+            calls == [
+                ToolCall(id: "a", name: "First", arguments: "{}"),
+                ToolCall(id: "b", name: "Second", arguments: "[1, 2]"),
+            ])
     }
 
     @Test func keepsSeveralChoicesApart() throws {
@@ -56,11 +62,17 @@ import Testing
             if let content { delta["content"] = .string(content) }
             return [
                 "id": "c", "model": "m",
-                "choices": [["index": .int(index), "delta": .object(delta), "finish_reason": finish.map(JSONValue.string) ?? nil]],
+                "choices": [
+                    [
+                        "index": .int(index), "delta": .object(delta),
+                        "finish_reason": finish.map(JSONValue.string) ?? nil,
+                    ]
+                ],
             ]
         }
         let completion = try Self.assemble([
-            choiceChunk(1, "B1"), choiceChunk(0, "A1"), choiceChunk(1, "B2", finish: "length"), choiceChunk(0, "A2", finish: "stop"),
+            choiceChunk(1, "B1"), choiceChunk(0, "A1"), choiceChunk(1, "B2", finish: "length"),
+            choiceChunk(0, "A2", finish: "stop"),
         ])
         #expect(completion.choices.map(\.index) == [0, 1])
         #expect(completion.choices.map { $0.message.content?.text } == ["A1A2", "B1B2"])
@@ -70,7 +82,10 @@ import Testing
     @Test func assemblesRefusals() throws {
         let chunks: [JSONValue] = [
             ["id": "r", "model": "m", "choices": [["index": 0, "delta": ["role": "assistant", "refusal": "I can"]]]],
-            ["id": "r", "model": "m", "choices": [["index": 0, "delta": ["refusal": " not help."], "finish_reason": "stop"]]],
+            [
+                "id": "r", "model": "m",
+                "choices": [["index": 0, "delta": ["refusal": " not help."], "finish_reason": "stop"]],
+            ],
         ]
         #expect(try Self.assemble(chunks).message?.refusal == "I can not help.")
     }
@@ -99,7 +114,8 @@ import Testing
         // 20,000 pieces of arguments: quadratic copying would take seconds here.
         var accumulator = ChatCompletionAccumulator()
         accumulator.add(try ChatCompletionChunk(json: ChatPayload.toolCallChunks(name: "T", argumentDeltas: [])[0]))
-        let piece = try ChatCompletionChunk(json: ChatPayload.chunk(toolCalls: [ChatPayload.toolCallDelta(arguments: "0123456789")]))
+        let piece = try ChatCompletionChunk(
+            json: ChatPayload.chunk(toolCalls: [ChatPayload.toolCallDelta(arguments: "0123456789")]))
         for _ in 0..<20_000 { accumulator.add(piece) }
         #expect(try accumulator.makeCompletion().message?.toolCalls?.first?.arguments.utf8.count == 200_000)
     }

@@ -15,9 +15,10 @@ import Testing
     }
 
     @Test func decodesChunksUntilDone() throws {
-        let stream = String(
-            decoding: ChatPayload.eventStream([ChatPayload.chunk(content: "a"), ChatPayload.chunk(content: "b")]),
-            as: UTF8.self) + "data: {\"ignored\": true}\n\n"
+        let stream =
+            String(
+                decoding: ChatPayload.eventStream([ChatPayload.chunk(content: "a"), ChatPayload.chunk(content: "b")]),
+                as: UTF8.self) + "data: {\"ignored\": true}\n\n"
         let (chunks, done) = try Self.decode(stream)
         #expect(chunks.map { $0.choices.first?.content } == ["a", "b"])
         #expect(done)

@@ -85,7 +85,10 @@ import Testing
     }
 
     @Test func mixesLineEndings() throws {
-        #expect(try Self.events("data: a\r\n\rdata: b\n\r\ndata: c\r\r") == [Self.event("a"), Self.event("b"), Self.event("c")])
+        #expect(
+            try Self.events("data: a\r\n\rdata: b\n\r\ndata: c\r\r") == [
+                Self.event("a"), Self.event("b"), Self.event("c"),
+            ])
     }
 
     @Test func skipsOneByteOrderMarkAtTheStartOnly() throws {

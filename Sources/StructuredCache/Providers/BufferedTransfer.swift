@@ -1,11 +1,12 @@
 // A request whose whole body is wanted at once (a non-streamed completion or an error body), collected
 // up to a size limit and handed to the awaiting task when the task completes.
 
+import Foundation
+import Synchronization
+
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
-import Foundation
-import Synchronization
 
 /// Collects a response body and resumes the awaiting caller with it.
 final class BufferedTransfer: HTTPTransfer {

@@ -1,10 +1,11 @@
 // The URLSession a provider owns (ephemeral: no cookies, no cache), and the two ways it is used: a
 // request whose whole body is awaited, and a streaming request that yields chunks as they arrive.
 
+import Foundation
+
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
-import Foundation
 
 /// One URLSession, bridged to async callers through its delegate.
 ///
@@ -45,7 +46,9 @@ final class HTTPSession: Sendable {
     /// - Returns: The status, headers and body, whatever the status.
     /// - Throws: ``ProviderError``: `transport`, `timeout`, `cancelled`, or `invalidResponse` for an
     ///   oversized body.
-    func send(_ request: URLRequest, timeout: Duration, maximumSize: Int) async throws(ProviderError)
+    func send(
+        _ request: URLRequest, timeout: Duration, maximumSize: Int
+    ) async throws(ProviderError)
         -> BufferedTransfer.Reply
     {
         let control = TransferControl(timeout: timeout)

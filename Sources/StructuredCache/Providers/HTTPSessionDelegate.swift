@@ -1,11 +1,12 @@
 // The one delegate of a provider's URLSession: it routes each task's callbacks to the transfer that
 // started it, so one session serves every request of the provider.
 
+import Foundation
+import Synchronization
+
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
-import Foundation
-import Synchronization
 
 /// Routes URLSession callbacks to per-task ``HTTPTransfer``s.
 ///

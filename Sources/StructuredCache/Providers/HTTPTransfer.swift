@@ -1,10 +1,11 @@
 // What one request's URLSession callbacks drive: the session's delegate routes each task's events to
 // its transfer, which turns them into a reply or a stream of chunks.
 
+import Foundation
+
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
-import Foundation
 
 /// The receiving end of one URLSession data task.
 ///

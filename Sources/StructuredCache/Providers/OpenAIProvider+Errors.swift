@@ -1,10 +1,11 @@
 // Reading the error bodies of OpenAI-compatible servers: OpenAI's `{"error": {"message": …}}`, the
 // `{"error": "…"}` of Ollama and llama.cpp, FastAPI's `{"detail": …}`, or plain text.
 
+import Foundation
+
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
-import Foundation
 
 extension OpenAIProvider {
     /// The error for an HTTP error status, with the provider's own message.
@@ -19,7 +20,8 @@ extension OpenAIProvider {
             return .http(status: status, message: message)
         }
         let text = ChatCompletionStreamDecoder.excerpt(body).trimmingCharacters(in: .whitespacesAndNewlines)
-        return .http(status: status, message: text.isEmpty ? HTTPURLResponse.localizedString(forStatusCode: status) : text)
+        return .http(
+            status: status, message: text.isEmpty ? HTTPURLResponse.localizedString(forStatusCode: status) : text)
     }
 
     /// The message and status an error body gives, in the shapes OpenAI-compatible servers use.

@@ -1,10 +1,11 @@
 // Streaming completions: the request asks for server-sent events, a driver task runs the attempts
 // (retrying those that failed before yielding anything), and chunks flow to the consumer as they come.
 
+import Foundation
+
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
-import Foundation
 
 extension OpenAIProvider {
     /// Sends `request` with streaming on and returns its chunks as they arrive.
@@ -22,8 +23,9 @@ extension OpenAIProvider {
     /// are retried as ``complete(_:)`` retries them; failures after it are not, so no chunk is
     /// delivered twice.
     ///
-    /// Cancelling the task that iterates the stream, or dropping the stream, cancels the HTTP request.
-    /// Chunks are buffered without bound while the consumer is slower than the endpoint.
+    /// The request starts at once, not at the first iteration. Cancelling the task that iterates the
+    /// stream, or dropping the stream, cancels the HTTP request. Chunks are buffered without bound
+    /// while the consumer is slower than the endpoint.
     ///
     /// - Parameter request: The request.
     /// - Returns: The chunks, ending normally or with a ``ProviderError``.

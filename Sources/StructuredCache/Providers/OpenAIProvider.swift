@@ -72,7 +72,8 @@ public struct OpenAIProvider: ChatProvider, CustomStringConvertible, CustomRefle
     ///   - apiKey: The key sent as `Authorization: Bearer <key>`; `nil` for servers that need none or
     ///     for keys sent in `headers` (Azure's `api-key`).
     ///   - headers: Extra headers sent with every request (organization, project, tenant …).
-    ///   - timeout: How long the endpoint may stay silent before an attempt fails.
+    ///   - timeout: How long the endpoint may stay silent before an attempt fails; a duration that is
+    ///     not positive means the default, 60 s.
     ///   - configuration: Retries and limits.
     public init(
         baseURL: URL = OpenAIProvider.openAIBaseURL, apiKey: String?, headers: [String: String] = [:],

@@ -1,11 +1,12 @@
 // A streamed completion request: bytes go through the event-stream decoder as they arrive and chunks
 // go straight to the consumer's stream; the awaiting driver learns how the attempt ended.
 
+import Foundation
+import Synchronization
+
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
-import Foundation
-import Synchronization
 
 /// Feeds one streaming response into the consumer's `AsyncThrowingStream`.
 ///

@@ -1,12 +1,13 @@
 // Timeouts and cancellation of one URLSession task: an idle timer that fires when the endpoint sends
 // nothing for too long, and a cancel that works whether it comes before or after the task exists.
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 import Dispatch
 import Foundation
 import Synchronization
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// Cancels a task when the caller gives up or the endpoint stays silent too long.
 ///

@@ -7,7 +7,10 @@ import StructuredCache
 enum ChatPayload {
     /// A usage object.
     static func usage(prompt: Int, completion: Int) -> JSONValue {
-        ["prompt_tokens": .int(prompt), "completion_tokens": .int(completion), "total_tokens": .int(prompt + completion)]
+        [
+            "prompt_tokens": .int(prompt), "completion_tokens": .int(completion),
+            "total_tokens": .int(prompt + completion),
+        ]
     }
 
     /// A completion whose message is text.
@@ -66,7 +69,12 @@ enum ChatPayload {
         return [
             "id": .string(id), "object": "chat.completion.chunk", "created": 1_700_000_000, "model": .string(model),
             "system_fingerprint": "fp_test",
-            "choices": [["index": 0, "delta": .object(delta), "logprobs": nil, "finish_reason": finishReason.map(JSONValue.string) ?? nil]],
+            "choices": [
+                [
+                    "index": 0, "delta": .object(delta), "logprobs": nil,
+                    "finish_reason": finishReason.map(JSONValue.string) ?? nil,
+                ]
+            ],
         ]
     }
 

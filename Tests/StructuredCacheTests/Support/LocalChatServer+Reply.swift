@@ -116,7 +116,8 @@ extension LocalChatServer {
 
         /// A 200 whose JSON body breaks off.
         static let invalidJSON = Reply.text(
-            #"{"id": "chatcmpl-broken", "choices": [{"index": 0, "message": {"role": "#, contentType: "application/json")
+            #"{"id": "chatcmpl-broken", "choices": [{"index": 0, "message": {"role": "#, contentType: "application/json"
+        )
 
         /// The connection closes without a response.
         static let closeConnection = Reply(body: .noResponse)
@@ -128,7 +129,8 @@ extension LocalChatServer {
         static func closedMidBody(sentBytes: Int = 20) -> Reply {
             Reply(
                 headers: [Header(name: "Content-Type", value: "application/json")],
-                body: .truncated(ChatPayload.completion(content: "cut short").jsonBytes(.compact), sentBytes: sentBytes))
+                body: .truncated(ChatPayload.completion(content: "cut short").jsonBytes(.compact), sentBytes: sentBytes)
+            )
         }
 
         /// An event stream of `bytes`, written in pieces of `pieceSize` bytes (all at once when `nil`)
@@ -178,7 +180,9 @@ extension LocalChatServer {
         static func streamedToolCall(
             name: String, argumentDeltas: [String], pieceSize: Int? = nil, delay: Duration = .zero
         ) -> Reply {
-            events(ChatPayload.toolCallChunks(name: name, argumentDeltas: argumentDeltas), pieceSize: pieceSize, delay: delay)
+            events(
+                ChatPayload.toolCallChunks(name: name, argumentDeltas: argumentDeltas), pieceSize: pieceSize,
+                delay: delay)
         }
 
         private static func sorted(_ headers: [String: String]) -> [Header] {

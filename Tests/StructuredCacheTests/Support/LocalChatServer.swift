@@ -134,11 +134,12 @@ final class LocalChatServer: Sendable {
     /// still waiting to answer or still streaming.
     var abandonedReplies: Int { core.snapshot.abandoned }
 
-    /// Waits until `condition` holds, checking every few milliseconds, for at most `timeout`.
+    /// Waits until `condition` holds, checking every few milliseconds, for at most `timeout` (a
+    /// does-not-hang bound, generous because a loaded machine may run the test's tasks late).
     ///
     /// - Returns: Whether it held in time.
     @discardableResult
-    func wait(timeout: Duration = .seconds(5), until condition: @Sendable (LocalChatServer) -> Bool) async -> Bool {
+    func wait(timeout: Duration = .seconds(30), until condition: @Sendable (LocalChatServer) -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while !condition(self) {
             if ContinuousClock.now >= deadline { return false }

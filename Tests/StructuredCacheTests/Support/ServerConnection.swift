@@ -121,8 +121,11 @@ struct ServerConnection {
         while true {
             let remaining = ContinuousClock.now.duration(to: deadline)
             guard remaining > .zero else { return true }
-            let milliseconds = Int32(clamping: max(1, remaining.components.seconds * 1000
-                + remaining.components.attoseconds / 1_000_000_000_000_000))
+            let milliseconds = Int32(
+                clamping: max(
+                    1,
+                    remaining.components.seconds * 1000
+                        + remaining.components.attoseconds / 1_000_000_000_000_000))
             switch LoopbackSocket.wait(for: watchesClient ? fd : nil, wake: core.wakeRead, milliseconds: milliseconds) {
             case .elapsed: return true
             case .stopping: return false
