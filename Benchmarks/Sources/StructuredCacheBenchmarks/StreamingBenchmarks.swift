@@ -1,0 +1,127 @@
+// Figures for streaming: the cost per streamed chunk of the server-sent event parser, of decoding
+// each chunk's JSON, and of assembling the completion, on a realistic 2,000-chunk tool-call stream
+// fed in network-sized pieces.
+
+import Dispatch
+import Foundation
+@_spi(Benchmarks) import StructuredCache
+
+/// The event-stream bytes of a tool call whose arguments (a JSON list of people) arrive in `deltas`
+/// pieces of one to eight characters, in the chunk shape gpt-4.1-mini sends, with `[DONE]`.
+func realisticToolCallStream(deltas: Int) -> (bytes: [UInt8], chunks: Int) {
+    var arguments = "{\"people\": ["
+    var person = 0
+    while arguments.count < deltas * 5 {
+        arguments += "{\"name\": \"Zoë Person \(person)\", \"age\": \(20 + person % 50), "
+        arguments += "\"email\": \"person\(person)@example.com\", \"tags\": [\"a\", \"b ✓\"]}, "
+        person += 1
+    }
+    arguments += "{\"name\": \"last\"}]}"
+    let characters = Array(arguments)
+    var pieces: [String] = []
+    var position = 0
+    var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+    while position < characters.count, pieces.count < deltas - 1 {
+        seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        let length = min(Int(seed >> 61) + 1, characters.count - position)
+        pieces.append(String(characters[position..<position + length]))
+        position += length
+    }
+    pieces.append(String(characters[position...]))
+
+    func chunk(_ delta: JSONValue, finish: JSONValue = nil) -> JSONValue {
+        [
+            "id": "chatcmpl-BxYzAbCdEfGhIjKlMnOpQrStUvWx", "object": "chat.completion.chunk", "created": 1_747_000_000,
+            "model": "gpt-4.1-mini-2025-04-14", "service_tier": "default", "system_fingerprint": "fp_38647f5e19",
+            "choices": [["index": 0, "delta": delta, "logprobs": nil, "finish_reason": finish]],
+            "obfuscation": "Xy12",
+        ]
+    }
+    var payloads: [JSONValue] = [
+        chunk([
+            "role": "assistant", "content": nil,
+            "tool_calls": [
+                [
+                    "index": 0, "id": "call_Ab12Cd34Ef56Gh78", "type": "function",
+                    "function": ["name": "People", "arguments": ""],
+                ]
+            ],
+            "refusal": nil,
+        ])
+    ]
+    payloads += pieces.map { chunk(["tool_calls": [["index": 0, "function": ["arguments": .string($0)]]]]) }
+    payloads.append(chunk([:], finish: "tool_calls"))
+    payloads.append(
+        [
+            "id": "chatcmpl-BxYzAbCdEfGhIjKlMnOpQrStUvWx", "object": "chat.completion.chunk", "created": 1_747_000_000,
+            "model": "gpt-4.1-mini-2025-04-14", "choices": [],
+            "usage": ["prompt_tokens": 312, "completion_tokens": .int(deltas), "total_tokens": .int(312 + deltas)],
+        ])
+    var bytes: [UInt8] = []
+    for payload in payloads { bytes += Array("data: ".utf8) + payload.jsonBytes(.compact) + Array("\n\n".utf8) }
+    bytes += Array("data: [DONE]\n\n".utf8)
+    return (bytes, payloads.count)
+}
+
+func streamingBenchmarks() throws {
+    let (bytes, chunks) = realisticToolCallStream(deltas: 2_000)
+    Harness.section(
+        "Streaming: a \(chunks)-chunk tool-call stream, \(bytes.count) bytes of events "
+            + "(\(bytes.count / chunks) bytes per chunk); figures per chunk")
+
+    /// Runs `body` (one whole stream) in rounds and reports the median per chunk and the throughput.
+    func measure(_ name: String, rounds: Int = 15, _ body: () throws -> Void) rethrows {
+        var samples: [Double] = []
+        for round in 0...rounds {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start)
+            if round > 0 { samples.append(elapsed) }
+        }
+        samples.sort()
+        let perStream = samples[samples.count / 2]
+        let megabytesPerSecond = Double(bytes.count) / perStream * 1e3
+        Harness.report(
+            Measurement(
+                name: name, nanosecondsPerOperation: perStream / Double(chunks),
+                extra: String(format: "%7.1f MB/s of event data", megabytesPerSecond)))
+    }
+
+    // Where the per-chunk time goes: reading each event's JSON, then typing it as a chunk.
+    var parser = ServerSentEventParser()
+    let events = try parser.parse(bytes).dropLast().map(\.data)
+    try measure("  of which JSONValue(parsing:) of each payload") {
+        for event in events { Harness.blackHole(try JSONValue(parsing: event)) }
+    }
+    let values = try events.map { try JSONValue(parsing: $0) }
+    try measure("  of which ChatCompletionChunk(json:) of each value") {
+        for value in values { Harness.blackHole(try ChatCompletionChunk(json: value)) }
+    }
+
+    for pieceSize in [16_384, 1_448, 64] {
+        let pieces = stride(from: 0, to: bytes.count, by: pieceSize).map {
+            Array(bytes[$0..<min($0 + pieceSize, bytes.count)])
+        }
+        print("-- fed in \(pieceSize)-byte pieces (\(pieces.count) pieces)")
+        try measure("SSE parser (events only)") {
+            var parser = ServerSentEventParser()
+            var events = 0
+            for piece in pieces { try parser.parse(piece) { _ in events += 1 } }
+            precondition(events == chunks + 1)
+        }
+        try measure("SSE parser + chunk JSON decoding") {
+            var decoder = ChatCompletionStreamDecoder()
+            var decoded = 0
+            for piece in pieces { try decoder.decode(piece) { _ in decoded += 1 } }
+            try decoder.finish()
+            precondition(decoded == chunks && decoder.isDone)
+        }
+        try measure("SSE + chunk JSON + ChatCompletionAccumulator") {
+            var decoder = ChatCompletionStreamDecoder()
+            var accumulator = ChatCompletionAccumulator()
+            for piece in pieces { try decoder.decode(piece) { accumulator.add($0) } }
+            try decoder.finish()
+            Harness.blackHole(try accumulator.makeCompletion())
+        }
+    }
+}

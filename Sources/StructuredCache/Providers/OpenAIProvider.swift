@@ -1,0 +1,234 @@
+// The chat provider for OpenAI and every server that speaks its chat completions API (Azure-style
+// deployments, Ollama, vLLM, llama.cpp's server, LM Studio …), over URLSession.
+
+public import Foundation
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// A ``ChatProvider`` for OpenAI-compatible chat completion endpoints.
+///
+/// ```swift
+/// let openAI = OpenAIProvider(apiKey: key)
+/// let local = OpenAIProvider(baseURL: URL(string: "http://localhost:11434/v1")!, apiKey: nil)
+/// let azure = OpenAIProvider(
+///     baseURL: URL(string: "https://res.openai.azure.com/openai/deployments/gpt4o?api-version=2024-06-01")!,
+///     apiKey: nil, headers: ["api-key": azureKey])
+/// ```
+///
+/// Requests are POSTed to `{baseURL}/chat/completions` (a base URL's query, such as Azure's
+/// `api-version`, is kept) with the request's ``ChatRequest/body`` as compact JSON, an
+/// `Authorization: Bearer` header when an API key is given, and the extra `headers` (which win over
+/// the provider's own, `Authorization` included).
+///
+/// Failures are ``ProviderError``s: an HTTP error status becomes `http` with the status and the
+/// message of the provider's error body; a malformed body `invalidResponse`; a broken connection
+/// `transport`; an endpoint silent for longer than `timeout` `timeout`; a cancelled task `cancelled`.
+/// 408, 429, 5xx, broken connections and timeouts are retried, with exponential backoff and jitter
+/// or the server's `Retry-After`, as ``Configuration`` bounds.
+///
+/// The provider owns one URLSession (ephemeral: no cookies, no cache) shared by its copies and
+/// invalidated when the last copy goes away. The API key is never part of a description, a log line
+/// or ``cacheIdentity``.
+public struct OpenAIProvider: ChatProvider, CustomStringConvertible, CustomReflectable {
+    /// OpenAI's own base URL, `https://api.openai.com/v1`.
+    public static let openAIBaseURL: URL = {
+        guard let url = URL(string: "https://api.openai.com/v1") else { preconditionFailure("a constant URL") }
+        return url
+    }()
+
+    /// The base URL requests go under.
+    public let baseURL: URL
+    /// How long the endpoint may stay silent (no response head, or no new body bytes) before the
+    /// attempt fails with a `timeout` error.
+    public let timeout: Duration
+    /// Retries and limits.
+    public let configuration: Configuration
+    /// Who this provider talks to, for the client's cache namespace:
+    /// `openai-compatible:<base URL>;key=sha256:<hex of the API key>`, plus
+    /// `;headers=sha256:<hex>` when extra headers are set.
+    ///
+    /// The base URL is normalized (scheme and host lowercased, default port and trailing slashes
+    /// dropped, query kept; user and password, and query values whose names look like credentials,
+    /// are replaced by their SHA-256). The key part is `key=none` without an API key. The headers'
+    /// hash covers every extra header's lowercased name and value, since headers such as
+    /// `OpenAI-Organization` or Azure's `api-key` change the account. The same configuration gives the
+    /// same identity across restarts and machines; no secret appears in it.
+    public let cacheIdentity: String
+
+    private let apiKey: String?
+    private let headers: [String: String]
+    private let endpoint: URL?
+    private let headerProblem: String?
+    let session: HTTPSession
+
+    /// Creates a provider for an OpenAI-compatible endpoint.
+    ///
+    /// - Parameters:
+    ///   - baseURL: The API's base URL, such as `https://api.openai.com/v1` or
+    ///     `http://localhost:11434/v1`; requests go to `{baseURL}/chat/completions` (a base URL that
+    ///     already ends with `/chat/completions` is used as is).
+    ///   - apiKey: The key sent as `Authorization: Bearer <key>`; `nil` for servers that need none or
+    ///     for keys sent in `headers` (Azure's `api-key`).
+    ///   - headers: Extra headers sent with every request (organization, project, tenant …).
+    ///   - timeout: How long the endpoint may stay silent before an attempt fails; a duration that is
+    ///     not positive means the default, 60 s.
+    ///   - configuration: Retries and limits.
+    public init(
+        baseURL: URL = OpenAIProvider.openAIBaseURL, apiKey: String?, headers: [String: String] = [:],
+        timeout: Duration = .seconds(60), configuration: Configuration = Configuration()
+    ) {
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+        self.headers = headers
+        self.timeout = timeout > .zero ? timeout : .seconds(60)
+        self.configuration = configuration
+        endpoint = Self.endpoint(for: baseURL)
+        headerProblem = Self.headerProblem(apiKey: apiKey, headers: headers)
+        cacheIdentity = Self.identity(baseURL: baseURL, apiKey: apiKey, headers: headers)
+        session = HTTPSession()
+    }
+
+    /// Sends `request` and returns the completion, retrying transient failures.
+    ///
+    /// A request whose body asks for streaming (`"stream": true`) is streamed and its chunks
+    /// assembled, so the result is the same completion either way.
+    ///
+    /// - Parameter request: The request.
+    /// - Returns: The completion.
+    /// - Throws: ``ProviderError``: `http` (with status and the provider's message), `invalidResponse`,
+    ///   `transport`, `timeout`, `cancelled`, or `invalidRequest` for a base URL or header that cannot
+    ///   be sent.
+    public func complete(_ request: ChatRequest) async throws -> ChatCompletion {
+        let body = request.body
+        if body["stream"]?.boolValue == true {
+            var accumulator = ChatCompletionAccumulator()
+            for try await chunk in stream(request) { accumulator.add(chunk) }
+            return try accumulator.makeCompletion()
+        }
+        let urlRequest = try makeURLRequest(body: JSONValue.object(body).jsonBytes(.compact), streaming: false)
+        let policy = configuration.retryPolicy
+        var attempt = 0
+        while true {
+            let failure: ProviderError
+            var head: HTTPResponseHead?
+            switch await sendOnce(urlRequest) {
+            case .success(let reply) where reply.head.isSuccess:
+                return try ChatCompletion(parsing: reply.body)
+            case .success(let reply):
+                failure = Self.httpError(status: reply.head.status, body: reply.body)
+                head = reply.head
+            case .failure(let error):
+                failure = error
+            }
+            guard let delay = policy.delay(after: failure, head: head, attempt: attempt) else { throw failure }
+            try await Self.sleep(for: delay)
+            attempt += 1
+        }
+    }
+
+    private func sendOnce(_ urlRequest: URLRequest) async -> Result<BufferedTransfer.Reply, ProviderError> {
+        if Task.isCancelled { return .failure(Self.cancelled) }
+        do throws(ProviderError) {
+            return .success(
+                try await session.send(urlRequest, timeout: timeout, maximumSize: configuration.maximumResponseSize))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// The provider without its secrets: base URL, header names, timeout.
+    public var description: String {
+        let names = headers.keys.map { $0.lowercased() }.sorted()
+        let key = apiKey == nil ? "none" : "<redacted>"
+        return "OpenAIProvider(baseURL: \(baseURL.redactedDescription), apiKey: \(key), headers: \(names), "
+            + "timeout: \(timeout))"
+    }
+
+    /// A mirror without the secrets, so `dump` and debuggers show no key either.
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "baseURL": baseURL.redactedDescription, "cacheIdentity": cacheIdentity, "timeout": timeout,
+                "configuration": configuration,
+            ])
+    }
+
+    // MARK: - Requests
+
+    /// Builds the POST of `body` to the chat completions endpoint.
+    ///
+    /// - Parameters:
+    ///   - body: The JSON body.
+    ///   - streaming: Whether the answer is an event stream.
+    /// - Returns: The request.
+    /// - Throws: ``ProviderError`` with code `invalidRequest` for an unusable base URL or header.
+    func makeURLRequest(body: [UInt8], streaming: Bool) throws(ProviderError) -> URLRequest {
+        guard let endpoint else {
+            throw ProviderError(
+                code: .invalidRequest,
+                message: "the base URL \(baseURL.redactedDescription) is not an absolute http or https URL")
+        }
+        if let headerProblem { throw ProviderError(code: .invalidRequest, message: headerProblem) }
+        // URLSession's own timer (an idle timer too) backs up the provider's; it is set later, so that
+        // the provider's timer, which the tests and documentation describe, is the one that fires.
+        var request = URLRequest(
+            url: endpoint, cachePolicy: .reloadIgnoringLocalCacheData,
+            timeoutInterval: timeout.secondsValue * 2 + 1)
+        request.httpMethod = "POST"
+        request.httpBody = Data(body)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue(streaming ? "text/event-stream" : "application/json", forHTTPHeaderField: "Accept")
+        request.setValue("StructuredCache", forHTTPHeaderField: "User-Agent")
+        if let apiKey { request.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        return request
+    }
+
+    static let cancelled = ProviderError(code: .cancelled, message: "the request was cancelled")
+
+    /// Sleeps before a retry; a cancellation ends the wait, and the retries, at once.
+    static func sleep(for delay: Duration) async throws(ProviderError) {
+        guard delay > .zero else {
+            if Task.isCancelled { throw cancelled }
+            return
+        }
+        do {
+            try await Task.sleep(for: delay)
+        } catch {
+            throw cancelled
+        }
+    }
+
+    /// `{baseURL}/chat/completions`, keeping the base URL's query.
+    static func endpoint(for baseURL: URL) -> URL? {
+        guard var components = URLComponents(url: baseURL, resolvingAgainstBaseURL: true),
+            let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = components.host, !host.isEmpty
+        else { return nil }
+        var path = components.percentEncodedPath
+        while path.hasSuffix("/") { path.removeLast() }
+        if !path.hasSuffix("/chat/completions") { path += "/chat/completions" }
+        components.percentEncodedPath = path
+        components.fragment = nil
+        return components.url
+    }
+
+    private static func headerProblem(apiKey: String?, headers: [String: String]) -> String? {
+        // A line break in a header would let a value smuggle in headers of its own.
+        func isUnsafe(_ text: String) -> Bool { text.utf8.contains { $0 == 0x0A || $0 == 0x0D || $0 == 0 } }
+        if let apiKey, isUnsafe(apiKey) { return "the API key contains a line break or NUL" }
+        for (name, value) in headers {
+            let validName =
+                !name.isEmpty
+                && name.utf8.allSatisfy { byte in
+                    byte > 0x20 && byte < 0x7F && !"()<>@,;:\\\"/[]?={}".utf8.contains(byte)
+                }
+            if !validName { return "the header name \"\(name)\" is not an HTTP token" }
+            if isUnsafe(value) { return "the value of header \(name) contains a line break or NUL" }
+        }
+        return nil
+    }
+}

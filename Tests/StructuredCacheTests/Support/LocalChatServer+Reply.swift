@@ -1,0 +1,192 @@
+// What the loopback test server answers: whole JSON bodies, OpenAI error bodies, invalid JSON,
+// delays, event streams in scripted pieces, and connections cut or never answered.
+
+import StructuredCache
+
+extension LocalChatServer {
+    /// One HTTP header.
+    struct Header: Sendable, Hashable {
+        var name: String
+        var value: String
+    }
+
+    /// One piece of a streamed body, written after a pause.
+    struct StreamPiece: Sendable {
+        /// Bytes of the event stream.
+        var bytes: [UInt8]
+        /// The pause before they are written.
+        var delay: Duration = .zero
+    }
+
+    /// How a streamed body is delimited.
+    enum StreamFraming: Sendable {
+        /// `Transfer-Encoding: chunked`, one HTTP chunk per piece; the connection stays open after.
+        case chunked
+        /// No length: the body ends when the server closes the connection.
+        case closeDelimited
+    }
+
+    /// A scripted answer to one request.
+    struct Reply: Sendable {
+        /// What the body is and how it is sent.
+        enum Body: Sendable {
+            /// A body with a `Content-Length`.
+            case complete([UInt8])
+            /// A `Content-Length` for all of the bytes, but only the first `sentBytes` sent before the
+            /// connection closes.
+            case truncated([UInt8], sentBytes: Int)
+            /// A streamed body; `cut` closes the connection after the last piece without ending the body.
+            case stream([StreamPiece], framing: StreamFraming, cut: Bool)
+            /// The connection closes without any response.
+            case noResponse
+            /// No response at all until the client gives up or the server stops.
+            case hang
+        }
+
+        /// The status code.
+        var status: Int = 200
+        /// The headers besides the framing ones (`Content-Length`, `Transfer-Encoding`, `Connection`).
+        var headers: [Header] = []
+        /// The body.
+        var body: Body
+        /// A pause before anything is sent.
+        var delay: Duration = .zero
+
+        /// The same reply, sent after a pause.
+        func delayed(by delay: Duration) -> Reply {
+            var copy = self
+            copy.delay = delay
+            return copy
+        }
+
+        /// A JSON body.
+        static func json(_ value: JSONValue, status: Int = 200, headers: [String: String] = [:]) -> Reply {
+            Reply(
+                status: status,
+                headers: [Header(name: "Content-Type", value: "application/json")] + sorted(headers),
+                body: .complete(value.jsonBytes(.compact)))
+        }
+
+        /// A text body.
+        static func text(
+            _ text: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8",
+            headers: [String: String] = [:]
+        ) -> Reply {
+            Reply(
+                status: status, headers: [Header(name: "Content-Type", value: contentType)] + sorted(headers),
+                body: .complete(Array(text.utf8)))
+        }
+
+        /// A completion whose message is `content`.
+        static func completion(
+            content: String, model: String = "gpt-test", promptTokens: Int = 11, completionTokens: Int = 7
+        ) -> Reply {
+            .json(
+                ChatPayload.completion(
+                    content: content, model: model, promptTokens: promptTokens, completionTokens: completionTokens))
+        }
+
+        /// A completion whose message calls the tool `name` with `arguments`.
+        static func toolCall(name: String, arguments: String, callID: String = "call_test") -> Reply {
+            .json(ChatPayload.toolCallCompletion(name: name, arguments: arguments, callID: callID))
+        }
+
+        /// An error status with an OpenAI error body `{"error": {"message", "type", "param", "code"}}`.
+        static func error(
+            status: Int, message: String, type: String = "invalid_request_error", code: String? = nil,
+            headers: [String: String] = [:]
+        ) -> Reply {
+            .json(
+                [
+                    "error": [
+                        "message": .string(message), "type": .string(type), "param": nil,
+                        "code": code.map(JSONValue.string) ?? nil,
+                    ]
+                ], status: status, headers: headers)
+        }
+
+        /// A 429 with OpenAI's rate-limit body and, when given, a `Retry-After` header.
+        static func rateLimited(retryAfter: String? = nil, headers: [String: String] = [:]) -> Reply {
+            var headers = headers
+            if let retryAfter { headers["Retry-After"] = retryAfter }
+            return .error(
+                status: 429, message: "Rate limit reached for requests", type: "requests", code: "rate_limit_exceeded",
+                headers: headers)
+        }
+
+        /// A 200 whose JSON body breaks off.
+        static let invalidJSON = Reply.text(
+            #"{"id": "chatcmpl-broken", "choices": [{"index": 0, "message": {"role": "#, contentType: "application/json"
+        )
+
+        /// The connection closes without a response.
+        static let closeConnection = Reply(body: .noResponse)
+
+        /// No response until the client gives up or the server stops.
+        static let hang = Reply(body: .hang)
+
+        /// Headers and the first `sentBytes` bytes of a completion, then the connection closes.
+        static func closedMidBody(sentBytes: Int = 20) -> Reply {
+            Reply(
+                headers: [Header(name: "Content-Type", value: "application/json")],
+                body: .truncated(ChatPayload.completion(content: "cut short").jsonBytes(.compact), sentBytes: sentBytes)
+            )
+        }
+
+        /// An event stream of `bytes`, written in pieces of `pieceSize` bytes (all at once when `nil`)
+        /// with `delay` before each piece.
+        static func eventStream(
+            _ bytes: [UInt8], pieceSize: Int? = nil, delay: Duration = .zero, cut: Bool = false,
+            framing: StreamFraming = .chunked, headers: [String: String] = [:]
+        ) -> Reply {
+            let size = max(1, pieceSize ?? bytes.count)
+            let pieces = stride(from: 0, to: bytes.count, by: size).map { start in
+                StreamPiece(bytes: Array(bytes[start..<min(start + size, bytes.count)]), delay: delay)
+            }
+            return eventStream(pieces: pieces, cut: cut, framing: framing, headers: headers)
+        }
+
+        /// An event stream written as the given pieces.
+        static func eventStream(
+            pieces: [StreamPiece], cut: Bool = false, framing: StreamFraming = .chunked,
+            headers: [String: String] = [:]
+        ) -> Reply {
+            Reply(
+                headers: [
+                    Header(name: "Content-Type", value: "text/event-stream; charset=utf-8"),
+                    Header(name: "Cache-Control", value: "no-cache"),
+                ] + sorted(headers),
+                body: .stream(pieces, framing: framing, cut: cut))
+        }
+
+        /// A stream of chunk payloads (``ChatPayload``), ended by `[DONE]` when `done`.
+        static func events(
+            _ payloads: [JSONValue], done: Bool = true, pieceSize: Int? = nil, delay: Duration = .zero,
+            cut: Bool = false, framing: StreamFraming = .chunked
+        ) -> Reply {
+            eventStream(
+                ChatPayload.eventStream(payloads, done: done), pieceSize: pieceSize, delay: delay, cut: cut,
+                framing: framing)
+        }
+
+        /// A streamed text answer made of `deltas`, with a usage chunk and `[DONE]`.
+        static func streamedCompletion(
+            _ deltas: [String], done: Bool = true, pieceSize: Int? = nil, delay: Duration = .zero
+        ) -> Reply {
+            events(ChatPayload.contentChunks(deltas), done: done, pieceSize: pieceSize, delay: delay)
+        }
+
+        /// A streamed tool call to `name` whose arguments arrive as `argumentDeltas`.
+        static func streamedToolCall(
+            name: String, argumentDeltas: [String], pieceSize: Int? = nil, delay: Duration = .zero
+        ) -> Reply {
+            events(
+                ChatPayload.toolCallChunks(name: name, argumentDeltas: argumentDeltas), pieceSize: pieceSize,
+                delay: delay)
+        }
+
+        private static func sorted(_ headers: [String: String]) -> [Header] {
+            headers.sorted { $0.key < $1.key }.map { Header(name: $0.key, value: $0.value) }
+        }
+    }
+}
