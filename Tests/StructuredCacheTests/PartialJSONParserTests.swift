@@ -120,3 +120,12 @@ struct PartialJSONParserTests {
         #expect(throws: JSONParseError.self) { try parser.feed(String(repeating: "[", count: 100_000).utf8) }
     }
 }
+
+extension PartialJSONParserTests {
+    @Test func canStopAtTheEndOfTheValue() throws {
+        var parser = PartialJSONParser(ignoresTrailingText: true)
+        try parser.feed(#"{"a": [1]}"#.utf8)
+        try parser.feed("\n```\nThat is all. {".utf8)
+        #expect(parser.value == ["a": [1]])
+    }
+}

@@ -8,7 +8,7 @@ import Testing
 @testable import StructuredCache
 
 /// A plain adapter that cannot report remaining TTLs, records the TTLs it was given, and can be told to fail.
-private final class RecordingAdapter: CacheAdapter {
+private final class ScriptedTier: CacheAdapter {
     private let state = Mutex<(values: [String: Data], ttls: [Duration?], failing: Bool)>(([:], [], false))
 
     var ttls: [Duration?] { state.withLock { $0.ttls } }
@@ -97,8 +97,8 @@ private final class RecordingAdapter: CacheAdapter {
     @Test func promotesFromUnknownAdaptersWithPromotionTTL() async throws {
         let clock = ManualClock()
         let memory = try AutoCache(maxSize: 10, clock: clock)
-        let middle = RecordingAdapter()
-        let slow = RecordingAdapter()
+        let middle = ScriptedTier()
+        let slow = ScriptedTier()
         let cache = try TieredCache([memory, middle, slow], promotionTTL: .seconds(30))
         try await slow.set("k", Self.data("slow"), ttl: nil)
         #expect(try await cache.get("k") == Self.data("slow"))
@@ -113,7 +113,7 @@ private final class RecordingAdapter: CacheAdapter {
 
     @Test func writesAndRemovesThroughEveryTier() async throws {
         let memory = try AutoCache(maxSize: 10)
-        let slow = RecordingAdapter()
+        let slow = ScriptedTier()
         let cache = try TieredCache([memory, slow])
         try await cache.set("k", Self.data("v"), ttl: .seconds(5))
         #expect(memory.value(forKey: "k") == Self.data("v"))
@@ -129,8 +129,8 @@ private final class RecordingAdapter: CacheAdapter {
     }
 
     @Test func skipsAFailingTierAndReportsFailureOnlyWithoutAnAnswer() async throws {
-        let broken = RecordingAdapter()
-        let slow = RecordingAdapter()
+        let broken = ScriptedTier()
+        let slow = ScriptedTier()
         let cache = try TieredCache([broken, slow])
         try await slow.set("k", Self.data("v"), ttl: nil)
         broken.fail(true)

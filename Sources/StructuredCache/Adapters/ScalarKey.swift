@@ -40,7 +40,7 @@ struct ScalarKey: Hashable, DigestKey, Sendable {
             }
         }
         if let fast, let equal = fast { return equal }
-        return lhs.string.utf8.elementsEqual(rhs.string.utf8)
+        return ExactString.equal(lhs.string, rhs.string)
     }
 
     func hash(into hasher: inout Hasher) {

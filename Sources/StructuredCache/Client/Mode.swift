@@ -32,7 +32,7 @@ public struct Mode: RawRepresentable, Hashable, Sendable, ExpressibleByStringLit
     public var description: String { rawValue }
 
     public static func == (lhs: Mode, rhs: Mode) -> Bool {
-        lhs.rawValue.utf8.elementsEqual(rhs.rawValue.utf8)
+        ExactString.equal(lhs.rawValue, rhs.rawValue)
     }
 
     public func hash(into hasher: inout Hasher) {

@@ -38,12 +38,17 @@ struct PartialJSONParser {
     private var root: JSONValue?
     private var consumed = 0
     private let maxDepth: Int
+    private let ignoresTrailingText: Bool
 
     /// Creates a reader.
     ///
-    /// - Parameter maxDepth: How deeply arrays and objects may nest.
-    init(maxDepth: Int = JSONValue.defaultMaxDepth) {
+    /// - Parameters:
+    ///   - maxDepth: How deeply arrays and objects may nest.
+    ///   - ignoresTrailingText: Whether text after the value is ignored (an answer in a markdown block
+    ///     is followed by the closing fence and prose) rather than an error.
+    init(maxDepth: Int = JSONValue.defaultMaxDepth, ignoresTrailingText: Bool = false) {
         self.maxDepth = maxDepth
+        self.ignoresTrailingText = ignoresTrailingText
     }
 
     /// Whether the top-level value has been read whole.
@@ -73,6 +78,7 @@ struct PartialJSONParser {
     private mutating func feed(buffer: UnsafeBufferPointer<UInt8>) throws(JSONParseError) {
         var index = 0
         while index < buffer.count {
+            if root != nil && ignoresTrailingText { return }
             // Most of an answer is string content: take it a run at a time.
             if case .string(var bytes, let isKey, let escape) = token, escape.isEmpty {
                 var end = index

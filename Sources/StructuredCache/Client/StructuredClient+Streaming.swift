@@ -116,7 +116,7 @@ extension StructuredClient {
                 if call.cache != nil || cache != nil {
                     emit(.bypass, call, adapter: call.cache ?? cache, reason: "streaming calls are never cached")
                 }
-                var parser = PartialJSONParser()
+                var parser = PartialJSONParser(ignoresTrailingText: call.mode == .mdJSON)
                 var answer = StreamedAnswer(mode: call.mode)
                 for try await chunk in provider.stream(call.prepared.request) {
                     guard !parser.isComplete else { continue }

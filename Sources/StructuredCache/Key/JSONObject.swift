@@ -1,5 +1,13 @@
 // The members of a JSON object in insertion order, with keys matched scalar by scalar.
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The members of a JSON object, in insertion order.
 ///
 /// Keys are matched by their Unicode scalars, as Python matches `str` keys: `"é"` (U+00E9) and
@@ -49,7 +57,7 @@ public struct JSONObject: Sendable {
     /// - Complexity: O(1) on average for large objects; O(*n*) for objects of a dozen members or fewer.
     public func position(of key: String) -> Int? {
         if let index { return index[ExactString(key)] }
-        for position in storedKeys.indices where storedKeys[position].utf8.elementsEqual(key.utf8) {
+        for position in storedKeys.indices where ExactString.equal(storedKeys[position], key) {
             return position
         }
         return nil
@@ -156,7 +164,20 @@ struct ExactString: Hashable, Sendable {
     init(_ value: String) { self.value = value }
 
     static func == (lhs: ExactString, rhs: ExactString) -> Bool {
-        lhs.value.utf8.elementsEqual(rhs.value.utf8)
+        equal(lhs.value, rhs.value)
+    }
+
+    /// Whether two strings have the same Unicode scalars (the same UTF-8 bytes).
+    @inline(__always)
+    static func equal(_ a: String, _ b: String) -> Bool {
+        let fast = a.utf8.withContiguousStorageIfAvailable { left in
+            b.utf8.withContiguousStorageIfAvailable { right in
+                left.count == right.count
+                    && (left.count == 0 || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0)
+            }
+        }
+        if let result = fast ?? nil { return result }
+        return a.utf8.elementsEqual(b.utf8)
     }
 
     func hash(into hasher: inout Hasher) {

@@ -130,7 +130,7 @@ extension JSONValue: Equatable {
         case (.double(let a), .double(let b)):
             return a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN)
         case (.string(let a), .string(let b)):
-            return a.utf8.elementsEqual(b.utf8)
+            return ExactString.equal(a, b)
         case (.array(let a), .array(let b)):
             return a == b
         case (.object(let a), .object(let b)):
