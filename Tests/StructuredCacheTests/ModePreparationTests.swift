@@ -15,7 +15,7 @@ struct ModePreparationTests {
         let messages = try #require(testCase["messages"]?.arrayValue).map(ChatMessage.init(json:))
         let mode = Mode(rawValue: try #require(testCase["mode"]?.stringValue))
         let prepared = try ModePreparation.prepare(
-            ChatRequest(model: "gpt-4.1-mini", messages: messages), mode: mode, schema: schema.schema)
+            ChatRequest(model: "gpt-4.1-mini", messages: messages), mode: mode, schema: schema)
         return (prepared, schema.keyText)
     }
 
@@ -46,7 +46,7 @@ struct ModePreparationTests {
     }
 
     @Test func sendsPlainConversationsAsInstructorDoesAndKeepsRicherOnes() throws {
-        let schema = try jsonSchema(for: Twins.User.self)
+        let schema = try SchemaCache.shared.entry(for: Twins.User.self)
         let plain = try ModePreparation.prepare(
             ChatRequest(model: "m", messages: [.user("a"), .user("b")]), mode: .json, schema: schema)
         #expect(plain.request.messages.count == 2)  // system instruction, then the two user messages merged
@@ -65,7 +65,8 @@ struct ModePreparationTests {
 
     @Test func rejectsModesItDoesNotPrepare() throws {
         #expect(throws: ClientError.self) {
-            try ModePreparation.prepare(ChatRequest(model: "m", messages: [.user("a")]), mode: "anthropic_tools", schema: [:])
+            try ModePreparation.prepare(
+                ChatRequest(model: "m", messages: [.user("a")]), mode: "anthropic_tools", schema: SchemaCache.Entry(schema: [:]))
         }
     }
 

@@ -122,20 +122,6 @@ struct StructuredClientTests {
         }
     }
 
-    @Test func writesInstructorsEnvelope() throws {
-        let envelope = CacheEnvelope(
-            modelJSON: "{\"name\":\"Jos\u{E9} \u{1F600}\"}",
-            rawJSON: #"{"id": "x1", "choices": [{"message": {"content": "\u00e9"}}], "n": 1.0}"#)
-        // Instructor's own bytes for the same values (instructor-behaviour.md, section 1.4).
-        #expect(
-            String(decoding: envelope.bytes, as: UTF8.self)
-                == #"{"model": "{\"name\":\"Jos\u00e9 \ud83d\ude00\"}", "raw": "{\"id\": \"x1\", \"choices\": [{\"message\": {\"content\": \"\\u00e9\"}}], \"n\": 1.0}"}"#)
-        #expect(String(decoding: CacheEnvelope(modelJSON: #"{"name":"none"}"#, rawJSON: nil).bytes, as: UTF8.self)
-            == #"{"model": "{\"name\":\"none\"}", "raw": null}"#)
-        #expect(CacheEnvelope(bytes: envelope.bytes) == envelope)
-        #expect(CacheEnvelope(bytes: Data(#"{"name": "legacy"}"#.utf8)) == CacheEnvelope(modelJSON: #"{"name": "legacy"}"#, rawJSON: nil))
-    }
-
     // MARK: The key covers what changes the answer
 
     @Test func everythingThatChangesTheAnswerChangesTheKey() async throws {

@@ -8,6 +8,7 @@ let suites: [(name: String, run: () async throws -> Void)] = [
     ("key", keyBenchmarks),
     ("sha", { shaBenchmarks() }),
     ("adapters", adapterBenchmarks),
+    ("client", clientBenchmarks),
     ("streaming", streamingBenchmarks),
 ]
 

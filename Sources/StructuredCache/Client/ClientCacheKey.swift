@@ -4,13 +4,14 @@
 enum ClientCacheKey {
     /// The lowercase hex SHA-256 of the sorted JSON of
     /// `{"messages", "mode", "model", "namespace", "request", "schema", "version": 1}`, where `request`
-    /// is every other member of the prepared request body (tools, response format, sampling, stop,
-    /// length, stream …). It begins as Instructor's key does and adds what Instructor leaves out.
+    /// is every other member of the prepared request body (sampling, stop, length, stream, extra
+    /// members …) except those the mode set (its tools or response format), which are functions of the
+    /// mode and the schema the key holds already. It begins as Instructor's key does and adds what
+    /// Instructor leaves out. A change in how modes prepare requests must bump `version`.
     static func standard(prepared: PreparedRequest, mode: Mode, schemaText: [UInt8], namespace: String) -> String {
         var body = prepared.request.body
         let messages = body["messages"] ?? []
-        body["messages"] = nil
-        body["model"] = nil
+        for member in ["messages", "model"] + prepared.modeMembers { body[member] = nil }
         var writer = JSONWriter(options: .pythonSorted, reservingCapacity: schemaText.count + 1_024)
         writer.appendRaw("{\"messages\": ")
         writer.write(messages)

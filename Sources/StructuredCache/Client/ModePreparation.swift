@@ -3,12 +3,37 @@
 // the compatibility key hashes what Instructor hashes.
 
 /// A request prepared for a mode.
-struct PreparedRequest {
+struct PreparedRequest: Sendable {
     /// What is sent.
     var request: ChatRequest
     /// The messages as Instructor 1.16 prepares and hashes them (its handlers rewrite JSON-mode
     /// messages to role and content only).
     var hashedMessages: [JSONValue]
+    /// The request members the mode set (`tools`, `tool_choice`, `response_format`): functions of the
+    /// mode and the schema alone.
+    var modeMembers: [String] = []
+}
+
+/// What each mode adds to a request for one schema, computed once per type.
+struct ModeArtifacts: Sendable {
+    /// `tools` in tools mode.
+    let tools: [JSONValue]
+    /// `tool_choice` in tools mode.
+    let toolChoice: JSONValue
+    /// `response_format` in JSON-schema mode.
+    let jsonSchemaFormat: JSONValue
+    /// The instruction JSON and markdown modes add to the system message.
+    let instruction: String
+
+    init(schema: JSONValue) {
+        let function = ModePreparation.functionDefinition(schema)
+        tools = [["type": "function", "function": function]]
+        toolChoice = ["type": "function", "function": ["name": function["name"]!]]
+        jsonSchemaFormat = [
+            "type": "json_schema", "json_schema": ["name": .string(ModePreparation.functionName(schema)), "schema": schema],
+        ]
+        instruction = ModePreparation.schemaInstruction(schema)
+    }
 }
 
 /// Instructor 1.16's OpenAI mode handlers (`instructor/v2/providers/openai/handlers.py`).
@@ -54,23 +79,21 @@ enum ModePreparation {
         return ["name": .string(name), "description": .string(description), "parameters": .object(parameters)]
     }
 
-    static func prepare(_ request: ChatRequest, mode: Mode, schema: JSONValue) throws -> PreparedRequest {
+    static func prepare(_ request: ChatRequest, mode: Mode, schema: SchemaCache.Entry) throws -> PreparedRequest {
         var prepared = request
         let messages = request.messages.map(\.json)
+        let artifacts = schema.modes
         switch mode {
         case .tools:
-            let function = functionDefinition(schema)
-            prepared.tools = [["type": "function", "function": function]]
-            prepared.toolChoice = ["type": "function", "function": ["name": function["name"]!]]
-            return PreparedRequest(request: prepared, hashedMessages: messages)
+            prepared.tools = artifacts.tools
+            prepared.toolChoice = artifacts.toolChoice
+            return PreparedRequest(request: prepared, hashedMessages: messages, modeMembers: ["tools", "tool_choice"])
         case .jsonSchema:
-            prepared.responseFormat = [
-                "type": "json_schema", "json_schema": ["name": .string(functionName(schema)), "schema": schema],
-            ]
-            return PreparedRequest(request: prepared, hashedMessages: messages)
+            prepared.responseFormat = artifacts.jsonSchemaFormat
+            return PreparedRequest(request: prepared, hashedMessages: messages, modeMembers: ["response_format"])
         case .json, .mdJSON:
             if mode == .json { prepared.responseFormat = ["type": "json_object"] }
-            var hashed = injectInstruction(schemaInstruction(schema), into: messages)
+            var hashed = injectInstruction(artifacts.instruction, into: messages)
             if mode == .mdJSON { hashed.append(["role": "user", "content": .string(markdownRequest)]) }
             hashed = mergeConsecutiveMessages(hashed)
             // Plain role-and-content conversations are sent exactly as Instructor sends them; richer
@@ -78,11 +101,12 @@ enum ModePreparation {
             if request.messages.allSatisfy(isPlain) {
                 prepared.messages = try hashed.map(ChatMessage.init(json:))
             } else {
-                var kept = try injectInstruction(schemaInstruction(schema), into: messages).map(ChatMessage.init(json:))
+                var kept = try injectInstruction(artifacts.instruction, into: messages).map(ChatMessage.init(json:))
                 if mode == .mdJSON { kept.append(.user(markdownRequest)) }
                 prepared.messages = kept
             }
-            return PreparedRequest(request: prepared, hashedMessages: hashed)
+            return PreparedRequest(
+                request: prepared, hashedMessages: hashed, modeMembers: mode == .json ? ["response_format"] : [])
         default:
             throw ClientError(
                 .invalidConfiguration,

@@ -76,6 +76,6 @@ public struct PartialValue: Sendable, Hashable {
     /// - Returns: The decoded value.
     /// - Throws: `DecodingError` when the part so far does not decode.
     public func decode<T: Decodable>(as type: T.Type) throws -> T {
-        try StructuredClient.decodeAnswer((json ?? .null).jsonString(.compact), as: type)
+        try StructuredClient.decodeAnswer(json ?? .null, as: type)
     }
 }

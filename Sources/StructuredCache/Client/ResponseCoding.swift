@@ -1,15 +1,16 @@
-// How answers are decoded from and encoded to JSON: Foundation's coders, set up as pydantic reads and
-// writes the same values (ISO 8601 dates, slashes unescaped).
+// How answers are encoded for the cache: Foundation's encoder, set up as pydantic writes the same
+// values (ISO 8601 dates, slashes unescaped); and ISO 8601 dates without Foundation's formatters.
 
-public import Foundation
+import Foundation
 
-/// The JSON coders the client uses for response types.
+/// The JSON coders for response types. Answers are decoded with ``JSONValueDecoder``; this decoder
+/// reads them the same way through Foundation.
 ///
 /// Dates read as ISO 8601 with or without fractional seconds and with a `Z`, an offset, or no zone
 /// (then UTC), as pydantic accepts them; they are written as ISO 8601 in UTC. Data is base64.
-public enum ResponseCoding {
-    /// A decoder set up as the client decodes answers.
-    public static func makeDecoder() -> JSONDecoder {
+enum ResponseCoding {
+    /// A Foundation decoder set up as the client decodes answers.
+    static func makeDecoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
@@ -26,7 +27,7 @@ public enum ResponseCoding {
 
     /// An encoder set up as the client encodes answers for the cache (compact, as pydantic's
     /// `model_dump_json` writes).
-    public static func makeEncoder() -> JSONEncoder {
+    static func makeEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in

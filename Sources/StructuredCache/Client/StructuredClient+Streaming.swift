@@ -33,7 +33,7 @@ extension StructuredClient {
         ) { parser, continuation, finished in
             guard let snapshot = parser.snapshot else { return }
             if finished {
-                let value = try Self.decodeAnswer(snapshot.jsonString(.compact), as: Response.self)
+                let value = try Self.decodeAnswer(snapshot, as: Response.self)
                 continuation.yield(PartialResponse(json: snapshot, value: value))
             } else {
                 continuation.yield(PartialResponse(json: snapshot, value: nil))
@@ -72,7 +72,7 @@ extension StructuredClient {
             let start = yielded.withLock { $0 }
             guard elements.count > start else { return }
             for element in elements[start...] {
-                continuation.yield(try Self.decodeAnswer(element.jsonString(.compact), as: Element.self))
+                continuation.yield(try Self.decodeAnswer(element, as: Element.self))
             }
             yielded.withLock { $0 = elements.count }
         }
@@ -148,7 +148,7 @@ enum IterableSchema {
     static func entry<Element: Decodable>(for type: Element.Type) throws -> SchemaCache.Entry {
         if let entry = entries.withLock({ $0[ObjectIdentifier(type)] }) { return entry }
         let schema = wrapper(for: try jsonSchema(for: type))
-        let entry = SchemaCache.Entry(schema: schema, keyText: schema.jsonBytes(.pythonSorted))
+        let entry = SchemaCache.Entry(schema: schema)
         entries.withLock { $0[ObjectIdentifier(type)] = entry }
         return entry
     }

@@ -180,7 +180,7 @@ public final class StructuredClient: Sendable {
         let mode = mode ?? configuration.mode
         var request = options.request(model: model, messages: messages)
         request.stream = streaming
-        let prepared = try ModePreparation.prepare(request, mode: mode, schema: schema.schema)
+        let prepared = try ModePreparation.prepare(request, mode: mode, schema: schema)
         let key: String
         switch configuration.keyCompatibility {
         case .instructor116:
@@ -232,12 +232,13 @@ public final class StructuredClient: Sendable {
                 throw ValidationFailure("the stored value is not UTF-8 text")
             }
             let value = try Self.decodeAnswer(envelope.modelJSON, as: Response.self)
-            let completion = envelope.completion
+            // The completion is read only for a caller who wants it; the usage is found in its text.
+            let completion = needsCompletion ? envelope.completion : nil
             if needsCompletion && completion == nil {
                 emit(.miss, call, adapter: adapter, since: started, reason: "the stored answer has no completion to return")
                 return nil
             }
-            emit(.hit, call, adapter: adapter, since: started, tokensSaved: completion?.usage?.totalTokens)
+            emit(.hit, call, adapter: adapter, since: started, tokensSaved: envelope.totalTokens)
             return (value, completion)
         } catch {
             emit(.miss, call, adapter: adapter, since: started, reason: "the stored value is unusable and was removed: \(error)")
@@ -296,7 +297,12 @@ public final class StructuredClient: Sendable {
 
     /// Decodes and validates an answer.
     static func decodeAnswer<Response: Decodable>(_ json: String, as type: Response.Type) throws -> Response {
-        let value = try ResponseCoding.makeDecoder().decode(Response.self, from: Data(json.utf8))
+        try decodeAnswer(try JSONValue(parsing: json), as: type)
+    }
+
+    /// Decodes and validates an answer already parsed.
+    static func decodeAnswer<Response: Decodable>(_ json: JSONValue, as type: Response.Type) throws -> Response {
+        let value = try JSONValueDecoder.decode(Response.self, from: json)
         if let checked = value as? any Validatable { try checked.validate() }
         return value
     }

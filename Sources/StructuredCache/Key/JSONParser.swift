@@ -226,34 +226,65 @@ struct JSONParser {
         guard position < input.count else {
             throw JSONParseError(.unexpectedEnd, at: position, "unterminated string starting at byte \(start - 1)")
         }
-        var bytes = Array(UnsafeBufferPointer(rebasing: input[start..<position]))
-        while position < input.count {
-            let byte = input[position]
-            switch byte {
-            case UInt8(ascii: "\""):
-                position += 1
-                return String(decoding: bytes, as: UTF8.self)
-            case UInt8(ascii: "\\"):
-                try appendEscape(to: &bytes)
-            case 0..<0x20:
-                throw controlCharacter()
-            case 0x80...:
-                let scalarStart = position
-                try checkScalar()
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: input[scalarStart..<position]))
-            default:
-                bytes.append(byte)
-                position += 1
-            }
+        // Escapes: find where the string ends, then decode into one buffer of that size (decoding
+        // never makes a string longer than its escaped form).
+        var end = position
+        while end < input.count && input[end] != UInt8(ascii: "\"") {
+            end += input[end] == UInt8(ascii: "\\") ? 2 : 1
         }
-        throw JSONParseError(.unexpectedEnd, at: position, "unterminated string starting at byte \(start - 1)")
+        guard end < input.count else {
+            throw JSONParseError(.unexpectedEnd, at: input.count, "unterminated string starting at byte \(start - 1)")
+        }
+        var failure: JSONParseError?
+        let text = String(unsafeUninitializedCapacity: end - start) { out in
+            var count = position - start
+            _ = out.initialize(from: UnsafeBufferPointer(rebasing: input[start..<position]))
+            do throws(JSONParseError) {
+                while position < end {
+                    let byte = input[position]
+                    if byte == UInt8(ascii: "\\") {
+                        let scalar = try readEscape()
+                        if scalar.isASCII {
+                            out[count] = UInt8(truncatingIfNeeded: scalar.value)
+                            count += 1
+                        } else {
+                            for unit in scalar.utf8 {
+                                out[count] = unit
+                                count += 1
+                            }
+                        }
+                    } else if byte < 0x20 {
+                        throw controlCharacter()
+                    } else {
+                        // The run up to the next escape or control character, copied at once.
+                        let runStart = position
+                        while position < end {
+                            let next = input[position]
+                            if next == UInt8(ascii: "\\") || next < 0x20 { break }
+                            if next >= 0x80 { try checkScalar() } else { position += 1 }
+                        }
+                        let run = UnsafeBufferPointer(rebasing: input[runStart..<position])
+                        _ = UnsafeMutableBufferPointer(rebasing: out[count..<(count + run.count)]).initialize(from: run)
+                        count += run.count
+                    }
+                }
+            } catch {
+                failure = error
+                return 0
+            }
+            return count
+        }
+        if let failure { throw failure }
+        position = end + 1
+        return text
     }
 
     private func controlCharacter() -> JSONParseError {
         JSONParseError(.invalidString, at: position, "raw control character 0x\(String(input[position], radix: 16)) in a string")
     }
 
-    private mutating func appendEscape(to bytes: inout [UInt8]) throws(JSONParseError) {
+    /// Reads the escape at `position` (which holds the backslash) and returns the scalar it stands for.
+    private mutating func readEscape() throws(JSONParseError) -> Unicode.Scalar {
         let escapeStart = position
         position += 1
         guard let byte = peek() else {
@@ -261,14 +292,14 @@ struct JSONParser {
         }
         position += 1
         switch byte {
-        case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\""))
-        case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\"))
-        case UInt8(ascii: "/"): bytes.append(UInt8(ascii: "/"))
-        case UInt8(ascii: "b"): bytes.append(0x08)
-        case UInt8(ascii: "f"): bytes.append(0x0C)
-        case UInt8(ascii: "n"): bytes.append(0x0A)
-        case UInt8(ascii: "r"): bytes.append(0x0D)
-        case UInt8(ascii: "t"): bytes.append(0x09)
+        case UInt8(ascii: "\""): return "\""
+        case UInt8(ascii: "\\"): return "\\"
+        case UInt8(ascii: "/"): return "/"
+        case UInt8(ascii: "b"): return "\u{8}"
+        case UInt8(ascii: "f"): return "\u{C}"
+        case UInt8(ascii: "n"): return "\n"
+        case UInt8(ascii: "r"): return "\r"
+        case UInt8(ascii: "t"): return "\t"
         case UInt8(ascii: "u"):
             var scalar = try readHex4(escapeStart: escapeStart)
             if (0xD800..<0xDC00).contains(scalar) {
@@ -284,7 +315,7 @@ struct JSONParser {
             } else if (0xDC00..<0xE000).contains(scalar) {
                 throw JSONParseError(.invalidString, at: escapeStart, "lone low surrogate \\u\(String(scalar, radix: 16))")
             }
-            bytes.append(contentsOf: Unicode.Scalar(scalar)!.utf8)
+            return Unicode.Scalar(scalar)!
         default:
             throw JSONParseError(.invalidString, at: escapeStart, "invalid escape '\\\(Character(Unicode.Scalar(byte)))'")
         }

