@@ -30,7 +30,11 @@ final class FakeRedisServer: @unchecked Sendable {
     private let listener: Int32
     private let handler: @Sendable ([String]) -> Action
     private let lock = NSLock()
-    private var clients: [Int32] = []
+    /// Descriptors of open client connections; closed ones are removed under the lock before closing,
+    /// so that ``stop()`` never shuts down a descriptor number the process has since reused.
+    private var clients: Set<Int32> = []
+    private var accepted = 0
+    private var listenerOpen = true
     private var commands: [[String]] = []
     private var bytes: [UInt8] = []
     private var stopped = false
@@ -45,7 +49,7 @@ final class FakeRedisServer: @unchecked Sendable {
     var receivedBytes: [UInt8] { lock.withLock { bytes } }
 
     /// The number of connections accepted so far.
-    var connectionCount: Int { lock.withLock { clients.count } }
+    var connectionCount: Int { lock.withLock { accepted } }
 
     /// Starts listening; `handler` is called on a server thread for every command.
     ///
@@ -93,32 +97,38 @@ final class FakeRedisServer: @unchecked Sendable {
 
     /// Stops accepting and closes every connection.
     func stop() {
-        let (first, fds): (Bool, [Int32]) = lock.withLock {
-            guard !stopped else { return (false, []) }
+        let first = lock.withLock { () -> Bool in
+            guard !stopped else { return false }
             stopped = true
-            return (true, clients)
+            for fd in clients { shutdown(fd, Int32(SHUT_RDWR)) }
+            if listenerOpen { shutdown(listener, Int32(SHUT_RDWR)) }
+            return true
         }
         guard first else { return }
-        for fd in fds { shutdown(fd, Int32(SHUT_RDWR)) }
-        shutdown(listener, Int32(SHUT_RDWR))
         // Not every platform wakes accept() on shutdown; a last connection does.
         _ = RedisServerProcess.canConnect(port: port)
     }
 
     private func acceptLoop() {
-        defer { close(listener) }
+        defer {
+            lock.withLock {
+                listenerOpen = false
+                close(listener)
+            }
+        }
         while true {
             let client = accept(listener, nil, nil)
             if client < 0 {
                 if errno == EINTR { continue }
                 return
             }
-            let accepted = lock.withLock { () -> Bool in
+            let admitted = lock.withLock { () -> Bool in
                 guard !stopped else { return false }
-                clients.append(client)
+                clients.insert(client)
+                accepted += 1
                 return true
             }
-            guard accepted else {
+            guard admitted else {
                 close(client)
                 return
             }
@@ -132,7 +142,12 @@ final class FakeRedisServer: @unchecked Sendable {
     }
 
     private func serve(_ client: Int32) {
-        defer { close(client) }
+        defer {
+            lock.withLock {
+                clients.remove(client)
+                close(client)
+            }
+        }
         var decoder = RESPDecoder()
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {

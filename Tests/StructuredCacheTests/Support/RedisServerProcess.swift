@@ -134,23 +134,35 @@ final class RedisServerProcess: @unchecked Sendable {
         }
     }
 
-    /// A port that was free a moment ago (bound to port 0, then released).
+    /// Ports already handed out in this process.
+    private static let handedOut = NSLock()
+    nonisolated(unsafe) private static var usedPorts: Set<Int> = []
+
+    /// A port that is free now and that nothing else in this process will be given.
+    ///
+    /// Ports come from 20000–29999, below the ephemeral range the kernel assigns to port-0 listeners
+    /// (such as ``FakeRedisServer``) and outgoing connections, so that a port freed by a killed server
+    /// is not taken by another test before the server is restarted on it.
     static func freePort() throws -> Int {
+        for _ in 0..<1_000 {
+            let candidate = Int.random(in: 20_000..<30_000)
+            let fresh = handedOut.withLock { usedPorts.insert(candidate).inserted }
+            guard fresh, isBindable(candidate) else { continue }
+            return candidate
+        }
+        throw ServerError("no free port found")
+    }
+
+    private static func isBindable(_ port: Int) -> Bool {
         let fd = socket(AF_INET, streamType, 0)
-        guard fd >= 0 else { throw ServerError("socket() failed") }
+        guard fd >= 0 else { return false }
         defer { close(fd) }
-        var address = loopback(port: 0)
-        let bound = withUnsafePointer(to: &address) {
+        var address = loopback(port: port)
+        return withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
             }
         }
-        guard bound == 0 else { throw ServerError("bind() failed") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     static func loopback(port: Int) -> sockaddr_in {
