@@ -5,6 +5,7 @@
 import Foundation
 
 let suites: [(name: String, run: () async throws -> Void)] = [
+    ("redis", redisBenchmarks),
 ]
 
 let requested = Set(CommandLine.arguments.dropFirst())
