@@ -69,7 +69,10 @@ struct RESPDecoderTests {
         ),
         ("negative big number", bytes("(-12345678901234567890\r\n"), .bigNumber("-12345678901234567890")),
         ("blob error", bytes("!21\r\nSYNTAX invalid syntax\r\n"), .error("SYNTAX invalid syntax")),
-        ("verbatim string", bytes("=15\r\ntxt:Some string\r\n"), .verbatimString(format: "txt", text: bytes("Some string"))),
+        (
+            "verbatim string", bytes("=15\r\ntxt:Some string\r\n"),
+            .verbatimString(format: "txt", text: bytes("Some string"))
+        ),
         (
             "map", bytes("%2\r\n+first\r\n:1\r\n+second\r\n:2\r\n"),
             .map([(.simpleString("first"), .integer(1)), (.simpleString("second"), .integer(2))])
@@ -88,7 +91,9 @@ struct RESPDecoderTests {
         ),
         (
             "HELLO reply", bytes("%2\r\n$6\r\nserver\r\n$5\r\nredis\r\n$5\r\nproto\r\n:3\r\n"),
-            .map([(.bulkString(bytes("server")), .bulkString(bytes("redis"))), (.bulkString(bytes("proto")), .integer(3))])
+            .map([
+                (.bulkString(bytes("server")), .bulkString(bytes("redis"))), (.bulkString(bytes("proto")), .integer(3)),
+            ])
         ),
     ]
 
@@ -120,7 +125,10 @@ struct RESPDecoderTests {
             #expect(result.values == expected && result.error == nil, "split at \(split)")
         }
         for split in stride(from: 0, to: stream.count, by: 7) {
-            let pieces = [stream[..<split], stream[split..<min(stream.count, split + 13)], stream[min(stream.count, split + 13)...]]
+            let pieces = [
+                stream[..<split], stream[split..<min(stream.count, split + 13)],
+                stream[min(stream.count, split + 13)...],
+            ]
             #expect(Self.decodeAll(pieces: pieces).values == expected, "three pieces at \(split)")
         }
     }
@@ -270,7 +278,8 @@ struct RESPDecoderTests {
         #expect(Self.decodeAll(input).error?.code == code, "\(name)")
         // The same error whatever the split.
         for split in 0...input.count {
-            #expect(Self.decodeAll(pieces: [input[..<split], input[split...]]).error?.code == code, "\(name) at \(split)")
+            #expect(
+                Self.decodeAll(pieces: [input[..<split], input[split...]]).error?.code == code, "\(name) at \(split)")
         }
     }
 

@@ -22,7 +22,9 @@ struct RESPEncoderTests {
         encoder.append("PX")
         encoder.append(1500)
         #expect(encoder.bytes == Array("*5\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n$2\r\nPX\r\n$4\r\n1500\r\n".utf8))
-        for (number, text) in [(0, "0"), (-1, "-1"), (Int.max, "9223372036854775807"), (Int.min, "-9223372036854775808")] {
+        for (number, text) in [
+            (0, "0"), (-1, "-1"), (Int.max, "9223372036854775807"), (Int.min, "-9223372036854775808"),
+        ] {
             var single = RESPEncoder(argumentCount: 1)
             single.append(number)
             #expect(single.bytes == Array("*1\r\n$\(text.utf8.count)\r\n\(text)\r\n".utf8))

@@ -93,7 +93,9 @@ struct RedisCacheTests {
     }
 
     @Test func authenticatesAnACLUser() async throws {
-        let arguments = ["--user", "alice", "on", ">wonderland", "~structuredcache:*", "+@all", "--user", "default", "off"]
+        let arguments = [
+            "--user", "alice", "on", ">wonderland", "~structuredcache:*", "+@all", "--user", "default", "off",
+        ]
         try await RedisServerProcess.with(arguments: arguments) { server in
             let url = "redis://alice:wonderland@127.0.0.1:\(server.port)"
             let cache = try RedisCache(url: url)

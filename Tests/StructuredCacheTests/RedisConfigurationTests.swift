@@ -40,7 +40,8 @@ struct RedisConfigurationTests {
 
     @Test func parsesIPv6Literals() throws {
         #expect(try RedisConfiguration(url: "redis://[::1]:7000").endpoint == .tcp(host: "::1", port: 7000))
-        #expect(try RedisConfiguration(url: "redis://[fe80::1%25eth0]").endpoint == .tcp(host: "fe80::1%eth0", port: 6379))
+        #expect(
+            try RedisConfiguration(url: "redis://[fe80::1%25eth0]").endpoint == .tcp(host: "fe80::1%eth0", port: 6379))
         #expect(try RedisConfiguration(url: "redis://u:p@[2001:db8::2]/3").database == 3)
     }
 

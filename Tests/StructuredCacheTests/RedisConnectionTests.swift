@@ -9,7 +9,9 @@ import Testing
 struct RedisConnectionTests {
     static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
-    static func configuration(_ url: String, _ change: (inout RedisCache.Configuration) -> Void = { _ in }) throws
+    static func configuration(
+        _ url: String, _ change: (inout RedisCache.Configuration) -> Void = { _ in }
+    ) throws
         -> RedisConfiguration
     {
         var options = RedisCache.Configuration()
@@ -21,7 +23,8 @@ struct RedisConnectionTests {
     // MARK: - Exact bytes, against a scripted server
 
     @Test func sendsHELLO3WithAuthAndSetnameThenSelect() async throws {
-        let server = try FakeRedisServer(handler: FakeRedisServer.answeringHandshake { _ in .reply(Self.bytes("+PONG\r\n")) })
+        let server = try FakeRedisServer(
+            handler: FakeRedisServer.answeringHandshake { _ in .reply(Self.bytes("+PONG\r\n")) })
         defer { server.stop() }
         let connection = try await RedisConnection.open(
             try Self.configuration("redis://bob:pa%20ss@127.0.0.1:\(server.port)/3") { $0.clientName = "app" })
@@ -63,7 +66,8 @@ struct RedisConnectionTests {
     }
 
     @Test func speaksRESP2OnlyWhenConfigured() async throws {
-        let server = try FakeRedisServer(handler: FakeRedisServer.answeringHandshake { _ in .reply(Self.bytes("+OK\r\n")) })
+        let server = try FakeRedisServer(
+            handler: FakeRedisServer.answeringHandshake { _ in .reply(Self.bytes("+OK\r\n")) })
         defer { server.stop() }
         let connection = try await RedisConnection.open(
             try Self.configuration("redis://alice:pw@127.0.0.1:\(server.port)") {
@@ -121,7 +125,8 @@ struct RedisConnectionTests {
     }
 
     @Test func removesTheKeyWhenTheTTLHasAlreadyPassed() async throws {
-        let server = try FakeRedisServer(handler: FakeRedisServer.answeringHandshake { _ in .reply(Self.bytes(":0\r\n")) })
+        let server = try FakeRedisServer(
+            handler: FakeRedisServer.answeringHandshake { _ in .reply(Self.bytes(":0\r\n")) })
         defer { server.stop() }
         let cache = try RedisCache(url: server.url, configuration: .init(poolSize: 1, clientName: nil))
         defer { cache.shutdown() }
@@ -133,7 +138,8 @@ struct RedisConnectionTests {
     @Test func fallsBackToDELOnServersWithoutUNLINK() async throws {
         let server = try FakeRedisServer(
             handler: FakeRedisServer.answeringHandshake { command in
-                command[0] == "UNLINK" ? .reply(Self.bytes("-ERR unknown command 'UNLINK'\r\n")) : .reply(Self.bytes(":1\r\n"))
+                command[0] == "UNLINK"
+                    ? .reply(Self.bytes("-ERR unknown command 'UNLINK'\r\n")) : .reply(Self.bytes(":1\r\n"))
             })
         defer { server.stop() }
         let cache = try RedisCache(url: server.url, configuration: .init(poolSize: 1, clientName: nil))

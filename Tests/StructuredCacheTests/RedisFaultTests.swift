@@ -8,9 +8,9 @@ import Testing
 @testable import StructuredCache
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 @Suite(.timeLimit(.minutes(1)))
@@ -27,7 +27,9 @@ struct RedisFaultTests {
         let start = clock.now
         do {
             try await body()
-            Issue.record("expected a RedisError \(codes), got success. \(comment?.rawValue ?? "")", sourceLocation: sourceLocation)
+            Issue.record(
+                "expected a RedisError \(codes), got success. \(comment?.rawValue ?? "")",
+                sourceLocation: sourceLocation)
         } catch let error as RedisError {
             #expect(codes.contains(error.code), "\(error) \(comment?.rawValue ?? "")", sourceLocation: sourceLocation)
         } catch {
@@ -40,7 +42,8 @@ struct RedisFaultTests {
 
     @Test func failsFastWhenNothingListens() async throws {
         let port = try RedisServerProcess.freePort()
-        let options = RedisCache.Configuration(poolSize: 2, reconnectBackoff: .init(initial: .seconds(30), maximum: .seconds(30)))
+        let options = RedisCache.Configuration(
+            poolSize: 2, reconnectBackoff: .init(initial: .seconds(30), maximum: .seconds(30)))
         let cache = try RedisCache(url: "redis://127.0.0.1:\(port)", configuration: options)
         defer { cache.shutdown() }
         let first = await Self.expectFailure([.connectionFailed]) { _ = try await cache.get("k") }
@@ -266,7 +269,9 @@ struct RedisFaultTests {
         await Self.expectFailure([.timeout, .connectionFailed]) { _ = try await cache.get("k") }
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<20 {
-                group.addTask { await Self.expectFailure([.timeout, .connectionFailed]) { _ = try await cache.get("k") } }
+                group.addTask {
+                    await Self.expectFailure([.timeout, .connectionFailed]) { _ = try await cache.get("k") }
+                }
             }
         }
         server.signal(SIGCONT)
@@ -294,7 +299,11 @@ final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0
     /// Adds one and returns the new count.
-    func increment() -> Int { lock.withLock { value += 1; return value } }
+    func increment() -> Int {
+        lock.withLock {
+            value += 1; return value
+        }
+    }
 }
 
 /// What a load test saw.

@@ -12,9 +12,9 @@ import Foundation
 import StructuredCache
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 func redisBenchmarks() async throws {
@@ -108,7 +108,8 @@ func redisBenchmarks() async throws {
         emit(
             pad(item.name)
                 + String(
-                    format: "RedisCache %9.0f ops/s (%5.1f µs/op)   redis-benchmark %9.0f ops/s (%5.1f µs/op)   ratio %5.1f%%  ",
+                    format:
+                        "RedisCache %9.0f ops/s (%5.1f µs/op)   redis-benchmark %9.0f ops/s (%5.1f µs/op)   ratio %5.1f%%  ",
                     mine, 1e6 / mine, reference, 1e6 / reference, 100 * ratio)
                 + (ratio >= goal ? "meets target" : "BELOW TARGET"))
     }
@@ -210,7 +211,8 @@ private func pad(_ text: String) -> String {
 private func median(_ values: [Double]) -> Double {
     guard !values.isEmpty else { return .nan }
     let sorted = values.sorted()
-    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    return sorted.count % 2 == 1
+        ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }
 
 private func findExecutable(_ name: String) -> URL? {
@@ -284,9 +286,9 @@ private final class BenchmarkRedisServer {
     }
 
     #if canImport(Glibc)
-    private static let streamType = Int32(SOCK_STREAM.rawValue)
+        private static let streamType = Int32(SOCK_STREAM.rawValue)
     #else
-    private static let streamType = SOCK_STREAM
+        private static let streamType = SOCK_STREAM
     #endif
 
     private static func freePort() throws -> Int {

@@ -142,7 +142,8 @@ public final class RedisCache: CacheAdapter {
     ///   the whole database), or a connection or server error.
     public func removeAll() async throws {
         guard !keyPrefix.isEmpty else {
-            throw RedisError.invalidConfiguration("removeAll() needs a non-empty keyPrefix; it would empty the database")
+            throw RedisError.invalidConfiguration(
+                "removeAll() needs a non-empty keyPrefix; it would empty the database")
         }
         let pattern = Self.globEscaped(keyPrefix) + "*"
         let batch = configuration.scanBatchSize

@@ -252,8 +252,10 @@ final class RedisConnection: @unchecked Sendable {
                     waitUntilWritable(chunk, from: offset)
                     return
                 }
-                close(.connectionClosed("writing to \(configuration.endpoint) failed",
-                                        underlying: RedisSocketError(operation: "send", code: code)))
+                close(
+                    .connectionClosed(
+                        "writing to \(configuration.endpoint) failed",
+                        underlying: RedisSocketError(operation: "send", code: code)))
                 return
             }
             chunk.removeAll(keepingCapacity: true)
@@ -275,7 +277,8 @@ final class RedisConnection: @unchecked Sendable {
         source.setEventHandler { [self] in
             while progress.offset < progress.chunk.count {
                 let written = progress.chunk.withUnsafeBytes { bytes in
-                    RedisSocket.send(fd, from: bytes.baseAddress! + progress.offset, count: bytes.count - progress.offset)
+                    RedisSocket.send(
+                        fd, from: bytes.baseAddress! + progress.offset, count: bytes.count - progress.offset)
                 }
                 if written > 0 {
                     progress.offset += written
@@ -285,8 +288,10 @@ final class RedisConnection: @unchecked Sendable {
                 if written < 0 && RedisSocket.isInterrupted(code) { continue }
                 if written < 0 && RedisSocket.isWouldBlock(code) { return }
                 source.cancel()
-                close(.connectionClosed("writing to \(configuration.endpoint) failed",
-                                        underlying: RedisSocketError(operation: "send", code: code)))
+                close(
+                    .connectionClosed(
+                        "writing to \(configuration.endpoint) failed",
+                        underlying: RedisSocketError(operation: "send", code: code)))
                 return
             }
             source.cancel()
@@ -346,8 +351,10 @@ final class RedisConnection: @unchecked Sendable {
             } else {
                 let code = RedisSocket.lastErrno
                 if RedisSocket.isInterrupted(code) { continue }
-                close(.connectionClosed("reading from \(configuration.endpoint) failed",
-                                        underlying: RedisSocketError(operation: "recv", code: code)))
+                close(
+                    .connectionClosed(
+                        "reading from \(configuration.endpoint) failed",
+                        underlying: RedisSocketError(operation: "recv", code: code)))
                 return
             }
         }

@@ -2,11 +2,11 @@
 // differences: resolving, connecting with a deadline, sending without blocking, receiving.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A failed system call: which call, and `errno`.
@@ -31,14 +31,14 @@ struct RedisSocketError: Error, CustomStringConvertible, Equatable {
 /// blocks in ``receive(_:into:count:)`` while writers use ``send(_:from:count:)``, which never blocks.
 enum RedisSocket {
     #if canImport(Glibc)
-    private static let streamType = Int32(SOCK_STREAM.rawValue)
-    private static let sendFlags = Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)
+        private static let streamType = Int32(SOCK_STREAM.rawValue)
+        private static let sendFlags = Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)
     #elseif canImport(Musl)
-    private static let streamType = SOCK_STREAM
-    private static let sendFlags = Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)
+        private static let streamType = SOCK_STREAM
+        private static let sendFlags = Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)
     #else
-    private static let streamType = SOCK_STREAM
-    private static let sendFlags = Int32(MSG_DONTWAIT)
+        private static let streamType = SOCK_STREAM
+        private static let sendFlags = Int32(MSG_DONTWAIT)
     #endif
 
     /// Connects to `endpoint`, trying each resolved address in turn, and gives up at `deadline`.
@@ -58,6 +58,9 @@ enum RedisSocket {
         case .unix(let path):
             var address = sockaddr_un()
             address.sun_family = sa_family_t(AF_UNIX)
+            #if canImport(Darwin)
+                address.sun_len = UInt8(MemoryLayout<sockaddr_un>.size)
+            #endif
             let capacity = MemoryLayout.size(ofValue: address.sun_path)
             let pathBytes = Array(path.utf8)
             guard pathBytes.count < capacity else {
@@ -124,11 +127,11 @@ enum RedisSocket {
     /// - Returns: The bytes written, or -1 with `errno` set (`EAGAIN` when the send buffer is full).
     static func send(_ fd: Int32, from bytes: UnsafeRawPointer, count: Int) -> Int {
         #if canImport(Darwin)
-        return Darwin.send(fd, bytes, count, sendFlags)
+            return Darwin.send(fd, bytes, count, sendFlags)
         #elseif canImport(Glibc)
-        return Glibc.send(fd, bytes, count, sendFlags)
+            return Glibc.send(fd, bytes, count, sendFlags)
         #else
-        return Musl.send(fd, bytes, count, sendFlags)
+            return Musl.send(fd, bytes, count, sendFlags)
         #endif
     }
 
@@ -142,22 +145,22 @@ enum RedisSocket {
     /// Shuts both directions down, which wakes a thread blocked in ``receive(_:into:count:)``.
     static func shutdown(_ fd: Int32) {
         #if canImport(Darwin)
-        _ = Darwin.shutdown(fd, Int32(SHUT_RDWR))
+            _ = Darwin.shutdown(fd, Int32(SHUT_RDWR))
         #elseif canImport(Glibc)
-        _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
+            _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
         #else
-        _ = Musl.shutdown(fd, Int32(SHUT_RDWR))
+            _ = Musl.shutdown(fd, Int32(SHUT_RDWR))
         #endif
     }
 
     /// Closes the descriptor.
     static func close(_ fd: Int32) {
         #if canImport(Darwin)
-        _ = Darwin.close(fd)
+            _ = Darwin.close(fd)
         #elseif canImport(Glibc)
-        _ = Glibc.close(fd)
+            _ = Glibc.close(fd)
         #else
-        _ = Musl.close(fd)
+            _ = Musl.close(fd)
         #endif
     }
 
@@ -176,20 +179,21 @@ enum RedisSocket {
         family: Int32, endpoint: RedisConfiguration.Endpoint
     ) throws(RedisError) -> Int32 {
         #if canImport(Glibc)
-        let fd = socket(family, streamType | Int32(SOCK_CLOEXEC.rawValue), 0)
+            let fd = socket(family, streamType | Int32(SOCK_CLOEXEC.rawValue), 0)
         #elseif canImport(Musl)
-        let fd = socket(family, streamType | SOCK_CLOEXEC, 0)
+            let fd = socket(family, streamType | SOCK_CLOEXEC, 0)
         #else
-        let fd = socket(family, streamType, 0)
+            let fd = socket(family, streamType, 0)
         #endif
         guard fd >= 0 else {
             throw .connectionFailed(
-                "cannot create a socket for \(endpoint)", underlying: RedisSocketError(operation: "socket", code: errno))
+                "cannot create a socket for \(endpoint)", underlying: RedisSocketError(operation: "socket", code: errno)
+            )
         }
         #if canImport(Darwin)
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        var one: Int32 = 1
-        _ = setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            var one: Int32 = 1
+            _ = setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
         #endif
         return fd
     }
@@ -204,11 +208,11 @@ enum RedisSocket {
         var result: Int32
         repeat {
             #if canImport(Darwin)
-            result = Darwin.connect(fd, address, length)
+                result = Darwin.connect(fd, address, length)
             #elseif canImport(Glibc)
-            result = Glibc.connect(fd, address, length)
+                result = Glibc.connect(fd, address, length)
             #else
-            result = Musl.connect(fd, address, length)
+                result = Musl.connect(fd, address, length)
             #endif
         } while result != 0 && errno == EINTR
         if result != 0 {
@@ -224,7 +228,8 @@ enum RedisSocket {
                     throw .timeout("connecting to \(endpoint) took longer than the connect timeout")
                 }
                 let (seconds, attoseconds) = remaining.components
-                let milliseconds = Int32(clamping: seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+                let milliseconds = Int32(
+                    clamping: seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
                 let ready = poll(&descriptor, 1, milliseconds)
                 if ready > 0 { break }
                 if ready < 0 && errno != EINTR {
@@ -237,7 +242,8 @@ enum RedisSocket {
             _ = getsockopt(fd, SOL_SOCKET, SO_ERROR, &socketError, &size)
             guard socketError == 0 else {
                 throw .connectionFailed(
-                    "cannot connect to \(endpoint)", underlying: RedisSocketError(operation: "connect", code: socketError))
+                    "cannot connect to \(endpoint)",
+                    underlying: RedisSocketError(operation: "connect", code: socketError))
             }
         }
         _ = fcntl(fd, F_SETFL, flags & ~O_NONBLOCK)

@@ -6,9 +6,9 @@ import Foundation
 @testable import StructuredCache
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A TCP server on 127.0.0.1 that answers each command as its handler says.
@@ -85,7 +85,9 @@ final class FakeRedisServer: @unchecked Sendable {
     }
 
     /// A handler that answers HELLO, CLIENT, SELECT and AUTH like Redis and everything else with `reply`.
-    static func answeringHandshake(then reply: @escaping @Sendable ([String]) -> Action) -> @Sendable ([String]) -> Action {
+    static func answeringHandshake(
+        then reply: @escaping @Sendable ([String]) -> Action
+    ) -> @Sendable ([String]) -> Action {
         { command in
             switch command.first?.uppercased() {
             case "HELLO": .reply(Array("%1\r\n$5\r\nproto\r\n:3\r\n".utf8))
@@ -133,8 +135,8 @@ final class FakeRedisServer: @unchecked Sendable {
                 return
             }
             #if canImport(Darwin)
-            var one: Int32 = 1
-            setsockopt(client, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
+                var one: Int32 = 1
+                setsockopt(client, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
             #endif
             let thread = Thread { [self] in serve(client) }
             thread.start()
@@ -180,9 +182,9 @@ final class FakeRedisServer: @unchecked Sendable {
         while offset < reply.count {
             let sent = reply.withUnsafeBytes { raw in
                 #if canImport(Glibc)
-                Glibc.send(client, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+                    Glibc.send(client, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
                 #else
-                Darwin.send(client, raw.baseAddress! + offset, raw.count - offset, 0)
+                    Darwin.send(client, raw.baseAddress! + offset, raw.count - offset, 0)
                 #endif
             }
             guard sent > 0 else { return }

@@ -5,9 +5,9 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A `redis-server` process started by the test run.
@@ -27,7 +27,8 @@ final class RedisServerProcess: @unchecked Sendable {
     /// Whether a `redis-server` is installed; the Redis suites are skipped otherwise.
     static let isAvailable: Bool = {
         if executable == nil {
-            print("⚠️  redis-server not found on PATH: the Redis test suites are skipped (apt-get install redis-server).")
+            print(
+                "⚠️  redis-server not found on PATH: the Redis test suites are skipped (apt-get install redis-server).")
         }
         return executable != nil
     }()
@@ -82,20 +83,20 @@ final class RedisServerProcess: @unchecked Sendable {
     /// Kills the server at once (SIGKILL) and waits for it to exit.
     func kill() {
         guard process.isRunning else { return }
-        _ = Foundation.kill(process.processIdentifier, SIGKILL)
+        sendSignal(SIGKILL, to: process.processIdentifier)
         process.waitUntilExit()
     }
 
     /// Stops the server (SIGCONT in case it was stopped, then SIGKILL: nothing is persisted anyway).
     func stop() {
         guard process.isRunning else { return }
-        _ = Foundation.kill(process.processIdentifier, SIGCONT)
+        sendSignal(SIGCONT, to: process.processIdentifier)
         kill()
     }
 
     /// Sends a signal, such as SIGSTOP or SIGCONT.
     func signal(_ signal: Int32) {
-        _ = Foundation.kill(process.processIdentifier, signal)
+        sendSignal(signal, to: process.processIdentifier)
     }
 
     /// Runs `body` with a fresh server and stops the server afterwards.
@@ -111,7 +112,8 @@ final class RedisServerProcess: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             guard process.isRunning else {
-                let log = (try? String(contentsOf: directory.appendingPathComponent("redis.log"), encoding: .utf8)) ?? ""
+                let log =
+                    (try? String(contentsOf: directory.appendingPathComponent("redis.log"), encoding: .utf8)) ?? ""
                 throw ServerError("redis-server exited at start:\n\(log)")
             }
             if ipv6 ? FileManager.default.fileExists(atPath: socketPath) : Self.canConnect(port: port) { return }
@@ -171,15 +173,15 @@ final class RedisServerProcess: @unchecked Sendable {
         address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
         #if canImport(Darwin)
-        address.sin_len = UInt8(MemoryLayout<sockaddr_in>.size)
+            address.sin_len = UInt8(MemoryLayout<sockaddr_in>.size)
         #endif
         return address
     }
 
     #if canImport(Glibc)
-    static let streamType = Int32(SOCK_STREAM.rawValue)
+        static let streamType = Int32(SOCK_STREAM.rawValue)
     #else
-    static let streamType = SOCK_STREAM
+        static let streamType = SOCK_STREAM
     #endif
 
     private static func find(_ name: String) -> URL? {
@@ -191,6 +193,11 @@ final class RedisServerProcess: @unchecked Sendable {
         }
         return nil
     }
+}
+
+/// Sends `signal` to process `pid` (a free function: the server's own `kill()` would shadow `kill`).
+private func sendSignal(_ signal: Int32, to pid: pid_t) {
+    _ = kill(pid, signal)
 }
 
 /// A failure to run the test server.
