@@ -99,7 +99,8 @@ func redisBenchmarks() async throws {
         }
     }
 
-    emit("\nmedians over \(rounds) rounds (target: 1 task >= 90%, 50 tasks >= 80% of redis-benchmark)")
+    emit("\nmedians over \(rounds) rounds; ratio = median of the per-round ratios")
+    emit("(targets: 1 task >= 90% of redis-benchmark -c 1, 50 tasks >= 80% of redis-benchmark -c 50)")
     for item in cases {
         let mine = median(ours[item.name] ?? [])
         let reference = median(theirs[item.name] ?? [])
@@ -199,9 +200,10 @@ private func runProcess(_ executable: URL, _ arguments: [String]) async throws -
     }
 }
 
-/// Writes a line straight to standard output, unbuffered, so that each round shows as it finishes.
+/// Prints a line and flushes, so that each round shows as it finishes even when output is a pipe.
 private func emit(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    print(line)
+    fflush(nil)
 }
 
 private func pad(_ text: String) -> String {
