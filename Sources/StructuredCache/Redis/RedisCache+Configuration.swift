@@ -24,6 +24,7 @@ extension RedisCache {
             /// Speak RESP2 only: never send `HELLO`.
             public static let resp2 = ProtocolVersion(2)
 
+            /// `"RESP3"` or `"RESP2"`.
             public var description: String { "RESP\(version)" }
         }
 

@@ -48,6 +48,7 @@ public struct RedisError: Error, CustomStringConvertible, Sendable {
         /// The cache was shut down.
         public static let shutDown = Code(.shutDown)
 
+        /// The code's name, such as `timeout`.
         public var description: String { base.rawValue }
     }
 
@@ -70,6 +71,7 @@ public struct RedisError: Error, CustomStringConvertible, Sendable {
         self.underlying = underlying
     }
 
+    /// The code, the message and any underlying error, on one line.
     public var description: String {
         if let underlying {
             return "RedisError.\(code): \(message) (\(underlying))"
