@@ -241,7 +241,7 @@ struct RedisCacheTests {
 }
 
 /// A small deterministic generator for test data.
-struct SplitMix64: RandomNumberGenerator {
+fileprivate struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

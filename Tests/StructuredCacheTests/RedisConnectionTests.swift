@@ -204,7 +204,7 @@ struct RedisConnectionTests {
 }
 
 /// Collects replies and releases them all at once when enough have been collected.
-final class Held: @unchecked Sendable {
+fileprivate final class Held: @unchecked Sendable {
     private let lock = NSLock()
     private var replies: [UInt8] = []
     private var count = 0

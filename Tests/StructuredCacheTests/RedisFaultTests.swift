@@ -287,7 +287,7 @@ struct RedisFaultTests {
 }
 
 /// A flag set once, read from many tasks.
-final class Flag: @unchecked Sendable {
+fileprivate final class Flag: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false
     var isSet: Bool { lock.withLock { value } }
@@ -295,7 +295,7 @@ final class Flag: @unchecked Sendable {
 }
 
 /// Counts calls from many threads.
-final class Counter: @unchecked Sendable {
+fileprivate final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0
     /// Adds one and returns the new count.
@@ -307,7 +307,7 @@ final class Counter: @unchecked Sendable {
 }
 
 /// What a load test saw.
-final class Report: @unchecked Sendable {
+fileprivate final class Report: @unchecked Sendable {
     private let lock = NSLock()
     private var successCount = 0
     private var failureCount = 0

@@ -58,7 +58,7 @@ final class FakeRedisServer: @unchecked Sendable {
         self.handler = handler
         let listener = socket(AF_INET, RedisServerProcess.streamType, 0)
         self.listener = listener
-        guard listener >= 0 else { throw ServerError("socket() failed") }
+        guard listener >= 0 else { throw RedisTestServerError("socket() failed") }
         var one: Int32 = 1
         setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var address = RedisServerProcess.loopback(port: 0)
@@ -69,7 +69,7 @@ final class FakeRedisServer: @unchecked Sendable {
         }
         guard bound == 0, listen(listener, 64) == 0 else {
             close(listener)
-            throw ServerError("bind/listen failed")
+            throw RedisTestServerError("bind/listen failed")
         }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) {

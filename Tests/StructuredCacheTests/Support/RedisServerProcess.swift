@@ -46,14 +46,14 @@ final class RedisServerProcess: @unchecked Sendable {
     ///   - bindAddress: The address to listen on; `"::1"` for IPv6 tests.
     ///   - arguments: Extra `redis-server` arguments, such as `["--requirepass", "secret"]`.
     init(port: Int? = nil, bindAddress: String = "127.0.0.1", arguments: [String] = []) throws {
-        guard let executable = Self.executable else { throw ServerError("redis-server is not installed") }
+        guard let executable = Self.executable else { throw RedisTestServerError("redis-server is not installed") }
         self.port = try port ?? Self.freePort()
         self.extraArguments = arguments
         // A short directory: Unix socket paths are limited to about 100 bytes.
         let base = NSTemporaryDirectory().count < 60 ? NSTemporaryDirectory() : "/tmp/"
         var template = Array((base + (base.hasSuffix("/") ? "" : "/") + "scredis.XXXXXX").utf8CString)
         guard let created = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw ServerError("cannot create a temporary directory")
+            throw RedisTestServerError("cannot create a temporary directory")
         }
         directory = URL(fileURLWithPath: String(cString: created), isDirectory: true)
         socketPath = directory.appendingPathComponent("redis.sock").path
@@ -114,13 +114,13 @@ final class RedisServerProcess: @unchecked Sendable {
             guard process.isRunning else {
                 let log =
                     (try? String(contentsOf: directory.appendingPathComponent("redis.log"), encoding: .utf8)) ?? ""
-                throw ServerError("redis-server exited at start:\n\(log)")
+                throw RedisTestServerError("redis-server exited at start:\n\(log)")
             }
             if ipv6 ? FileManager.default.fileExists(atPath: socketPath) : Self.canConnect(port: port) { return }
             usleep(10_000)
         }
         stop()
-        throw ServerError("redis-server did not start listening on port \(port) within 10 s")
+        throw RedisTestServerError("redis-server did not start listening on port \(port) within 10 s")
     }
 
     /// Whether something accepts TCP connections on 127.0.0.1:`port`.
@@ -152,7 +152,7 @@ final class RedisServerProcess: @unchecked Sendable {
             guard fresh, isBindable(candidate) else { continue }
             return candidate
         }
-        throw ServerError("no free port found")
+        throw RedisTestServerError("no free port found")
     }
 
     private static func isBindable(_ port: Int) -> Bool {
@@ -201,7 +201,7 @@ private func sendSignal(_ signal: Int32, to pid: pid_t) {
 }
 
 /// A failure to run the test server.
-struct ServerError: Error, CustomStringConvertible {
+struct RedisTestServerError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
