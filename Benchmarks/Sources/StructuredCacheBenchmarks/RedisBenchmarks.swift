@@ -67,6 +67,10 @@ func redisBenchmarks() async throws {
     var ours: [String: [Double]] = [:]
     var theirs: [String: [Double]] = [:]
     var ratios: [String: [Double]] = [:]
+    // Client CPU time per operation (user + system, all threads): unlike throughput, barely moved by
+    // other load on the machine.
+    var ourCPU: [String: [Double]] = [:]
+    var theirCPU: [String: [Double]] = [:]
 
     // Warm up both sides: connections, caches, the CPU frequency.
     for item in cases {
@@ -79,23 +83,37 @@ func redisBenchmarks() async throws {
             var mine = 0.0
             var reference = 0.0
             // Alternate who goes first, so that a drift in machine load does not favour either side.
-            if round % 2 == 1 {
+            var mineCPU = 0.0
+            var referenceCPU = 0.0
+            func measureMine() async throws {
+                let before = cpuSeconds(children: false)
                 mine = try await measureCache(
                     cache, key: key, value: value, test: item.test, tasks: item.clients, requests: requests)
-                reference = try await runRedisBenchmark(redisBenchmark, target, arguments)
-            } else {
-                reference = try await runRedisBenchmark(redisBenchmark, target, arguments)
-                mine = try await measureCache(
-                    cache, key: key, value: value, test: item.test, tasks: item.clients, requests: requests)
+                mineCPU = (cpuSeconds(children: false) - before) * 1e6 / Double(requests)
             }
+            func measureReference() async throws {
+                let before = cpuSeconds(children: true)
+                reference = try await runRedisBenchmark(redisBenchmark, target, arguments)
+                referenceCPU = (cpuSeconds(children: true) - before) * 1e6 / Double(requests)
+            }
+            if round % 2 == 1 {
+                try await measureMine()
+                try await measureReference()
+            } else {
+                try await measureReference()
+                try await measureMine()
+            }
+            ourCPU[item.name, default: []].append(mineCPU)
+            theirCPU[item.name, default: []].append(referenceCPU)
             ours[item.name, default: []].append(mine)
             theirs[item.name, default: []].append(reference)
             ratios[item.name, default: []].append(mine / reference)
             emit(
                 "round \(round)  \(pad(item.name))"
                     + String(
-                        format: "RedisCache %9.0f ops/s   redis-benchmark -c %-2d %9.0f ops/s   ratio %5.1f%%",
-                        mine, item.clients, reference, 100 * mine / reference))
+                        format:
+                            "RedisCache %9.0f ops/s (cpu %5.1f µs/op)   redis-benchmark -c %-2d %9.0f ops/s (cpu %5.1f µs/op)   ratio %5.1f%%",
+                        mine, mineCPU, item.clients, reference, referenceCPU, 100 * mine / reference))
         }
     }
 
@@ -110,8 +128,8 @@ func redisBenchmarks() async throws {
             pad(item.name)
                 + String(
                     format:
-                        "RedisCache %9.0f ops/s (%5.1f µs/op)   redis-benchmark %9.0f ops/s (%5.1f µs/op)   ratio %5.1f%%  ",
-                    mine, 1e6 / mine, reference, 1e6 / reference, 100 * ratio)
+                        "RedisCache %9.0f ops/s (cpu %5.1f µs/op)   redis-benchmark %9.0f ops/s (cpu %5.1f µs/op)   ratio %5.1f%%  ",
+                    mine, median(ourCPU[item.name] ?? []), reference, median(theirCPU[item.name] ?? []), 100 * ratio)
                 + (ratio >= goal ? "meets target" : "BELOW TARGET"))
     }
 }
@@ -198,6 +216,18 @@ private func runProcess(_ executable: URL, _ arguments: [String]) async throws -
             }
         }
     }
+}
+
+/// User plus system CPU seconds used so far by this process (all threads) or by its waited-for children.
+private func cpuSeconds(children: Bool) -> Double {
+    var usage = rusage()
+    #if canImport(Glibc)
+        _ = getrusage(children ? RUSAGE_CHILDREN.rawValue : RUSAGE_SELF.rawValue, &usage)
+    #else
+        _ = getrusage(children ? RUSAGE_CHILDREN : RUSAGE_SELF, &usage)
+    #endif
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 /// Prints a line and flushes, so that each round shows as it finishes even when output is a pipe.
