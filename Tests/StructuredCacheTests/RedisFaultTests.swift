@@ -58,6 +58,43 @@ struct RedisFaultTests {
         #expect(clock.now - start < .seconds(3))
     }
 
+    @Test func timesOutWhenTheConnectionIsNeverAccepted() async throws {
+        // A listener that never accepts, its tiny backlog filled: further connection attempts hang in
+        // the TCP handshake, which only the connect timeout ends.
+        let listener = socket(AF_INET, RedisServerProcess.streamType, 0)
+        defer { close(listener) }
+        var address = RedisServerProcess.loopback(port: 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let listening = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, length) == 0 && listen(listener, 0) == 0 && getsockname(listener, $0, &length) == 0
+            }
+        }
+        try #require(listening)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        var fillers: [Int32] = []
+        defer { fillers.forEach { close($0) } }
+        for _ in 0..<8 {
+            let filler = socket(AF_INET, RedisServerProcess.streamType, 0)
+            _ = fcntl(filler, F_SETFL, fcntl(filler, F_GETFL) | O_NONBLOCK)
+            var target = RedisServerProcess.loopback(port: port)
+            _ = withUnsafePointer(to: &target) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(filler, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            fillers.append(filler)
+        }
+        let cache = try RedisCache(
+            url: "redis://127.0.0.1:\(port)",
+            configuration: .init(poolSize: 1, connectTimeout: .milliseconds(300), commandTimeout: .milliseconds(300)))
+        defer { cache.shutdown() }
+        // Depending on the kernel, the attempt times out in the TCP handshake or (if the kernel
+        // completed it) in HELLO; either way within about the timeout.
+        let elapsed = await Self.expectFailure([.timeout]) { _ = try await cache.get("k") }
+        #expect(elapsed < .seconds(5))
+    }
+
     @Test func failsWhenTheNameDoesNotResolve() async throws {
         let cache = try RedisCache(
             url: "redis://no-such-host.invalid:6379", configuration: .init(connectTimeout: .seconds(5)))
