@@ -10,6 +10,7 @@ let suites: [(name: String, run: () async throws -> Void)] = [
     ("adapters", adapterBenchmarks),
     ("client", clientBenchmarks),
     ("streaming", streamingBenchmarks),
+    ("redis", redisBenchmarks),
 ]
 
 let requested = Set(CommandLine.arguments.dropFirst())

@@ -1,0 +1,476 @@
+// One connection to a Redis server: commands from many tasks pipelined on one socket, replies matched to
+// them in order by a reader thread of its own, deadlines kept by a Dispatch timer.
+
+import Dispatch
+import Foundation
+import Synchronization
+
+/// A connection to Redis that pipelines commands from any number of concurrent tasks.
+///
+/// ## Threading
+/// - **Writes** happen on the caller's thread, inside ``send(_:)``: the encoded command is appended to
+///   the outgoing buffer under a lock, and whichever caller finds no write in progress sends the whole
+///   buffer with a non-blocking `send`, looping until no more commands have been queued meanwhile.
+///   Concurrent callers thus batch into few system calls, and a lone caller pays no thread hop. If the
+///   socket's send buffer is full (`EAGAIN`), the rest is handed to a Dispatch write source, so no
+///   thread of Swift's cooperative pool ever waits on the socket.
+/// - **Reads** happen on a dedicated thread that blocks in `recv`, decodes every complete reply, and
+///   resumes the waiting commands' continuations in FIFO order. A dedicated thread avoids the extra
+///   thread hops of Dispatch read sources, which on Linux cost more than the loopback round trip.
+/// - **Timeouts**: every command carries a deadline. One Dispatch timer per connection is armed for the
+///   oldest outstanding command and re-armed lazily, so a busy connection does not touch the timer per
+///   command. When a deadline passes, the connection is closed: replies still in flight could no longer
+///   be matched to their commands, and a server that misses one deadline is presumed stuck.
+///
+/// ## Failure
+/// When the server closes the socket, a read or write fails, a reply cannot be decoded, or a deadline
+/// passes, ``close(_:)`` fails every outstanding command with a typed ``RedisError`` and shuts the
+/// socket down (waking the reader thread). The descriptor itself is closed in `deinit`, once the reader
+/// thread and any writer have let go, so a descriptor number is never reused under their feet.
+final class RedisConnection: @unchecked Sendable {
+    private struct Pending {
+        let continuation: UnsafeContinuation<RESPValue, any Error>
+        let deadline: UInt64
+    }
+
+    private struct State {
+        var pending = RedisQueue<Pending>()
+        var outbound: [UInt8] = []
+        /// Whether some thread (a caller in ``flush()``, or the write source) is writing `outbound`.
+        var flushing = false
+        var timerArmed = false
+        var closeError: RedisError?
+        var writeInProgress: WriteProgress?
+    }
+
+    /// The configuration this connection was opened with.
+    let configuration: RedisConfiguration
+
+    private let fd: Int32
+    private let state = Mutex(State())
+    private let closedFlag = Atomic<Bool>(false)
+    private let queue = DispatchQueue(label: "StructuredCache.RedisConnection")
+    private let timer: any DispatchSourceTimer
+    private let commandTimeoutNanoseconds: UInt64
+
+    // Touched only by the reader thread.
+    private var decoder: RESPDecoder
+    private var replies: [RESPValue] = []
+    private var answered: [Pending] = []
+
+    private init(fd: Int32, configuration: RedisConfiguration) {
+        self.fd = fd
+        self.configuration = configuration
+        self.decoder = RESPDecoder(limits: configuration.decoderLimits)
+        self.commandTimeoutNanoseconds = Self.nanoseconds(configuration.commandTimeout)
+        self.timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.setEventHandler { [weak self] in self?.checkDeadlines() }
+        timer.schedule(deadline: .distantFuture, repeating: .never)
+        timer.activate()
+    }
+
+    deinit {
+        timer.cancel()
+        RedisSocket.close(fd)
+    }
+
+    /// Whether the connection has been closed; closed connections fail every command.
+    var isClosed: Bool { closedFlag.load(ordering: .acquiring) }
+
+    // MARK: - Opening
+
+    /// Opens a connection and runs the handshake: `HELLO 3` (with AUTH and SETNAME) or its RESP2
+    /// fallback, then `SELECT` when a database other than 0 is configured.
+    ///
+    /// - Parameter configuration: Where and how to connect.
+    /// - Returns: A ready connection.
+    /// - Throws: ``RedisError`` (`connectionFailed`, `timeout`, `authenticationFailed`, `serverError`…).
+    static func open(_ configuration: RedisConfiguration) async throws -> RedisConnection {
+        let connection = try await establish(configuration)
+        do {
+            try await connection.handshake()
+        } catch {
+            let failure = error as? RedisError ?? .connectionFailed("handshake failed", underlying: error)
+            connection.close(failure)
+            throw failure
+        }
+        return connection
+    }
+
+    /// Connects the socket on a new dedicated thread, which then becomes the connection's reader.
+    private static func establish(_ configuration: RedisConfiguration) async throws -> RedisConnection {
+        let outcome = ConnectOutcome()
+        let endpoint = configuration.endpoint
+        let timeout = configuration.connectTimeout
+        return try await withUnsafeThrowingContinuation { continuation in
+            outcome.begin(continuation)
+            let deadline = ContinuousClock.now + timeout
+            // Name resolution can outlast every socket timeout; this bounds the whole attempt.
+            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(clamping: nanoseconds(timeout)))) {
+                outcome.fail(.timeout("connecting to \(endpoint) took longer than \(timeout)"))
+            }
+            let thread = Thread {
+                let fd: Int32
+                do throws(RedisError) {
+                    fd = try RedisSocket.connect(to: endpoint, deadline: deadline)
+                } catch {
+                    outcome.fail(error)
+                    return
+                }
+                let connection = RedisConnection(fd: fd, configuration: configuration)
+                if !outcome.succeed(connection) {
+                    connection.close(.timeout("connecting to \(endpoint) took longer than \(timeout)"))
+                }
+                connection.readLoop()
+            }
+            thread.name = "Redis \(endpoint)"
+            thread.start()
+        }
+    }
+
+    private func handshake() async throws {
+        var needsAuth = configuration.password != nil
+        var needsName = configuration.clientName != nil
+        if configuration.protocolVersion == .resp3 {
+            var arguments = ["HELLO", "3"]
+            if let password = configuration.password {
+                arguments += ["AUTH", configuration.username ?? "default", password]
+            }
+            if let name = configuration.clientName {
+                arguments += ["SETNAME", name]
+            }
+            do {
+                _ = try await command(arguments)
+                needsAuth = false
+                needsName = false
+            } catch let error as RedisError where error.code == .serverError {
+                if Self.isAuthenticationError(error.message) {
+                    throw RedisError.authenticationFailed(error.message)
+                }
+                // A server before Redis 6 does not know HELLO: carry on in RESP2.
+            }
+        }
+        do {
+            if needsAuth, let password = configuration.password {
+                do {
+                    if let username = configuration.username {
+                        _ = try await command(["AUTH", username, password])
+                    } else {
+                        _ = try await command(["AUTH", password])
+                    }
+                } catch let error as RedisError where error.code == .serverError {
+                    throw RedisError.authenticationFailed(error.message)
+                }
+            }
+            if needsName, let name = configuration.clientName {
+                _ = try await command(["CLIENT", "SETNAME", name])
+            }
+            if configuration.database != 0 {
+                _ = try await command(["SELECT", String(configuration.database)])
+            }
+        } catch let error as RedisError where error.code == .serverError && Self.isAuthenticationError(error.message) {
+            throw RedisError.authenticationFailed(error.message)
+        }
+    }
+
+    private static func isAuthenticationError(_ message: String) -> Bool {
+        message.hasPrefix("WRONGPASS") || message.hasPrefix("NOAUTH") || message.hasPrefix("NOPERM")
+    }
+
+    // MARK: - Commands
+
+    /// Sends one encoded command and waits for its reply.
+    ///
+    /// - Parameter command: The command.
+    /// - Returns: The reply; an error reply is thrown instead.
+    /// - Throws: ``RedisError``: `serverError` for an error reply; `timeout`, `connectionClosed` or
+    ///   `protocolError` when the connection fails first.
+    func send(_ command: RESPEncoder) async throws -> RESPValue {
+        precondition(command.isComplete, "command has fewer arguments than announced")
+        let bytes = command.bytes
+        return try await withUnsafeThrowingContinuation { continuation in
+            enqueue(bytes, continuation)
+        }
+    }
+
+    /// Sends a command made of text arguments and waits for its reply.
+    ///
+    /// - Parameter arguments: The command name and its arguments.
+    /// - Returns: The reply.
+    /// - Throws: ``RedisError``, as for ``send(_:)``.
+    func command(_ arguments: [String]) async throws -> RESPValue {
+        var encoder = RESPEncoder(argumentCount: arguments.count)
+        for argument in arguments { encoder.append(argument) }
+        return try await send(encoder)
+    }
+
+    private func enqueue(_ bytes: [UInt8], _ continuation: UnsafeContinuation<RESPValue, any Error>) {
+        let deadline = DispatchTime.now().uptimeNanoseconds &+ commandTimeoutNanoseconds
+        let failure: RedisError?
+        let mustFlush: Bool
+        (failure, mustFlush) = state.withLock { state -> (RedisError?, Bool) in
+            if let error = state.closeError { return (error, false) }
+            state.pending.append(Pending(continuation: continuation, deadline: deadline))
+            if state.outbound.isEmpty {
+                state.outbound = bytes
+            } else {
+                state.outbound.append(contentsOf: bytes)
+            }
+            if !state.timerArmed {
+                state.timerArmed = true
+                timer.schedule(deadline: DispatchTime(uptimeNanoseconds: deadline), repeating: .never)
+            }
+            if state.flushing { return (nil, false) }
+            state.flushing = true
+            return (nil, true)
+        }
+        if let failure {
+            continuation.resume(throwing: failure)
+        } else if mustFlush {
+            flush()
+        }
+    }
+
+    /// Writes queued commands until none are left, or hands over to a write source when the socket is
+    /// full. Only the thread that set `flushing` calls this.
+    private func flush() {
+        var chunk: [UInt8] = []
+        while true {
+            state.withLock { state in swap(&chunk, &state.outbound) }
+            var offset = 0
+            while offset < chunk.count {
+                let written = chunk.withUnsafeBytes { bytes in
+                    RedisSocket.send(fd, from: bytes.baseAddress! + offset, count: bytes.count - offset)
+                }
+                if written > 0 {
+                    offset += written
+                    continue
+                }
+                let code = RedisSocket.lastErrno
+                if written < 0 && RedisSocket.isInterrupted(code) { continue }
+                if written < 0 && RedisSocket.isWouldBlock(code) {
+                    waitUntilWritable(chunk, from: offset)
+                    return
+                }
+                close(
+                    .connectionClosed(
+                        "writing to \(configuration.endpoint) failed",
+                        underlying: RedisSocketError(operation: "send", code: code)))
+                return
+            }
+            chunk.removeAll(keepingCapacity: true)
+            let done = state.withLock { state -> Bool in
+                if state.outbound.isEmpty || state.closeError != nil {
+                    state.flushing = false
+                    return true
+                }
+                return false
+            }
+            if done { return }
+        }
+    }
+
+    /// Finishes writing `chunk` when the socket can take more, then resumes ``flush()``.
+    private func waitUntilWritable(_ chunk: [UInt8], from offset: Int) {
+        let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
+        let progress = WriteProgress(chunk: chunk, offset: offset)
+        source.setEventHandler { [self] in
+            while progress.offset < progress.chunk.count {
+                let written = progress.chunk.withUnsafeBytes { bytes in
+                    RedisSocket.send(
+                        fd, from: bytes.baseAddress! + progress.offset, count: bytes.count - progress.offset)
+                }
+                if written > 0 {
+                    progress.offset += written
+                    continue
+                }
+                let code = RedisSocket.lastErrno
+                if written < 0 && RedisSocket.isInterrupted(code) { continue }
+                if written < 0 && RedisSocket.isWouldBlock(code) { return }
+                source.cancel()
+                close(
+                    .connectionClosed(
+                        "writing to \(configuration.endpoint) failed",
+                        underlying: RedisSocketError(operation: "send", code: code)))
+                return
+            }
+            source.cancel()
+            let more = state.withLock { state -> Bool in
+                state.writeInProgress = nil
+                if state.outbound.isEmpty || state.closeError != nil {
+                    state.flushing = false
+                    return false
+                }
+                return true
+            }
+            if more { flush() }
+        }
+        // Keeps the connection, and so the descriptor, alive until the source is fully torn down.
+        source.setCancelHandler { [self] in withExtendedLifetime(self) {} }
+        progress.source = source
+        let closed = state.withLock { state -> Bool in
+            if state.closeError != nil { return true }
+            state.writeInProgress = progress
+            return false
+        }
+        source.activate()
+        if closed { source.cancel() }
+    }
+
+    // MARK: - Reading
+
+    /// The reader thread's loop: receive, decode, answer, until the connection closes.
+    private func readLoop() {
+        let capacity = 64 * 1024
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+        defer { scratch.deallocate() }
+        while !isClosed {
+            let received = RedisSocket.receive(fd, into: scratch.baseAddress!, count: capacity)
+            if received > 0 {
+                decoder.append(UnsafeRawBufferPointer(rebasing: scratch[0..<received]))
+                var failure: RedisError?
+                do {
+                    while let reply = try decoder.next() {
+                        // Out-of-band RESP3 pushes (invalidations, monitor output) answer no command.
+                        if case .push = reply { continue }
+                        replies.append(reply)
+                    }
+                } catch {
+                    failure = Self.redisError(error)
+                }
+                if !replies.isEmpty {
+                    failure = answer() ?? failure
+                }
+                if let failure {
+                    close(failure)
+                    return
+                }
+            } else if received == 0 {
+                close(.connectionClosed("\(configuration.endpoint) closed the connection"))
+                return
+            } else {
+                let code = RedisSocket.lastErrno
+                if RedisSocket.isInterrupted(code) { continue }
+                close(
+                    .connectionClosed(
+                        "reading from \(configuration.endpoint) failed",
+                        underlying: RedisSocketError(operation: "recv", code: code)))
+                return
+            }
+        }
+    }
+
+    /// Resumes the oldest outstanding commands with `replies`, in order.
+    ///
+    /// - Returns: An error if the server sent more replies than there were commands.
+    private func answer() -> RedisError? {
+        let count = replies.count
+        let unsolicited = state.withLock { state -> Bool in
+            // After close() every outstanding command has been failed already.
+            guard state.closeError == nil else { return false }
+            let matched = min(count, state.pending.count)
+            for _ in 0..<matched {
+                answered.append(state.pending.popFirst()!)
+            }
+            return matched < count
+        }
+        for (pending, reply) in zip(answered, replies) {
+            if case .error(let message) = reply {
+                pending.continuation.resume(throwing: RedisError.serverError(message))
+            } else {
+                pending.continuation.resume(returning: reply)
+            }
+        }
+        answered.removeAll(keepingCapacity: true)
+        replies.removeAll(keepingCapacity: true)
+        return unsolicited ? .protocolError("\(configuration.endpoint) sent a reply to no command") : nil
+    }
+
+    private static func redisError(_ error: RESPDecodingError) -> RedisError {
+        if error.code == .replyTooLarge {
+            return RedisError(code: .valueTooLarge, message: "reply too large: \(error.message)", underlying: error)
+        }
+        return .protocolError("malformed reply: \(error.message)", underlying: error)
+    }
+
+    // MARK: - Deadlines and closing
+
+    private func checkDeadlines() {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let expired = state.withLock { state -> Bool in
+            guard state.closeError == nil, let oldest = state.pending.first else {
+                state.timerArmed = false
+                return false
+            }
+            if oldest.deadline <= now { return true }
+            timer.schedule(deadline: DispatchTime(uptimeNanoseconds: oldest.deadline), repeating: .never)
+            return false
+        }
+        if expired {
+            close(.timeout("\(configuration.endpoint) did not reply within \(configuration.commandTimeout)"))
+        }
+    }
+
+    /// Closes the connection: fails every outstanding command with `error` and wakes the reader thread.
+    /// Later commands fail with the same error. Closing twice has no further effect.
+    ///
+    /// - Parameter error: What the outstanding commands fail with.
+    func close(_ error: RedisError) {
+        let (first, victims, write) = state.withLock { state -> (Bool, [Pending], WriteProgress?) in
+            guard state.closeError == nil else { return (false, [], nil) }
+            state.closeError = error
+            let write = state.writeInProgress
+            state.writeInProgress = nil
+            return (true, state.pending.removeAll(), write)
+        }
+        guard first else { return }
+        closedFlag.store(true, ordering: .releasing)
+        RedisSocket.shutdown(fd)
+        write?.source?.cancel()
+        timer.cancel()
+        for pending in victims {
+            pending.continuation.resume(throwing: error)
+        }
+    }
+
+    static func nanoseconds(_ duration: Duration) -> UInt64 {
+        let (seconds, attoseconds) = duration.components
+        guard seconds >= 0 else { return 0 }
+        let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return UInt64.max / 2 }
+        return min(whole &+ UInt64(attoseconds / 1_000_000_000), UInt64.max / 2)
+    }
+}
+
+/// A partly written chunk, owned by one write source on the connection's queue.
+private final class WriteProgress: @unchecked Sendable {
+    let chunk: [UInt8]
+    var offset: Int
+    var source: (any DispatchSourceWrite)?
+
+    init(chunk: [UInt8], offset: Int) {
+        self.chunk = chunk
+        self.offset = offset
+    }
+}
+
+/// The outcome of a connection attempt, settled once by whichever comes first: the connecting thread
+/// or the timeout.
+private final class ConnectOutcome: Sendable {
+    private let continuation = Mutex<UnsafeContinuation<RedisConnection, any Error>?>(nil)
+
+    func begin(_ continuation: UnsafeContinuation<RedisConnection, any Error>) {
+        self.continuation.withLock { $0 = continuation }
+    }
+
+    /// Delivers the connection; returns `false` if the attempt had already failed (timed out).
+    func succeed(_ connection: RedisConnection) -> Bool {
+        guard let continuation = self.continuation.withLock({ $0.take() }) else { return false }
+        continuation.resume(returning: connection)
+        return true
+    }
+
+    func fail(_ error: RedisError) {
+        self.continuation.withLock { $0.take() }?.resume(throwing: error)
+    }
+}
