@@ -37,10 +37,21 @@ struct CannedProvider: ChatProvider {
 func clientBenchmarks() async throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sc-bench-client-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: folder) }
-    let adapters: [(String, any CacheAdapter)] = [
-        ("AutoCache", try AutoCache(maxSize: 1_000)),
-        ("DiskCache", try DiskCache(directory: folder)),
-    ] + (await redisAdapterForBenchmarks().map { [("RedisCache", $0)] } ?? [])
+    // RedisCache on REDIS_URL, or on a redis-server started here when one is installed.
+    var redisServer: BenchmarkRedisServer?
+    var redis: RedisCache?
+    if let url = ProcessInfo.processInfo.environment["REDIS_URL"] {
+        redis = try RedisCache(url: url, configuration: .init(keyPrefix: "structuredcache-bench-client:"))
+    } else if let server = try BenchmarkRedisServer.start() {
+        redisServer = server
+        redis = try RedisCache(url: server.url)
+    } else {
+        print("(RedisCache not measured: no REDIS_URL and no redis-server on PATH)")
+    }
+    defer { redisServer?.stop() }
+    let adapters: [(String, any CacheAdapter)] =
+        [("AutoCache", try AutoCache(maxSize: 1_000)), ("DiskCache", try DiskCache(directory: folder))]
+        + (redis.map { [("RedisCache", $0)] } ?? [])
 
     let one: [ChatMessage] = [.user("Extract: Jason")]
     let six = try realisticMessages().map(ChatMessage.init(json:))
@@ -78,9 +89,4 @@ func clientBenchmarks() async throws {
             "\(name), six 2 KB messages", oursMicroseconds: ours["\(name) large"]!,
             referenceMicroseconds: python["instructor hit, six 2 KB messages (Person)"], reference: "Instructor")
     }
-}
-
-/// A RedisCache on `REDIS_URL` when it is set and the Redis suite is part of this build; `nil` otherwise.
-func redisAdapterForBenchmarks() async -> (any CacheAdapter)? {
-    nil
 }

@@ -262,7 +262,7 @@ private struct BenchmarkError: Error, CustomStringConvertible {
 }
 
 /// A redis-server started for the benchmark: loopback, a free port, no persistence.
-private final class BenchmarkRedisServer {
+final class BenchmarkRedisServer {
     let process: Process
     let port: Int
     let directory: URL
