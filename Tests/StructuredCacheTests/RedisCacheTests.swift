@@ -238,4 +238,22 @@ struct RedisCacheTests {
             await #expect { try await cache.get("k") } throws: { ($0 as? RedisError)?.code == .shutDown }
         }
     }
+
+    @Test func promotesToFasterTiersWithTheTimeLeft() async throws {
+        try await RedisServerProcess.with { server in
+            let redis = try RedisCache(url: "redis://127.0.0.1:\(server.port)")
+            defer { redis.shutdown() }
+            let memory = try AutoCache(maxSize: 10)
+            let tiered = try TieredCache([memory, redis])
+            try await redis.set("shared", Data("from redis".utf8), ttl: .seconds(60))
+            #expect(try await tiered.get("shared") == Data("from redis".utf8))
+            let promoted = try #require(try await memory.getWithRemainingTTL("shared"))
+            #expect(promoted.value == Data("from redis".utf8))
+            let remaining = try #require(promoted.remaining)
+            #expect(remaining <= .seconds(60) && remaining > .seconds(50))
+            try await redis.set("lasting", Data("x".utf8), ttl: nil)
+            _ = try await tiered.get("lasting")
+            #expect(try await memory.getWithRemainingTTL("lasting")?.remaining == nil)
+        }
+    }
 }

@@ -206,6 +206,28 @@ struct StructuredClientTests {
         }
     }
 
+    @Test func aDeadRedisNeverFailsACall() async throws {
+        // Nothing listens on this port: every cache call fails with a typed connection error.
+        let port = try RedisServerProcess.freePort()
+        let redis = try RedisCache(url: "redis://127.0.0.1:\(port)", configuration: .init(connectTimeout: .seconds(1)))
+        defer { redis.shutdown() }
+        try await LocalChatServer.with(otherwise: .toolCall(name: "User", arguments: #"{"name": "a"}"#)) { server in
+            let errors = Mutex<[any Error]>([])
+            let client = Self.client(
+                server, cache: redis,
+                configuration: .init(defaultModel: "gpt-test", onEvent: { event in
+                    if let error = event.error { errors.withLock { $0.append(error) } }
+                }))
+            for _ in 0..<3 {
+                let user = try await client.create(messages: Self.hello, responseModel: User.self)
+                #expect(user.name == "a")
+            }
+            #expect(server.requestCount == 3)
+            #expect(client.statistics.errors == 6)  // a failed read and a failed write per call
+            #expect(errors.withLock { $0.allSatisfy { ($0 as? RedisError)?.code == .connectionFailed } })
+        }
+    }
+
     @Test func aStoredValueThatNoLongerDecodesIsAMissAndIsRemoved() async throws {
         try await LocalChatServer.with(otherwise: .toolCall(name: "User", arguments: #"{"name": "fresh"}"#)) { server in
             let cache = try RecordingAdapter()

@@ -26,7 +26,7 @@ public final class RedisCache: CacheAdapter {
     public let configuration: Configuration
 
     let pool: RedisConnectionPool
-    private let keyPrefix: String
+    let keyPrefix: String
     /// Set once the server has said it does not know `UNLINK` (Redis before 4), so `DEL` is used.
     private let useDelete = Atomic<Bool>(false)
 
