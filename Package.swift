@@ -25,6 +25,13 @@ let package = Package(
             path: "Sources/StructuredCache",
             swiftSettings: strictSettings
         ),
+        // A local OpenAI-compatible server, for the tests and the examples; not part of the product.
+        .target(
+            name: "ChatStandIn",
+            dependencies: ["StructuredCache"],
+            path: "Sources/ChatStandIn",
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "CacheKeyExample",
             dependencies: ["StructuredCache"],
@@ -39,7 +46,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StructuredCacheTests",
-            dependencies: ["StructuredCache"],
+            dependencies: ["StructuredCache", "ChatStandIn"],
             path: "Tests/StructuredCacheTests",
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings

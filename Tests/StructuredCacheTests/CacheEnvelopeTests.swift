@@ -2,6 +2,7 @@
 // reading the completion.
 
 import Foundation
+import ChatStandIn
 @testable import StructuredCache
 import Testing
 

@@ -4,6 +4,7 @@
 import Testing
 
 @testable import StructuredCache
+import ChatStandIn
 
 @Suite struct ChatCompletionAccumulatorTests {
     static func assemble(_ payloads: [JSONValue]) throws -> ChatCompletion {

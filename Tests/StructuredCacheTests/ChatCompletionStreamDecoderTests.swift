@@ -1,6 +1,7 @@
 // Tests of decoding an event-stream body into chat completion chunks: [DONE], keep-alives, how a
 // stream may end, and the errors a server reports inside it.
 
+import ChatStandIn
 import Testing
 
 @_spi(Benchmarks) @testable import StructuredCache

@@ -2,6 +2,7 @@
 // keep-alive, and stopping while a client waits.
 
 import Foundation
+import ChatStandIn
 import Testing
 
 @testable import StructuredCache

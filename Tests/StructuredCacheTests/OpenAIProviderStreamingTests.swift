@@ -3,6 +3,7 @@
 // idle timeouts, and cancellation reaching the server.
 
 import Foundation
+import ChatStandIn
 import Testing
 
 @testable import StructuredCache

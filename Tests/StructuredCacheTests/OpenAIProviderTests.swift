@@ -2,6 +2,7 @@
 // what is parsed, typed errors, retries with Retry-After, timeouts, cut connections, cancellation.
 
 import Foundation
+import ChatStandIn
 import Testing
 
 @testable import StructuredCache

@@ -2,6 +2,7 @@
 // breaks mid-stream, cancellation, and a cache that is never touched.
 
 import Foundation
+import ChatStandIn
 @testable import StructuredCache
 import Synchronization
 import Testing

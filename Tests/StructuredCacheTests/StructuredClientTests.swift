@@ -2,6 +2,7 @@
 // ported, and what Instructor gets wrong done right (full-request keys, failing open, single flight).
 
 import Foundation
+import ChatStandIn
 @testable import StructuredCache
 import Synchronization
 import Testing

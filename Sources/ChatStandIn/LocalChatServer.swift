@@ -2,8 +2,8 @@
 // request and answers from a per-test script, on its own threads (never Swift's cooperative pool).
 
 import Dispatch
-import Foundation
-import StructuredCache
+package import Foundation
+package import StructuredCache
 import Synchronization
 
 /// A loopback HTTP/1.1 server that speaks the chat completions API as a test scripts it.
@@ -22,39 +22,39 @@ import Synchronization
 /// (a waiting client gets its connection closed, never a hang) and returns at once; ``shutDown()``
 /// also waits until every thread has exited and every descriptor is closed. Dropping the last
 /// reference stops the server too.
-final class LocalChatServer: Sendable {
+package final class LocalChatServer: Sendable {
     /// A request as the server read it.
-    struct RecordedRequest: Sendable {
+    package struct RecordedRequest: Sendable {
         /// The method (`POST`).
-        var method: String
+        package var method: String
         /// The request target: path and query (`/v1/chat/completions?api-version=1`).
-        var target: String
+        package var target: String
         /// The headers in the order sent.
-        var headers: [Header]
+        package var headers: [Header]
         /// The body bytes.
-        var body: [UInt8]
+        package var body: [UInt8]
         /// Which connection carried it (1 for the first accepted connection).
-        var connection: Int
+        package var connection: Int
 
         /// The path without the query.
-        var path: String { String(target.prefix { $0 != "?" }) }
+        package var path: String { String(target.prefix { $0 != "?" }) }
 
         /// The query, without `?`.
-        var query: String? { target.firstIndex(of: "?").map { String(target[target.index(after: $0)...]) } }
+        package var query: String? { target.firstIndex(of: "?").map { String(target[target.index(after: $0)...]) } }
 
         /// The body as JSON, when it is JSON.
-        var json: JSONValue? { try? JSONValue(parsing: body) }
+        package var json: JSONValue? { try? JSONValue(parsing: body) }
 
         /// The value of header `name` (case-insensitive), the first when repeated.
-        func header(_ name: String) -> String? {
+        package func header(_ name: String) -> String? {
             headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
         }
     }
 
     /// The base URL to give a provider: `http://127.0.0.1:<port>/v1`.
-    let baseURL: URL
+    package let baseURL: URL
     /// The port the server listens on.
-    let port: UInt16
+    package let port: UInt16
 
     private let core: ServerCore
 
@@ -64,7 +64,7 @@ final class LocalChatServer: Sendable {
     ///   - replies: Answers to the first requests, in order.
     ///   - otherwise: The answer once the queue is empty; by default a 500 naming the request.
     /// - Throws: A socket error when the server cannot listen.
-    init(replies: [Reply] = [], otherwise: Reply? = nil) throws {
+    package init(replies: [Reply] = [], otherwise: Reply? = nil) throws {
         core = try ServerCore(script: .queue(replies, otherwise: otherwise))
         port = core.port
         baseURL = URL(string: "http://127.0.0.1:\(core.port)/v1")!
@@ -75,7 +75,7 @@ final class LocalChatServer: Sendable {
     ///
     /// - Parameter handler: Called (on a server thread) with each request.
     /// - Throws: A socket error when the server cannot listen.
-    init(handler: @escaping @Sendable (RecordedRequest) -> Reply) throws {
+    package init(handler: @escaping @Sendable (RecordedRequest) -> Reply) throws {
         core = try ServerCore(script: .handler(handler))
         port = core.port
         baseURL = URL(string: "http://127.0.0.1:\(core.port)/v1")!
@@ -87,7 +87,7 @@ final class LocalChatServer: Sendable {
     }
 
     /// Runs `body` with a fresh server, and shuts the server down afterwards, even when `body` throws.
-    static func with<Result>(
+    package static func with<Result>(
         replies: [Reply] = [], otherwise: Reply? = nil, _ body: (LocalChatServer) async throws -> Result
     ) async throws -> Result {
         let server = try LocalChatServer(replies: replies, otherwise: otherwise)
@@ -102,7 +102,7 @@ final class LocalChatServer: Sendable {
     }
 
     /// Runs `body` with a fresh server answering through `handler`, and shuts the server down afterwards.
-    static func with<Result>(
+    package static func with<Result>(
         handler: @escaping @Sendable (RecordedRequest) -> Reply, _ body: (LocalChatServer) async throws -> Result
     ) async throws -> Result {
         let server = try LocalChatServer(handler: handler)
@@ -117,29 +117,29 @@ final class LocalChatServer: Sendable {
     }
 
     /// Adds replies to the end of the queue.
-    func enqueue(_ replies: Reply...) {
+    package func enqueue(_ replies: Reply...) {
         core.enqueue(replies)
     }
 
     /// Every request so far, in the order they arrived.
-    var requests: [RecordedRequest] { core.snapshot.requests }
+    package var requests: [RecordedRequest] { core.snapshot.requests }
 
     /// How many requests arrived.
-    var requestCount: Int { core.snapshot.requests.count }
+    package var requestCount: Int { core.snapshot.requests.count }
 
     /// How many connections were accepted.
-    var connectionCount: Int { core.snapshot.connections }
+    package var connectionCount: Int { core.snapshot.connections }
 
     /// How many replies the client walked away from: it closed the connection while the server was
     /// still waiting to answer or still streaming.
-    var abandonedReplies: Int { core.snapshot.abandoned }
+    package var abandonedReplies: Int { core.snapshot.abandoned }
 
     /// Waits until `condition` holds, checking every few milliseconds, for at most `timeout` (a
     /// does-not-hang bound, generous because a loaded machine may run the test's tasks late).
     ///
     /// - Returns: Whether it held in time.
     @discardableResult
-    func wait(timeout: Duration = .seconds(30), until condition: @Sendable (LocalChatServer) -> Bool) async -> Bool {
+    package func wait(timeout: Duration = .seconds(30), until condition: @Sendable (LocalChatServer) -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while !condition(self) {
             if ContinuousClock.now >= deadline { return false }
@@ -149,28 +149,28 @@ final class LocalChatServer: Sendable {
     }
 
     /// Stops accepting and closes every connection; returns without waiting for the threads.
-    func stop() {
+    package func stop() {
         core.stop()
     }
 
     /// Stops the server and waits until its threads have exited and its descriptors are closed.
-    func shutDown() async {
+    package func shutDown() async {
         core.stop()
         await core.waitUntilStopped()
     }
 }
 
 /// The state the server's threads share.
-final class ServerCore: Sendable {
-    enum Script: Sendable {
+package final class ServerCore: Sendable {
+    package enum Script: Sendable {
         case queue([LocalChatServer.Reply], otherwise: LocalChatServer.Reply?)
         case handler(@Sendable (LocalChatServer.RecordedRequest) -> LocalChatServer.Reply)
     }
 
-    struct Snapshot: Sendable {
-        var requests: [LocalChatServer.RecordedRequest] = []
-        var connections = 0
-        var abandoned = 0
+    package struct Snapshot: Sendable {
+        package var requests: [LocalChatServer.RecordedRequest] = []
+        package var connections = 0
+        package var abandoned = 0
     }
 
     private struct State {
@@ -180,15 +180,15 @@ final class ServerCore: Sendable {
         var openConnections: Set<Int32> = []
     }
 
-    let port: UInt16
-    let wakeRead: Int32
+    package let port: UInt16
+    package let wakeRead: Int32
     private let wakeWrite: Int32
     private let listener: Int32
     private let script: Script
     private let state: Mutex<State>
     private let threads = DispatchGroup()
 
-    init(script: Script) throws {
+    package init(script: Script) throws {
         let (listener, port) = try LoopbackSocket.listen()
         let wake: (read: Int32, write: Int32)
         do {
@@ -209,17 +209,17 @@ final class ServerCore: Sendable {
         }
     }
 
-    var snapshot: Snapshot { state.withLock { $0.snapshot } }
+    package var snapshot: Snapshot { state.withLock { $0.snapshot } }
 
-    func start() {
+    package func start() {
         spawn(name: "LocalChatServer.accept") { [self] in acceptLoop() }
     }
 
-    func enqueue(_ replies: [LocalChatServer.Reply]) {
+    package func enqueue(_ replies: [LocalChatServer.Reply]) {
         state.withLock { $0.queue += replies }
     }
 
-    func stop() {
+    package func stop() {
         let connections = state.withLock { state -> Set<Int32>? in
             guard !state.stopping else { return nil }
             state.stopping = true
@@ -231,7 +231,7 @@ final class ServerCore: Sendable {
         for fd in connections { LoopbackSocket.shutdownBoth(fd) }
     }
 
-    func waitUntilStopped() async {
+    package func waitUntilStopped() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             threads.notify(queue: .global()) { continuation.resume() }
         }
@@ -283,7 +283,7 @@ final class ServerCore: Sendable {
     }
 
     /// Records a request and picks its reply.
-    func reply(to request: LocalChatServer.RecordedRequest) -> LocalChatServer.Reply {
+    package func reply(to request: LocalChatServer.RecordedRequest) -> LocalChatServer.Reply {
         let queued = state.withLock { state -> LocalChatServer.Reply? in
             state.snapshot.requests.append(request)
             guard case .queue(_, let otherwise) = script else { return nil }
@@ -299,7 +299,7 @@ final class ServerCore: Sendable {
         return handler(request)
     }
 
-    func noteAbandoned() {
+    package func noteAbandoned() {
         state.withLock { $0.snapshot.abandoned += 1 }
     }
 }

@@ -1,25 +1,35 @@
 // What the loopback test server answers: whole JSON bodies, OpenAI error bodies, invalid JSON,
 // delays, event streams in scripted pieces, and connections cut or never answered.
 
-import StructuredCache
+package import StructuredCache
 
 extension LocalChatServer {
     /// One HTTP header.
-    struct Header: Sendable, Hashable {
-        var name: String
-        var value: String
+    package struct Header: Sendable, Hashable {
+        package var name: String
+        package var value: String
+
+        package init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
     }
 
     /// One piece of a streamed body, written after a pause.
-    struct StreamPiece: Sendable {
+    package struct StreamPiece: Sendable {
         /// Bytes of the event stream.
-        var bytes: [UInt8]
+        package var bytes: [UInt8]
         /// The pause before they are written.
-        var delay: Duration = .zero
+        package var delay: Duration = .zero
+
+        package init(bytes: [UInt8], delay: Duration = .zero) {
+            self.bytes = bytes
+            self.delay = delay
+        }
     }
 
     /// How a streamed body is delimited.
-    enum StreamFraming: Sendable {
+    package enum StreamFraming: Sendable {
         /// `Transfer-Encoding: chunked`, one HTTP chunk per piece; the connection stays open after.
         case chunked
         /// No length: the body ends when the server closes the connection.
@@ -27,9 +37,9 @@ extension LocalChatServer {
     }
 
     /// A scripted answer to one request.
-    struct Reply: Sendable {
+    package struct Reply: Sendable {
         /// What the body is and how it is sent.
-        enum Body: Sendable {
+        package enum Body: Sendable {
             /// A body with a `Content-Length`.
             case complete([UInt8])
             /// A `Content-Length` for all of the bytes, but only the first `sentBytes` sent before the
@@ -44,23 +54,23 @@ extension LocalChatServer {
         }
 
         /// The status code.
-        var status: Int = 200
+        package var status: Int = 200
         /// The headers besides the framing ones (`Content-Length`, `Transfer-Encoding`, `Connection`).
-        var headers: [Header] = []
+        package var headers: [Header] = []
         /// The body.
-        var body: Body
+        package var body: Body
         /// A pause before anything is sent.
-        var delay: Duration = .zero
+        package var delay: Duration = .zero
 
         /// The same reply, sent after a pause.
-        func delayed(by delay: Duration) -> Reply {
+        package func delayed(by delay: Duration) -> Reply {
             var copy = self
             copy.delay = delay
             return copy
         }
 
         /// A JSON body.
-        static func json(_ value: JSONValue, status: Int = 200, headers: [String: String] = [:]) -> Reply {
+        package static func json(_ value: JSONValue, status: Int = 200, headers: [String: String] = [:]) -> Reply {
             Reply(
                 status: status,
                 headers: [Header(name: "Content-Type", value: "application/json")] + sorted(headers),
@@ -68,7 +78,7 @@ extension LocalChatServer {
         }
 
         /// A text body.
-        static func text(
+        package static func text(
             _ text: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8",
             headers: [String: String] = [:]
         ) -> Reply {
@@ -78,7 +88,7 @@ extension LocalChatServer {
         }
 
         /// A completion whose message is `content`.
-        static func completion(
+        package static func completion(
             content: String, model: String = "gpt-test", promptTokens: Int = 11, completionTokens: Int = 7
         ) -> Reply {
             .json(
@@ -87,12 +97,12 @@ extension LocalChatServer {
         }
 
         /// A completion whose message calls the tool `name` with `arguments`.
-        static func toolCall(name: String, arguments: String, callID: String = "call_test") -> Reply {
+        package static func toolCall(name: String, arguments: String, callID: String = "call_test") -> Reply {
             .json(ChatPayload.toolCallCompletion(name: name, arguments: arguments, callID: callID))
         }
 
         /// An error status with an OpenAI error body `{"error": {"message", "type", "param", "code"}}`.
-        static func error(
+        package static func error(
             status: Int, message: String, type: String = "invalid_request_error", code: String? = nil,
             headers: [String: String] = [:]
         ) -> Reply {
@@ -106,7 +116,7 @@ extension LocalChatServer {
         }
 
         /// A 429 with OpenAI's rate-limit body and, when given, a `Retry-After` header.
-        static func rateLimited(retryAfter: String? = nil, headers: [String: String] = [:]) -> Reply {
+        package static func rateLimited(retryAfter: String? = nil, headers: [String: String] = [:]) -> Reply {
             var headers = headers
             if let retryAfter { headers["Retry-After"] = retryAfter }
             return .error(
@@ -115,18 +125,18 @@ extension LocalChatServer {
         }
 
         /// A 200 whose JSON body breaks off.
-        static let invalidJSON = Reply.text(
+        package static let invalidJSON = Reply.text(
             #"{"id": "chatcmpl-broken", "choices": [{"index": 0, "message": {"role": "#, contentType: "application/json"
         )
 
         /// The connection closes without a response.
-        static let closeConnection = Reply(body: .noResponse)
+        package static let closeConnection = Reply(body: .noResponse)
 
         /// No response until the client gives up or the server stops.
-        static let hang = Reply(body: .hang)
+        package static let hang = Reply(body: .hang)
 
         /// Headers and the first `sentBytes` bytes of a completion, then the connection closes.
-        static func closedMidBody(sentBytes: Int = 20) -> Reply {
+        package static func closedMidBody(sentBytes: Int = 20) -> Reply {
             Reply(
                 headers: [Header(name: "Content-Type", value: "application/json")],
                 body: .truncated(ChatPayload.completion(content: "cut short").jsonBytes(.compact), sentBytes: sentBytes)
@@ -135,7 +145,7 @@ extension LocalChatServer {
 
         /// An event stream of `bytes`, written in pieces of `pieceSize` bytes (all at once when `nil`)
         /// with `delay` before each piece.
-        static func eventStream(
+        package static func eventStream(
             _ bytes: [UInt8], pieceSize: Int? = nil, delay: Duration = .zero, cut: Bool = false,
             framing: StreamFraming = .chunked, headers: [String: String] = [:]
         ) -> Reply {
@@ -147,7 +157,7 @@ extension LocalChatServer {
         }
 
         /// An event stream written as the given pieces.
-        static func eventStream(
+        package static func eventStream(
             pieces: [StreamPiece], cut: Bool = false, framing: StreamFraming = .chunked,
             headers: [String: String] = [:]
         ) -> Reply {
@@ -160,7 +170,7 @@ extension LocalChatServer {
         }
 
         /// A stream of chunk payloads (``ChatPayload``), ended by `[DONE]` when `done`.
-        static func events(
+        package static func events(
             _ payloads: [JSONValue], done: Bool = true, pieceSize: Int? = nil, delay: Duration = .zero,
             cut: Bool = false, framing: StreamFraming = .chunked
         ) -> Reply {
@@ -170,14 +180,14 @@ extension LocalChatServer {
         }
 
         /// A streamed text answer made of `deltas`, with a usage chunk and `[DONE]`.
-        static func streamedCompletion(
+        package static func streamedCompletion(
             _ deltas: [String], done: Bool = true, pieceSize: Int? = nil, delay: Duration = .zero
         ) -> Reply {
             events(ChatPayload.contentChunks(deltas), done: done, pieceSize: pieceSize, delay: delay)
         }
 
         /// A streamed tool call to `name` whose arguments arrive as `argumentDeltas`.
-        static func streamedToolCall(
+        package static func streamedToolCall(
             name: String, argumentDeltas: [String], pieceSize: Int? = nil, delay: Duration = .zero
         ) -> Reply {
             events(

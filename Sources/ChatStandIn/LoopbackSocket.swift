@@ -10,16 +10,16 @@
 #endif
 
 /// Thin wrappers over POSIX sockets for a blocking, thread-per-connection server on 127.0.0.1.
-enum LoopbackSocket {
+package enum LoopbackSocket {
     /// An error from a socket call, with `errno`'s text.
-    struct Failure: Error, CustomStringConvertible {
-        var call: String
-        var code: Int32
-        var description: String { "\(call) failed: \(String(cString: strerror(code)))" }
+    package struct Failure: Error, CustomStringConvertible {
+        package var call: String
+        package var code: Int32
+        package var description: String { "\(call) failed: \(String(cString: strerror(code)))" }
     }
 
     /// What waiting on a connection found.
-    enum WaitResult {
+    package enum WaitResult {
         /// The time passed.
         case elapsed
         /// The server is stopping.
@@ -41,7 +41,7 @@ enum LoopbackSocket {
     /// Opens a listening socket on 127.0.0.1 with an ephemeral port.
     ///
     /// - Returns: The socket and its port.
-    static func listen() throws -> (fd: Int32, port: UInt16) {
+    package static func listen() throws -> (fd: Int32, port: UInt16) {
         let fd = socket(AF_INET, streamType, 0)
         guard fd >= 0 else { throw Failure(call: "socket", code: errno) }
         var yes: Int32 = 1
@@ -81,7 +81,7 @@ enum LoopbackSocket {
     }
 
     /// Accepts a connection, or returns `nil` on a transient failure.
-    static func accept(_ listener: Int32) -> Int32? {
+    package static func accept(_ listener: Int32) -> Int32? {
         let fd = posixAccept(listener, nil, nil)
         guard fd >= 0 else { return nil }
         var yes: Int32 = 1
@@ -94,14 +94,14 @@ enum LoopbackSocket {
     }
 
     /// Creates the pipe whose read end becomes readable (and stays so) when the server stops.
-    static func makeWakePipe() throws -> (read: Int32, write: Int32) {
+    package static func makeWakePipe() throws -> (read: Int32, write: Int32) {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw Failure(call: "pipe", code: errno) }
         return (fds[0], fds[1])
     }
 
     /// Makes the wake pipe readable, waking every thread that waits on it.
-    static func signal(_ wakeWrite: Int32) {
+    package static func signal(_ wakeWrite: Int32) {
         var byte: UInt8 = 1
         _ = write(wakeWrite, &byte, 1)
     }
@@ -112,7 +112,7 @@ enum LoopbackSocket {
     ///   - fd: The socket, or `nil` to wait on the wake pipe alone.
     ///   - wake: The wake pipe's read end.
     ///   - milliseconds: The limit.
-    static func wait(for fd: Int32?, wake: Int32, milliseconds: Int32) -> WaitResult {
+    package static func wait(for fd: Int32?, wake: Int32, milliseconds: Int32) -> WaitResult {
         var fds = [pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
         if let fd { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
         while true {
@@ -131,14 +131,14 @@ enum LoopbackSocket {
     }
 
     /// Whether the peer has closed a connection that reported readable (a zero-byte peek).
-    static func peerClosed(_ fd: Int32) -> Bool {
+    package static func peerClosed(_ fd: Int32) -> Bool {
         var byte: UInt8 = 0
         let count = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
         return count == 0 || (count < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
     }
 
     /// Receives up to `capacity` bytes; empty at end of stream or on error.
-    static func receive(_ fd: Int32, capacity: Int = 65_536) -> [UInt8] {
+    package static func receive(_ fd: Int32, capacity: Int = 65_536) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: capacity)
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, capacity, 0) }
@@ -150,7 +150,7 @@ enum LoopbackSocket {
     /// Sends all of `bytes`.
     ///
     /// - Returns: `false` when the peer is gone.
-    static func send(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    package static func send(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let count = bytes.withUnsafeBytes { buffer in
@@ -166,12 +166,12 @@ enum LoopbackSocket {
     }
 
     /// Shuts both directions of a socket down, waking a thread blocked on it.
-    static func shutdownBoth(_ fd: Int32) {
+    package static func shutdownBoth(_ fd: Int32) {
         _ = shutdown(fd, Int32(SHUT_RDWR))
     }
 
     /// Closes a descriptor.
-    static func closeDescriptor(_ fd: Int32) {
+    package static func closeDescriptor(_ fd: Int32) {
         _ = close(fd)
     }
 }

@@ -1,12 +1,12 @@
 // Builders of OpenAI-format JSON for tests: completions (text or tool calls), stream chunks (content
 // deltas, tool-call deltas, usage) and the server-sent event bytes that carry them.
 
-import StructuredCache
+package import StructuredCache
 
 /// OpenAI chat completion payloads as servers send them.
-enum ChatPayload {
+package enum ChatPayload {
     /// A usage object.
-    static func usage(prompt: Int, completion: Int) -> JSONValue {
+    package static func usage(prompt: Int, completion: Int) -> JSONValue {
         [
             "prompt_tokens": .int(prompt), "completion_tokens": .int(completion),
             "total_tokens": .int(prompt + completion),
@@ -14,7 +14,7 @@ enum ChatPayload {
     }
 
     /// A completion whose message is text.
-    static func completion(
+    package static func completion(
         content: String, model: String = "gpt-test", id: String = "chatcmpl-test", promptTokens: Int = 11,
         completionTokens: Int = 7, finishReason: String = "stop"
     ) -> JSONValue {
@@ -32,7 +32,7 @@ enum ChatPayload {
     }
 
     /// A completion whose message calls one tool.
-    static func toolCallCompletion(
+    package static func toolCallCompletion(
         name: String, arguments: String, callID: String = "call_test", model: String = "gpt-test",
         id: String = "chatcmpl-test", promptTokens: Int = 11, completionTokens: Int = 7
     ) -> JSONValue {
@@ -58,7 +58,7 @@ enum ChatPayload {
     }
 
     /// One `chat.completion.chunk` with a delta for choice 0.
-    static func chunk(
+    package static func chunk(
         content: String? = nil, role: String? = nil, toolCalls: [JSONValue]? = nil, finishReason: String? = nil,
         id: String = "chatcmpl-stream", model: String = "gpt-test"
     ) -> JSONValue {
@@ -79,7 +79,7 @@ enum ChatPayload {
     }
 
     /// One tool-call piece for a chunk's `tool_calls`.
-    static func toolCallDelta(index: Int = 0, id: String? = nil, name: String? = nil, arguments: String?) -> JSONValue {
+    package static func toolCallDelta(index: Int = 0, id: String? = nil, name: String? = nil, arguments: String?) -> JSONValue {
         var function = JSONObject()
         if let name { function["name"] = .string(name) }
         if let arguments { function["arguments"] = .string(arguments) }
@@ -93,7 +93,7 @@ enum ChatPayload {
     }
 
     /// The final chunk of a stream that asked for usage: no choices, only usage.
-    static func usageChunk(
+    package static func usageChunk(
         promptTokens: Int = 11, completionTokens: Int = 7, id: String = "chatcmpl-stream", model: String = "gpt-test"
     ) -> JSONValue {
         [
@@ -104,7 +104,7 @@ enum ChatPayload {
 
     /// The chunks of a streamed text answer: a role chunk, one chunk per delta, a finish chunk, and a
     /// usage chunk when `usage` is given.
-    static func contentChunks(_ deltas: [String], usage: (prompt: Int, completion: Int)? = (11, 7)) -> [JSONValue] {
+    package static func contentChunks(_ deltas: [String], usage: (prompt: Int, completion: Int)? = (11, 7)) -> [JSONValue] {
         var chunks = [chunk(content: "", role: "assistant")]
         chunks += deltas.map { chunk(content: $0) }
         chunks.append(chunk(finishReason: "stop"))
@@ -113,7 +113,7 @@ enum ChatPayload {
     }
 
     /// The chunks of a streamed tool call whose arguments arrive in `argumentDeltas`.
-    static func toolCallChunks(
+    package static func toolCallChunks(
         name: String, argumentDeltas: [String], callID: String = "call_stream",
         usage: (prompt: Int, completion: Int)? = (11, 7)
     ) -> [JSONValue] {
@@ -128,7 +128,7 @@ enum ChatPayload {
     }
 
     /// The event-stream bytes of `payloads`: `data: <json>` and a blank line each, then `data: [DONE]`.
-    static func eventStream(_ payloads: [JSONValue], done: Bool = true) -> [UInt8] {
+    package static func eventStream(_ payloads: [JSONValue], done: Bool = true) -> [UInt8] {
         var bytes: [UInt8] = []
         for payload in payloads {
             bytes += Array("data: ".utf8) + payload.jsonBytes(.compact) + Array("\n\n".utf8)

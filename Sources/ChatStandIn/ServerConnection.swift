@@ -5,15 +5,15 @@ import Foundation
 
 /// Serves the requests of one connection until the client closes it, a reply ends it, or the
 /// server stops.
-struct ServerConnection {
-    let fd: Int32
-    let number: Int
-    let core: ServerCore
+package struct ServerConnection {
+    package let fd: Int32
+    package let number: Int
+    package let core: ServerCore
 
     private static let headerLimit = 64 << 10
     private static let bodyLimit = 64 << 20
 
-    func run() {
+    package func run() {
         var buffer: [UInt8] = []
         while let request = readRequest(&buffer) {
             let reply = core.reply(to: request)
