@@ -32,6 +32,32 @@ let package = Package(
             path: "Sources/ChatStandIn",
             swiftSettings: strictSettings
         ),
+        // What the examples share: the endpoint they use (real, or the stand-in) and their model type.
+        .target(
+            name: "ExampleSupport",
+            dependencies: ["StructuredCache", "ChatStandIn"],
+            path: "Examples/ExampleSupport",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "QuickStart",
+            dependencies: ["StructuredCache", "ExampleSupport"],
+            path: "Examples/QuickStart",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "RedisShared",
+            dependencies: ["StructuredCache", "ExampleSupport"],
+            path: "Examples/RedisShared",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "PythonInterop",
+            dependencies: ["StructuredCache", "ExampleSupport"],
+            path: "Examples/PythonInterop",
+            exclude: ["interop.py"],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "CacheKeyExample",
             dependencies: ["StructuredCache"],

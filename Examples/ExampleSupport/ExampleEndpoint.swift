@@ -1,0 +1,103 @@
+// Where the examples get their answers: the endpoint in OPENAI_API_KEY / OPENAI_BASE_URL when set,
+// otherwise a local OpenAI-compatible stand-in that answers like a model would, after a model's delay.
+
+package import ChatStandIn
+package import Foundation
+package import StructuredCache
+
+/// The contact the examples extract.
+package struct Contact: Codable, Sendable, JSONSchemaAnnotated {
+    package var name: String
+    package var email: String?
+    package var company: String?
+
+    package static let schemaAnnotations = SchemaAnnotations(
+        description: "A person mentioned in the text.",
+        fields: [
+            "name": .init(description: "The person's full name"),
+            "email": .init(description: "Their email address, if the text gives one"),
+            "company": .init(description: "Where they work, if the text says"),
+        ])
+}
+
+/// An OpenAI-compatible endpoint for the examples.
+package struct ExampleEndpoint {
+    package let provider: OpenAIProvider
+    package let model: String
+    /// The local stand-in, when no API key was given.
+    package let standIn: LocalChatServer?
+
+    /// The real endpoint when `OPENAI_API_KEY` is set (`OPENAI_BASE_URL` for Ollama, vLLM or any
+    /// compatible server; `OPENAI_MODEL` for the model), otherwise a stand-in on loopback, or the one at
+    /// `STANDIN_URL` when a parent process started it.
+    package static func fromEnvironment(latency: Duration = .milliseconds(700)) throws -> ExampleEndpoint {
+        let environment = ProcessInfo.processInfo.environment
+        if let apiKey = environment["OPENAI_API_KEY"], !apiKey.isEmpty {
+            let baseURL = environment["OPENAI_BASE_URL"].flatMap(URL.init(string:)) ?? OpenAIProvider.openAIBaseURL
+            return ExampleEndpoint(
+                provider: OpenAIProvider(baseURL: baseURL, apiKey: apiKey), model: environment["OPENAI_MODEL"] ?? "gpt-4.1-mini",
+                standIn: nil)
+        }
+        if let shared = environment["STANDIN_URL"].flatMap(URL.init(string:)) {
+            return ExampleEndpoint(provider: OpenAIProvider(baseURL: shared, apiKey: "stand-in"), model: "stand-in", standIn: nil)
+        }
+        let server = try LocalChatServer { request in
+            .toolCall(name: Self.functionName(of: request), arguments: Self.extractContact(from: request)).delayed(by: latency)
+        }
+        return ExampleEndpoint(
+            provider: OpenAIProvider(baseURL: server.baseURL, apiKey: "stand-in"), model: "stand-in", standIn: server)
+    }
+
+    /// The stand-in's base URL, when there is one (for child processes to share it).
+    package var standInURL: URL? { standIn?.baseURL }
+
+    /// How many requests the stand-in answered, when there is one.
+    package var standInRequestCount: Int? { standIn?.requestCount }
+
+    /// One line saying where answers come from.
+    package var banner: String {
+        if let standIn {
+            return """
+                No OPENAI_API_KEY: answers come from a local STAND-IN for an OpenAI-compatible endpoint, at
+                \(standIn.baseURL). It is not a model: it reads the name, email and company with simple patterns
+                and answers after a model-like delay. Set OPENAI_API_KEY (and OPENAI_BASE_URL for Ollama or any
+                compatible server) to use a real one.
+                """
+        }
+        return "Endpoint: \(provider.baseURL) (model \(model))"
+    }
+
+    private static func functionName(of request: LocalChatServer.RecordedRequest) -> String {
+        request.json?["tool_choice"]?["function"]?["name"]?.stringValue ?? "Contact"
+    }
+
+    /// What a model would answer for the last user message: `{"name", "email", "company"}`.
+    private static func extractContact(from request: LocalChatServer.RecordedRequest) -> String {
+        let text = request.json?["messages"]?.arrayValue?.last { $0["role"] == "user" }?["content"]?.stringValue ?? ""
+        let words = text.split(whereSeparator: { $0.isWhitespace || $0 == "," }).map {
+            $0.trimmingCharacters(in: CharacterSet(charactersIn: ".;:!?"))
+        }
+        // The name: the first run of two or three capitalized words; the email: the word with an @.
+        var name = ""
+        for start in words.indices {
+            let run = words[start...].prefix { $0.first?.isUppercase == true }.prefix(3)
+            if run.count >= 2 {
+                name = run.joined(separator: " ")
+                break
+            }
+        }
+        let email = words.first { $0.contains("@") }
+        let company = text.range(of: " at ").map { String(text[$0.upperBound...].prefix { $0.isLetter || $0 == " " }) }
+        let contact: JSONValue = [
+            "name": .string(name.isEmpty ? "Unknown" : name), "email": email.map(JSONValue.string) ?? nil,
+            "company": company.map { .string($0.trimmingCharacters(in: .whitespaces)) } ?? nil,
+        ]
+        return contact.jsonString(.compact)
+    }
+}
+
+/// Seconds, printed with milliseconds.
+package func format(_ duration: Duration) -> String {
+    let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    return seconds >= 0.001 ? String(format: "%.1f ms", seconds * 1_000) : String(format: "%.1f µs", seconds * 1e6)
+}
