@@ -54,7 +54,7 @@ var environment = ProcessInfo.processInfo.environment
 environment["REDIS_URL"] = redis.url
 if let standIn = endpoint.standInURL { environment["STANDIN_URL"] = standIn.absoluteString }
 second.environment = environment
-fflush(stdout)
+fflush(nil)  // flush every stream, so the second process prints after this one
 try second.run()
 second.waitUntilExit()
 if let answered = endpoint.standInRequestCount {
