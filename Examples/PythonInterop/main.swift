@@ -16,55 +16,67 @@ let system = ChatMessage.system("Extract the contact the user mentions.")
 let questionA = "Please add Jason Liu, jason@example.com, who works at Acme Robotics."
 let questionB = "Also add Sarah Chen, sarah@example.org, at Globex."
 
+func run(_ redis: ExampleRedis) async throws -> Int32 {
+    let endpoint = try ExampleEndpoint.fromEnvironment()
+    print(endpoint.banner)
+    let cache = try RedisCache(url: redis.url, configuration: .init(keyPrefix: prefix))
+    try await cache.removeAll()
+    let client = StructuredClient(
+        provider: endpoint.provider, cache: cache,
+        configuration: .init(defaultModel: endpoint.model, keyCompatibility: .instructor116))
+
+    // 1. Swift asks A: a miss, stored as Instructor stores it.
+    let keyA = try client.cacheKey(messages: [system, .user(questionA)], responseModel: Contact.self)
+    let a = try await client.create(messages: [system, .user(questionA)], responseModel: Contact.self)
+    print("\nSwift  A: miss, stored under \(keyA) → \(a)")
+
+    // 2. Python asks A (a hit on Swift's entry) and B (a miss it stores).
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("interop.py")
+    let python = Process()
+    python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    python.arguments = [
+        "python3", script.path, "--redis", redis.url, "--prefix", prefix,
+        "--base-url", endpoint.provider.baseURL.absoluteString,
+        "--api-key", ProcessInfo.processInfo.environment["OPENAI_API_KEY"] ?? "stand-in", "--model", endpoint.model,
+        "--a", questionA, "--b", questionB,
+    ]
+    let output = Pipe()
+    python.standardOutput = output
+    try python.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    python.waitUntilExit()
+    guard let report = try? JSONValue(parsing: data), report["error"] == nil, python.terminationStatus == 0 else {
+        print("\nThe Python half did not run (\(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))")
+        print("Install it with: pip install instructor==1.16.0 redis")
+        return 0
+    }
+    let pythonKeyA = report["a"]?["key"]?.stringValue ?? ""
+    print("Python A: \(report["a"]?["hit"] == true ? "hit" : "miss") on \(pythonKeyA) (Instructor \(report["instructor"]?.stringValue ?? "?")) → \(report["a"]?["contact"] ?? nil)")
+    print("Python B: miss, stored under \(report["b"]?["key"]?.stringValue ?? "")")
+
+    // 3. Swift asks B: a hit on the entry Instructor stored.
+    let keyB = try client.cacheKey(messages: [system, .user(questionB)], responseModel: Contact.self)
+    let b = try await client.create(messages: [system, .user(questionB)], responseModel: Contact.self)
+    print("Swift  B: \(client.statistics.hits == 1 ? "hit" : "miss") on \(keyB) → \(b)")
+
+    let agreed = keyA == pythonKeyA && keyB == report["b"]?["key"]?.stringValue && report["a"]?["hit"] == true
+        && client.statistics.hits == 1
+    print(agreed ? "\nThe two services agree on every key and read each other's entries." : "\nMISMATCH: see above.")
+    if let answered = endpoint.standInRequestCount { print("the endpoint answered \(answered) request(s): A once (Swift), B once (Python)") }
+    return agreed ? 0 : 1
+}
+
 guard let redis = try ExampleRedis.locate() else {
     print("No Redis: set REDIS_URL, run redis-server on port 6379, or install redis-server.")
     exit(0)
 }
-defer { redis.stop() }
-let endpoint = try ExampleEndpoint.fromEnvironment()
-print(endpoint.banner)
-let cache = try RedisCache(url: redis.url, configuration: .init(keyPrefix: prefix))
-try await cache.removeAll()
-let client = StructuredClient(
-    provider: endpoint.provider, cache: cache,
-    configuration: .init(defaultModel: endpoint.model, keyCompatibility: .instructor116))
-
-// 1. Swift asks A: a miss, stored as Instructor stores it.
-let keyA = try client.cacheKey(messages: [system, .user(questionA)], responseModel: Contact.self)
-let a = try await client.create(messages: [system, .user(questionA)], responseModel: Contact.self)
-print("\nSwift  A: miss, stored under \(keyA) → \(a)")
-
-// 2. Python asks A (a hit on Swift's entry) and B (a miss it stores).
-let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("interop.py")
-let python = Process()
-python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-python.arguments = [
-    "python3", script.path, "--redis", redis.url, "--prefix", prefix,
-    "--base-url", endpoint.provider.baseURL.absoluteString,
-    "--api-key", ProcessInfo.processInfo.environment["OPENAI_API_KEY"] ?? "stand-in", "--model", endpoint.model,
-    "--a", questionA, "--b", questionB,
-]
-let output = Pipe()
-python.standardOutput = output
-try python.run()
-let data = output.fileHandleForReading.readDataToEndOfFile()
-python.waitUntilExit()
-guard let report = try? JSONValue(parsing: data), report["error"] == nil, python.terminationStatus == 0 else {
-    print("\nThe Python half did not run (\(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))")
-    print("Install it with: pip install instructor==1.16.0 redis")
-    exit(0)
+// Stop the server this example may have started on every path (exit() skips defer blocks).
+let status: Int32
+do {
+    status = try await run(redis)
+} catch {
+    print("PythonInterop failed: \(error)")
+    status = 1
 }
-let pythonKeyA = report["a"]?["key"]?.stringValue ?? ""
-print("Python A: \(report["a"]?["hit"] == true ? "hit" : "miss") on \(pythonKeyA) (Instructor \(report["instructor"]?.stringValue ?? "?")) → \(report["a"]?["contact"] ?? nil)")
-print("Python B: miss, stored under \(report["b"]?["key"]?.stringValue ?? "")")
-
-// 3. Swift asks B: a hit on the entry Instructor stored.
-let keyB = try client.cacheKey(messages: [system, .user(questionB)], responseModel: Contact.self)
-let b = try await client.create(messages: [system, .user(questionB)], responseModel: Contact.self)
-print("Swift  B: \(client.statistics.hits == 1 ? "hit" : "miss") on \(keyB) → \(b)")
-
-let agreed = keyA == pythonKeyA && keyB == report["b"]?["key"]?.stringValue && report["a"]?["hit"] == true
-    && client.statistics.hits == 1
-print(agreed ? "\nThe two services agree on every key and read each other's entries." : "\nMISMATCH: see above.")
-if let answered = endpoint.standInRequestCount { print("the endpoint answered \(answered) request(s): A once (Swift), B once (Python)") }
-exit(agreed ? 0 : 1)
+redis.stop()
+exit(status)

@@ -215,6 +215,10 @@ private enum PythonComparison {
                 of: ".async", with: "")
             guard let theirs = python[pythonName], let ours = swift[name], ours > 0, theirs > 0 else { continue }
             let ratio = name.hasSuffix("_ns") ? theirs / ours : ours / theirs
+            Harness.record(
+                name: name, ours: ours, reference: theirs,
+                referenceName: name.hasPrefix("autocache") ? "Instructor AutoCache" : "python-diskcache",
+                unit: name.hasSuffix("_ns") ? "ns" : "ops/s", ratio: ratio)
             let label = name.padding(toLength: 36, withPad: " ", startingAt: 0)
             print(
                 "\(label) swift \(String(format: "%14.0f", ours))  python \(String(format: "%12.0f", theirs))  ×\(String(format: "%.2f", ratio))"

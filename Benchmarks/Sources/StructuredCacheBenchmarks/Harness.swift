@@ -136,6 +136,9 @@ extension Harness {
             print("\(label) ours \(String(format: "%10.3f", oursMicroseconds)) µs   \(reference): not measured")
             return
         }
+        record(
+            name: name, ours: oursMicroseconds, reference: referenceMicroseconds, referenceName: reference, unit: "µs",
+            ratio: referenceMicroseconds / oursMicroseconds)
         print(
             "\(label) ours \(String(format: "%10.3f", oursMicroseconds)) µs   \(reference) \(String(format: "%10.3f", referenceMicroseconds)) µs   ×\(String(format: "%.1f", referenceMicroseconds / oursMicroseconds)) faster"
         )
@@ -235,4 +238,56 @@ private final class LatencyStore: @unchecked Sendable {
         defer { lock.unlock() }
         return samples.flatMap { $0 }
     }
+}
+
+/// One comparison with a reference, for the summary `Benchmarks/run-all.sh` turns into the README's table.
+struct ComparisonRow: Encodable {
+    var suite: String
+    var name: String
+    var ours: Double
+    var reference: Double
+    var referenceName: String
+    var unit: String
+    /// How many times better ours is (faster, or more operations per second).
+    var ratio: Double
+    /// The ratio the issue asks for, when it names one.
+    var target: Double?
+}
+
+extension Harness {
+    /// The suite running now, for the summary rows.
+    nonisolated(unsafe) static var currentSuite = ""
+    /// Every comparison made in this run.
+    nonisolated(unsafe) static var comparisons: [ComparisonRow] = []
+
+    /// Adds a comparison to the summary.
+    static func record(
+        name: String, ours: Double, reference: Double, referenceName: String, unit: String, ratio: Double,
+        target: Double? = nil
+    ) {
+        comparisons.append(
+            ComparisonRow(
+                suite: currentSuite, name: name, ours: ours, reference: reference, referenceName: referenceName,
+                unit: unit, ratio: ratio, target: target))
+    }
+
+    /// Writes the summary as JSON to `path`.
+    static func writeSummary(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let machine = ProcessInfo.processInfo
+        let summary: [String: AnyEncodable] = [
+            "machine": AnyEncodable(
+                "\(machine.activeProcessorCount) cores, \(machine.physicalMemory >> 30) GiB, \(machine.operatingSystemVersionString)"),
+            "comparisons": AnyEncodable(comparisons),
+        ]
+        try encoder.encode(summary).write(to: URL(fileURLWithPath: path))
+    }
+}
+
+/// A type-erased Encodable, for the summary's mixed members.
+struct AnyEncodable: Encodable {
+    private let encodeValue: (any Encoder) throws -> Void
+    init(_ value: some Encodable) { encodeValue = value.encode(to:) }
+    func encode(to encoder: any Encoder) throws { try encodeValue(encoder) }
 }

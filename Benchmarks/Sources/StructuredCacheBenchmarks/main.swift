@@ -21,5 +21,10 @@ if !unknown.isEmpty {
 }
 print("StructuredCache benchmarks (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
 for suite in suites where requested.isEmpty || requested.contains(suite.name) {
+    Harness.currentSuite = suite.name
     try await suite.run()
+}
+if let path = ProcessInfo.processInfo.environment["STRUCTUREDCACHE_BENCH_SUMMARY"] {
+    try Harness.writeSummary(to: path)
+    print("\nsummary written to \(path)")
 }

@@ -1,0 +1,139 @@
+// Every Swift snippet of README.md, compiled. ReadmeTests checks that each snippet of the README
+// appears here line for line, so the README cannot show code that does not build.
+
+import Foundation
+import StructuredCache
+
+/// The few parts of swift-log and swift-metrics the observability snippet uses, so that it compiles
+/// here without adding them as dependencies.
+private struct Logger {
+    init(label: String) {}
+    func info(_ message: String, metadata: [String: String]) {}
+}
+
+private struct Counter {
+    init(label: String, dimensions: [(String, String)]) {}
+    func increment() {}
+}
+
+enum ReadmeSnippets {
+    static func firstScreen(apiKey: String) async throws {
+        struct Contact: Codable, Sendable {
+            var name: String
+            var email: String?
+        }
+
+        let client = StructuredClient(
+            provider: OpenAIProvider(apiKey: apiKey),        // any OpenAI-compatible endpoint
+            cache: try AutoCache(maxSize: 1_000),            // or DiskCache, RedisCache, TieredCache
+            configuration: .init(defaultModel: "gpt-4.1-mini", cacheTTL: .seconds(3_600)))
+
+        let contact = try await client.create(
+            messages: [.user("Add Jason Liu, jason@example.com.")],
+            responseModel: Contact.self)                     // a second identical call is a cache hit
+        _ = contact
+    }
+
+    static func adapters() throws {
+        let memory = try AutoCache(maxSize: 10_000, maxBytes: 64 << 20, defaultTTL: .seconds(3_600))
+        let disk = try DiskCache(
+            directory: URL(fileURLWithPath: ".structured_cache"),
+            configuration: .init(defaultTTL: .seconds(86_400), maxBytes: 512 << 20))
+        let redis = try RedisCache(url: "redis://:secret@cache.internal:6379/2",
+                                   configuration: .init(keyPrefix: "myapp:llm:", poolSize: 8))
+        let tiered = try TieredCache([memory, redis])
+        _ = (disk, tiered)
+    }
+
+    static func key() throws -> String {
+        struct User: Codable { var name: String }
+
+        let key = try makeCacheKey(
+            messages: [["role": "user", "content": "hello"]],
+            model: "gpt-4.1-mini", responseModel: User.self, mode: "TOOLS")
+        // 2e2a9521bd269d62ee9a8559d7deacba0025c1f6da0ec1fc63d472788be096fe
+        return key
+    }
+
+    static func schema() throws -> String {
+        struct Address: Codable { var city: String }
+        struct Person: Codable {
+            var name: String
+            var nickname: String?      // Optional: anyOf [string, null], default null, not required
+            var address: Address       // nested types go to $defs
+        }
+        let schema = try jsonSchema(for: Person.self).jsonString()
+        // {"$defs": {"Address": {"properties": {"city": {"title": "City", "type": "string"}}, "required": ["city"],
+        //  "title": "Address", "type": "object"}}, "properties": {"address": {"$ref": "#/$defs/Address"}, "name":
+        //  {"title": "Name", "type": "string"}, "nickname": {"anyOf": [{"type": "string"}, {"type": "null"}],
+        //  "default": null, "title": "Nickname"}}, "required": ["name", "address"], "title": "Person", "type": "object"}
+        return schema
+    }
+
+    struct Lead: Codable, JSONSchemaAnnotated {
+        var name: String
+        var age: Int
+
+        static let schemaAnnotations = SchemaAnnotations(
+            description: "A person mentioned in the text.",          // pydantic's class docstring
+            fields: [
+                "name": .init(description: "The person's full name"), // Field(description=…)
+                "age": .init(minimum: 0, maximum: 150),                // Field(ge=0, le=150)
+            ])
+    }
+
+    static func client(_ client: StructuredClient, text: String) async throws {
+        struct Invoice: Codable, Sendable, Validatable {
+            var number: String
+            var total: Double
+
+            func validate() throws {
+                guard total >= 0 else { throw ValidationFailure("total must not be negative, got \(total)") }
+            }
+        }
+
+        let (invoice, completion) = try await client.createWithCompletion(
+            model: "gpt-4.1-mini",
+            messages: [.system("Extract the invoice."), .user(text)],
+            responseModel: Invoice.self,
+            mode: .tools,                                   // .json, .jsonSchema, .mdJSON
+            maxRetries: 2,                                  // ask again twice after an invalid answer
+            options: .init(temperature: 0, maxTokens: 500),
+            cacheTTL: .seconds(86_400))
+        print(completion.usage?.totalTokens ?? 0)          // on a hit: the stored completion
+        _ = invoice
+    }
+
+    struct Contact: Codable, Sendable {
+        var name: String
+    }
+
+    static func streaming(_ client: StructuredClient, messages: [ChatMessage]) async throws {
+        for try await snapshot in client.createPartial(messages: messages, responseModel: Contact.self) {
+            print(snapshot.name.string ?? "…")            // fields fill in as the answer streams
+            if let contact = snapshot.value { print("done:", contact) }
+        }
+
+        for try await contact in client.createIterable(messages: messages, responseModel: Contact.self) {
+            print(contact)                                  // each element as soon as it is complete
+        }
+    }
+
+    static func observability(provider: OpenAIProvider, cache: AutoCache) -> StructuredClient {
+        let logger = Logger(label: "llm.cache")
+        let observed = StructuredClient(
+            provider: provider, cache: cache,
+            configuration: .init(defaultModel: "gpt-4.1-mini", onEvent: { event in
+                logger.info("cache \(event.kind)", metadata: ["key": "\(event.key.prefix(12))", "adapter": "\(event.adapter)"])
+                Counter(label: "llm_cache_events", dimensions: [("kind", event.kind.name)]).increment()
+            }))
+        return observed
+    }
+
+    static func python(provider: OpenAIProvider) throws -> StructuredClient {
+        let shared = StructuredClient(
+            provider: provider, cache: try RedisCache(url: "redis://cache.internal:6379"),
+            configuration: .init(defaultModel: "gpt-4.1-mini", keyCompatibility: .instructor116))
+        return shared
+    }
+}
