@@ -64,15 +64,21 @@ let package = Package(
             path: "Examples/CacheKeyExample",
             swiftSettings: strictSettings
         ),
+        // Values DiskCache's multi-process tests write, shared by the worker process and the tests.
+        .target(
+            name: "WorkerValue",
+            path: "Tests/WorkerValue",
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "DiskCacheWorker",
-            dependencies: ["StructuredCache"],
+            dependencies: ["StructuredCache", "WorkerValue"],
             path: "Tests/DiskCacheWorker",
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "StructuredCacheTests",
-            dependencies: ["StructuredCache", "ChatStandIn"],
+            dependencies: ["StructuredCache", "ChatStandIn", "WorkerValue"],
             path: "Tests/StructuredCacheTests",
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings

@@ -10,37 +10,16 @@ import sys
 import threading
 import timeit
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Optional
 
 try:
     import instructor
     from instructor.cache import AutoCache
     from openai import OpenAI
-    from pydantic import BaseModel
+
+    from bench_models import Person, User, realistic_messages
 except ImportError as error:  # the Swift side reports this and skips the comparison
     print(json.dumps({"error": f"instructor is not installed (pip install instructor==1.16.0): {error}"}))
     sys.exit(3)
-
-
-class User(BaseModel):
-    name: str
-
-
-class Address(BaseModel):
-    street: str
-    city: str
-    country: str
-
-
-class Person(BaseModel):
-    name: str
-    age: int
-    email: Optional[str] = None
-    tags: list[str]
-    address: Address
-    score: float
-    active: bool
-    nickname: Optional[str] = None
 
 
 ARGUMENTS = {
@@ -71,13 +50,6 @@ class Stub(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
-
-
-def realistic_messages():
-    """Six messages of about 2 KB each, as Benchmarks/python/key_bench.py builds them."""
-    roles = ["system", "user", "assistant", "user", "assistant", "user"]
-    sentence = "The quick brown fox jumps over the lazy dog. Caf\u00e9 r\u00e9sum\u00e9 na\u00efve \u2014 ok. "
-    return [{"role": role, "content": (f"Message {i}: " + sentence * 40)[:2000]} for i, role in enumerate(roles)]
 
 
 def main():

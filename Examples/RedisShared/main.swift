@@ -9,24 +9,30 @@ import ExampleSupport
 import Foundation
 import StructuredCache
 
-let isSecond = CommandLine.arguments.contains("--second")
 let prefix = "structuredcache-example:"
 
-func runFirst(_ redis: ExampleRedis) async throws -> Int32 {
-    let endpoint = try ExampleEndpoint.fromEnvironment()
-    print(endpoint.banner)
-    let cache = try RedisCache(url: redis.url, configuration: .init(keyPrefix: prefix))
-    try await cache.removeAll()  // only this example's prefix: a fresh start
+/// Asks the example's question through a RedisCache at `redisURL`; prints what happened and returns the
+/// client, for its counters.
+func ask(process: Int, redisURL: String, endpoint: ExampleEndpoint, startFresh: Bool) async throws -> StructuredClient {
+    let cache = try RedisCache(url: redisURL, configuration: .init(keyPrefix: prefix))
+    if startFresh { try await cache.removeAll() }  // only this example's prefix
     let client = StructuredClient(provider: endpoint.provider, cache: cache, configuration: .init(defaultModel: endpoint.model))
-    let clock = ContinuousClock()
     var contact: Contact?
-    let elapsed = try await clock.measure {
+    let elapsed = try await ContinuousClock().measure {
         contact = try await client.create(
             messages: [.user("Please add Jason Liu, jason@example.com, who works at Acme Robotics.")], responseModel: Contact.self)
     }
-    print("process 1 (pid \(ProcessInfo.processInfo.processIdentifier)): \(format(elapsed)), hits \(client.statistics.hits), misses \(client.statistics.misses) → \(contact!)")
+    let totals = client.statistics
+    print("process \(process) (pid \(ProcessInfo.processInfo.processIdentifier)): \(format(elapsed)), hits \(totals.hits), misses \(totals.misses) → \(contact!)")
+    return client
+}
 
-    // The same question from another process, sharing only the Redis server (and the endpoint).
+/// The first process: asks, then starts the second with the same Redis and endpoint.
+func runFirst(_ redis: ExampleRedis) async throws -> Int32 {
+    let endpoint = try ExampleEndpoint.fromEnvironment()
+    print(endpoint.banner)
+    _ = try await ask(process: 1, redisURL: redis.url, endpoint: endpoint, startFresh: true)
+
     let second = Process()
     second.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
     second.arguments = ["--second"]
@@ -43,26 +49,17 @@ func runFirst(_ redis: ExampleRedis) async throws -> Int32 {
     return second.terminationStatus
 }
 
-guard let redis = try isSecond ? nil : ExampleRedis.locate() else {
-    if !isSecond {
-        print("No Redis: set REDIS_URL, run redis-server on port 6379, or install redis-server.")
-        exit(0)
-    }
-    // The second process: everything it needs comes from the first.
-    let environment = ProcessInfo.processInfo.environment
-    let endpoint = try ExampleEndpoint.fromEnvironment()
-    let cache = try RedisCache(url: environment["REDIS_URL"]!, configuration: .init(keyPrefix: prefix))
-    let client = StructuredClient(provider: endpoint.provider, cache: cache, configuration: .init(defaultModel: endpoint.model))
-    let clock = ContinuousClock()
-    var contact: Contact?
-    let elapsed = try await clock.measure {
-        contact = try await client.create(
-            messages: [.user("Please add Jason Liu, jason@example.com, who works at Acme Robotics.")], responseModel: Contact.self)
-    }
-    print("process 2 (pid \(ProcessInfo.processInfo.processIdentifier)): \(format(elapsed)), hits \(client.statistics.hits), misses \(client.statistics.misses) → \(contact!)")
+if CommandLine.arguments.contains("--second") {
+    // Everything the second process needs comes from the first, through its environment.
+    let client = try await ask(
+        process: 2, redisURL: ProcessInfo.processInfo.environment["REDIS_URL"]!,
+        endpoint: try ExampleEndpoint.fromEnvironment(), startFresh: false)
     exit(client.statistics.hits == 1 ? 0 : 1)
 }
-
+guard let redis = try ExampleRedis.locate() else {
+    print("No Redis: set REDIS_URL, run redis-server on port 6379, or install redis-server.")
+    exit(0)
+}
 // Stop the server this example may have started on every path (exit() skips defer blocks).
 let status: Int32
 do {

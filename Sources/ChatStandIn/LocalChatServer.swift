@@ -90,22 +90,19 @@ package final class LocalChatServer: Sendable {
     package static func with<Result>(
         replies: [Reply] = [], otherwise: Reply? = nil, _ body: (LocalChatServer) async throws -> Result
     ) async throws -> Result {
-        let server = try LocalChatServer(replies: replies, otherwise: otherwise)
-        do {
-            let result = try await body(server)
-            await server.shutDown()
-            return result
-        } catch {
-            await server.shutDown()
-            throw error
-        }
+        try await run(try LocalChatServer(replies: replies, otherwise: otherwise), body)
     }
 
     /// Runs `body` with a fresh server answering through `handler`, and shuts the server down afterwards.
     package static func with<Result>(
         handler: @escaping @Sendable (RecordedRequest) -> Reply, _ body: (LocalChatServer) async throws -> Result
     ) async throws -> Result {
-        let server = try LocalChatServer(handler: handler)
+        try await run(try LocalChatServer(handler: handler), body)
+    }
+
+    private static func run<Result>(
+        _ server: LocalChatServer, _ body: (LocalChatServer) async throws -> Result
+    ) async throws -> Result {
         do {
             let result = try await body(server)
             await server.shutDown()
@@ -220,15 +217,17 @@ package final class ServerCore: Sendable {
     }
 
     package func stop() {
-        let connections = state.withLock { state -> Set<Int32>? in
-            guard !state.stopping else { return nil }
+        let first = state.withLock { state -> Bool in
+            guard !state.stopping else { return false }
             state.stopping = true
-            return state.openConnections
+            // Threads blocked in a send or receive wake up when their socket is shut down. Under the lock,
+            // as connections are closed under it: once the lock is released, a number in the set may
+            // already belong to someone else's socket.
+            for fd in state.openConnections { LoopbackSocket.shutdownBoth(fd) }
+            return true
         }
-        guard let connections else { return }
+        guard first else { return }
         LoopbackSocket.signal(wakeWrite)
-        // Threads blocked in a send or receive wake up when their socket is shut down.
-        for fd in connections { LoopbackSocket.shutdownBoth(fd) }
     }
 
     package func waitUntilStopped() async {

@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import WorkerValue
 
 @testable import StructuredCache
 
@@ -121,8 +122,9 @@ import Testing
     @Test func writesTheDocumentedHeader() async throws {
         try await Self.withFolder { folder in
             let clock = ManualClock()
-            let cache = try DiskCache(directory: folder, configuration: .init(clock: clock))
+            // Expiry is the wall time at creation plus the clock's time since: read the wall time first.
             let before = Int64(Date().timeIntervalSince1970 * 1_000)
+            let cache = try DiskCache(directory: folder, configuration: .init(clock: clock))
             try cache.setValue(Self.data("value"), forKey: "key", ttl: .seconds(60))
             let bytes = [UInt8](try Data(contentsOf: try Self.onlyEntryFile(in: folder)))
             func integer(_ range: Range<Int>) -> UInt64 {
@@ -368,7 +370,7 @@ import Testing
             let cache = try DiskCache(directory: folder, configuration: .init(clock: clock))
             for key in 0..<3 {
                 let value = try #require(try cache.value(forKey: "key-\(key)"), "key-\(key)")
-                #expect(DiskCacheWorkerProcess.problem(in: value, key: key) == nil)
+                #expect(WorkerValue.problem(in: value, key: key) == nil)
             }
             clock.advance(by: .seconds(3_600))
             _ = try cache.removeExpiredValues()
@@ -460,15 +462,15 @@ import Testing
     /// The multi-process tests are only as good as this check: it must accept whole values and catch torn,
     /// truncated and misplaced ones.
     @Test func workerValueCheckCatchesTornValues() {
-        let whole = DiskCacheWorkerProcess.value(key: 3, worker: 2, sequence: 7, length: 1_000)
-        #expect(DiskCacheWorkerProcess.problem(in: whole, key: 3) == nil)
+        let whole = WorkerValue.make(key: 3, worker: 2, sequence: 7, length: 1_000)
+        #expect(WorkerValue.problem(in: whole, key: 3) == nil)
         var torn = whole
         torn[500] ^= 0xFF
-        #expect(DiskCacheWorkerProcess.problem(in: torn, key: 3) != nil)
-        let other = DiskCacheWorkerProcess.value(key: 3, worker: 1, sequence: 8, length: 1_000)
-        #expect(DiskCacheWorkerProcess.problem(in: whole[0..<24] + other[24...], key: 3) != nil)
-        #expect(DiskCacheWorkerProcess.problem(in: whole.prefix(900), key: 3) != nil)
-        #expect(DiskCacheWorkerProcess.problem(in: whole, key: 4) != nil)
+        #expect(WorkerValue.problem(in: torn, key: 3) != nil)
+        let other = WorkerValue.make(key: 3, worker: 1, sequence: 8, length: 1_000)
+        #expect(WorkerValue.problem(in: whole[0..<24] + other[24...], key: 3) != nil)
+        #expect(WorkerValue.problem(in: whole.prefix(900), key: 3) != nil)
+        #expect(WorkerValue.problem(in: whole, key: 4) != nil)
     }
 
     /// Several processes write and read the same few keys at once; every value any of them reads is whole.
@@ -486,7 +488,7 @@ import Testing
             while processes.contains(where: { $0.process.isRunning }) || reads < 50 {
                 let key = reads % 6
                 if let value = try await cache.get("key-\(key)"),
-                    let problem = DiskCacheWorkerProcess.problem(in: value, key: key)
+                    let problem = WorkerValue.problem(in: value, key: key)
                 {
                     problems.append(problem)
                 }
@@ -550,41 +552,5 @@ struct DiskCacheWorkerProcess {
     /// Everything the helper printed (call after it exits).
     func output() -> String {
         String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    }
-
-    /// A value as the helper writes it (mirrors `WorkerValue.make` in the helper).
-    static func value(key: Int, worker: Int, sequence: Int, length: Int) -> Data {
-        var bytes = [UInt8]()
-        for field in [UInt64(key), UInt64(worker) << 32 | UInt64(length), UInt64(sequence)] {
-            withUnsafeBytes(of: field.littleEndian) { bytes.append(contentsOf: $0) }
-        }
-        var state = UInt64(key &* 1_000_003 &+ worker &* 7_919 &+ sequence) | 1
-        for _ in 0..<length {
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            bytes.append(UInt8(truncatingIfNeeded: state))
-        }
-        return Data(bytes)
-    }
-
-    /// The helper's own check of a value (mirrors `WorkerValue.problem` in the helper).
-    static func problem(in data: Data, key: Int) -> String? {
-        guard data.count >= 24 else { return "value of \(data.count) bytes is shorter than its header" }
-        let fields = (0..<3).map { index in
-            data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)) }
-        }
-        let worker = Int(fields[1] >> 32)
-        let length = Int(fields[1] & 0xFFFF_FFFF)
-        guard Int(fields[0]) == key else { return "value of key \(fields[0]) found under key \(key)" }
-        guard data.count == 24 + length else { return "length \(data.count), header says \(24 + length)" }
-        var state = UInt64(key &* 1_000_003 &+ worker &* 7_919 &+ Int(fields[2])) | 1
-        for offset in 24..<data.count {
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            if data[offset] != UInt8(truncatingIfNeeded: state) { return "payload of key \(key) torn at \(offset)" }
-        }
-        return nil
     }
 }

@@ -116,7 +116,8 @@ final class RedisServerProcess: @unchecked Sendable {
                     (try? String(contentsOf: directory.appendingPathComponent("redis.log"), encoding: .utf8)) ?? ""
                 throw RedisTestServerError("redis-server exited at start:\n\(log)")
             }
-            if ipv6 ? FileManager.default.fileExists(atPath: socketPath) : Self.canConnect(port: port) { return }
+            // redis-server opens its Unix socket just after its TCP port: wait for both.
+            if (ipv6 || Self.canConnect(port: port)) && Self.canConnect(unixSocket: socketPath) { return }
             usleep(10_000)
         }
         stop()
@@ -132,6 +133,26 @@ final class RedisServerProcess: @unchecked Sendable {
         return withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+
+    /// Whether something accepts connections on the Unix socket at `path`.
+    static func canConnect(unixSocket path: String) -> Bool {
+        let fd = socket(AF_UNIX, Self.streamType, 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
             }
         }
     }
