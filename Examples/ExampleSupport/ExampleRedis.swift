@@ -1,7 +1,7 @@
 // The Redis the examples share a cache through: REDIS_URL, a server on the default port, or one
 // started for the example when redis-server is installed.
 
-package import Foundation
+import Foundation
 
 #if canImport(Glibc)
     import Glibc

@@ -71,3 +71,16 @@ struct CacheKeyTests {
             != makeCacheKey(messages: [["role": "user", "content": "caf\u{E9}"]], model: "m"))
     }
 }
+
+extension CacheKeyTests {
+    @Test func takesChatMessagesToo() throws {
+        let messages: [ChatMessage] = [.system("Be terse."), .user("Extract: Jason")]
+        let asJSON: [JSONValue] = [["role": "system", "content": "Be terse."], ["role": "user", "content": "Extract: Jason"]]
+        #expect(try makeCacheKey(messages: messages, model: "gpt-4.1-mini", responseModel: Twins.User.self, mode: .tools)
+            == makeCacheKey(messages: asJSON, model: "gpt-4.1-mini", responseModel: Twins.User.self, mode: .tools))
+        // The runtime vector for this conversation, from Instructor's own request path.
+        #expect(try makeCacheKey(messages: messages, model: "gpt-4.1-mini", responseModel: Twins.User.self, mode: .tools)
+            == "00d299322354e746a7f8619a4a17c2a7ae2965deeff95a44ae7736a8ce9d1162")
+        #expect(makeCacheKey(messages: messages, model: "m") == makeCacheKey(messages: asJSON, model: "m"))
+    }
+}

@@ -98,6 +98,25 @@ func streamingBenchmarks() throws {
         for value in values { Harness.blackHole(try ChatCompletionChunk(json: value)) }
     }
 
+    // The partial reader createPartial runs on the function's argument deltas: read each piece, then
+    // take the snapshot a consumer sees.
+    let deltas = try values.map { try ChatCompletionChunk(json: $0) }
+        .compactMap { $0.choices.first?.toolCalls.first?.arguments }
+    let argumentBytes = deltas.reduce(0) { $0 + $1.utf8.count }
+    print("-- partial reader over the \(deltas.count) argument deltas (\(argumentBytes) bytes of JSON)")
+    try measure("PartialJSONParser.feed per chunk") {
+        var reader = PartialJSONParser()
+        for delta in deltas { try reader.feed(delta.utf8) }
+        precondition(reader.isComplete)
+    }
+    try measure("PartialJSONParser.feed + snapshot per chunk") {
+        var reader = PartialJSONParser()
+        for delta in deltas {
+            try reader.feed(delta.utf8)
+            Harness.blackHole(reader.snapshot)
+        }
+    }
+
     for pieceSize in [16_384, 1_448, 64] {
         let pieces = stride(from: 0, to: bytes.count, by: pieceSize).map {
             Array(bytes[$0..<min($0 + pieceSize, bytes.count)])

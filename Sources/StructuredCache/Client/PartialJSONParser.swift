@@ -8,7 +8,8 @@
 /// (a number or a `true` that may not be finished, a member whose name has no value yet). Work per
 /// byte is constant, and a snapshot costs the size of the open containers only, so streaming an
 /// answer of *n* bytes is not quadratic.
-struct PartialJSONParser {
+@_spi(Benchmarks)
+public struct PartialJSONParser {
     private enum Container {
         /// An object, and the name of the member whose value is being read (`nil` between members).
         case object(JSONObject, key: String?)
@@ -46,22 +47,22 @@ struct PartialJSONParser {
     ///   - maxDepth: How deeply arrays and objects may nest.
     ///   - ignoresTrailingText: Whether text after the value is ignored (an answer in a markdown block
     ///     is followed by the closing fence and prose) rather than an error.
-    init(maxDepth: Int = JSONValue.defaultMaxDepth, ignoresTrailingText: Bool = false) {
+    public init(maxDepth: Int = JSONValue.defaultMaxDepth, ignoresTrailingText: Bool = false) {
         self.maxDepth = maxDepth
         self.ignoresTrailingText = ignoresTrailingText
     }
 
     /// Whether the top-level value has been read whole.
-    var isComplete: Bool { root != nil }
+    public var isComplete: Bool { root != nil }
 
     /// The complete value, once read whole.
-    var value: JSONValue? { root }
+    public var value: JSONValue? { root }
 
     /// Reads more of the text.
     ///
     /// - Parameter bytes: The next UTF-8 bytes.
     /// - Throws: ``JSONParseError`` when the text cannot be JSON, with the offset in the whole stream.
-    mutating func feed(_ bytes: some Collection<UInt8>) throws(JSONParseError) {
+    public mutating func feed(_ bytes: some Collection<UInt8>) throws(JSONParseError) {
         var failure: JSONParseError?
         let handled: Void? = bytes.withContiguousStorageIfAvailable { buffer in
             do throws(JSONParseError) { try feed(buffer: buffer) } catch { failure = error }
@@ -298,7 +299,7 @@ struct PartialJSONParser {
     }
 
     /// The value so far: open containers closed, the string being read included as far as it goes.
-    var snapshot: JSONValue? {
+    public var snapshot: JSONValue? {
         if let root { return root }
         var child: JSONValue?
         if case .string(let bytes, let isKey, _) = token, !isKey {

@@ -94,6 +94,33 @@ public func makeCacheKey<Response: Decodable>(
     ).key()
 }
 
+/// Returns the cache key Instructor 1.10–1.16 computes for chat messages and a response model.
+///
+/// - Parameters:
+///   - messages: The chat messages, hashed as their OpenAI-format JSON.
+///   - model: The model name, or `nil` (hashed as `null`).
+///   - responseModel: The type the answer decodes into.
+///   - mode: The mode's value, or `nil` (hashed as `null`).
+/// - Returns: 64 lowercase hexadecimal digits.
+/// - Throws: ``SchemaError`` when `responseModel` cannot be described.
+public func makeCacheKey<Response: Decodable>(
+    messages: [ChatMessage], model: String?, responseModel: Response.Type, mode: Mode? = nil
+) throws -> String {
+    try makeCacheKey(messages: messages.map(\.json), model: model, responseModel: responseModel, mode: mode)
+}
+
+/// Returns the cache key Instructor 1.10–1.16 computes for chat messages and a ready schema.
+///
+/// - Parameters:
+///   - messages: The chat messages, hashed as their OpenAI-format JSON.
+///   - model: The model name, or `nil` (hashed as `null`).
+///   - schema: The response model's JSON Schema, or `nil` for no response model.
+///   - mode: The mode's value, or `nil` (hashed as `null`).
+/// - Returns: 64 lowercase hexadecimal digits.
+public func makeCacheKey(messages: [ChatMessage], model: String?, schema: JSONValue? = nil, mode: Mode? = nil) -> String {
+    makeCacheKey(messages: messages.map(\.json), model: model, schema: schema, mode: mode)
+}
+
 /// The text Instructor hashes into a cache key, written straight into one buffer.
 ///
 /// The members are written in their sorted order (`messages` < `mode` < `model` < `schema`), so the

@@ -57,7 +57,10 @@ public struct JSONObject: Sendable {
     /// - Complexity: O(1) on average for large objects; O(*n*) for objects of a dozen members or fewer.
     public func position(of key: String) -> Int? {
         if let index { return index[ExactString(key)] }
-        for position in storedKeys.indices where ExactString.equal(storedKeys[position], key) {
+        // Lengths first: for native strings `utf8.count` is stored, so most keys are told apart at once.
+        let length = key.utf8.count
+        for position in storedKeys.indices
+        where storedKeys[position].utf8.count == length && ExactString.equal(storedKeys[position], key) {
             return position
         }
         return nil
@@ -90,6 +93,22 @@ public struct JSONObject: Sendable {
                     rebuildIndex()
                 }
             }
+        }
+    }
+
+    /// Sets `key` to `value` as the subscript does, without the subscript's optional value: the parser's
+    /// path, where every member read is added.
+    mutating func set(_ value: JSONValue, forKey key: String) {
+        if let position = position(of: key) {
+            storedValues[position] = value
+            return
+        }
+        storedKeys.append(key)
+        storedValues.append(value)
+        if index != nil {
+            index![ExactString(key)] = storedKeys.count - 1
+        } else if storedKeys.count > Self.indexThreshold {
+            rebuildIndex()
         }
     }
 

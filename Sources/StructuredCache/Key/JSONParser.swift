@@ -140,7 +140,7 @@ struct JSONParser {
             guard peek() == UInt8(ascii: ":") else { throw unexpected("expected ':' after a member name") }
             position += 1
             skipWhitespace()
-            object[key] = try parseValue(depth: depth)
+            object.set(try parseValue(depth: depth), forKey: key)
             skipWhitespace()
             switch peek() {
             case UInt8(ascii: ","): position += 1
