@@ -1,7 +1,7 @@
 // The incremental partial JSON reader: any split of the text reads the same, snapshots close what is
 // open and leave out what is unfinished, malformed text is a typed error.
 
-@testable import StructuredCache
+@_spi(Benchmarks) @testable import StructuredCache
 import Testing
 
 struct PartialJSONParserTests {
