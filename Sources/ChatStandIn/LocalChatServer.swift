@@ -182,7 +182,7 @@ package final class ServerCore: Sendable {
     private let wakeWrite: Int32
     private let listener: Int32
     private let script: Script
-    private let state: Mutex<State>
+    private let state: Lock<State>
     private let threads = DispatchGroup()
 
     package init(script: Script) throws {
@@ -200,9 +200,9 @@ package final class ServerCore: Sendable {
         wakeWrite = wake.write
         self.script = script
         if case .queue(let replies, _) = script {
-            state = Mutex(State(queue: replies))
+            state = Lock(State(queue: replies))
         } else {
-            state = Mutex(State(queue: []))
+            state = Lock(State(queue: []))
         }
     }
 

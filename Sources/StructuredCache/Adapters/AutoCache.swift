@@ -42,7 +42,7 @@ public final class AutoCache: CacheAdapter {
     public let defaultTTL: Duration?
 
     let clock: CacheClock
-    let storage: AdapterLock<Storage>
+    let storage: Lock<Storage>
 
     /// Creates an empty cache.
     ///
@@ -74,7 +74,7 @@ public final class AutoCache: CacheAdapter {
         self.defaultTTL = defaultTTL
         self.clock = CacheClock(clock)
         // Reserve only a modest start: a huge maxSize must not cost memory before it is used.
-        storage = AdapterLock(Storage(entries: LRUList(reservingCapacity: min(maxSize, 1_024))))
+        storage = Lock(Storage(entries: LRUList(reservingCapacity: min(maxSize, 1_024))))
     }
 
     /// The number of entries held, expired ones not yet dropped included.

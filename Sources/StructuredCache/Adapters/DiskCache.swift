@@ -62,7 +62,7 @@ public final class DiskCache: CacheAdapter {
     let rootPath: String
     let fileMode: mode_t
     /// Sizes and recency of entries; only kept when there is a byte budget.
-    let index: AdapterLock<DiskRecencyIndex>
+    let index: Lock<DiskRecencyIndex>
     let io: IOThreadPool
 
     /// How old an orphaned temporary file must be before ``sweep()`` removes it: long enough that no
@@ -96,7 +96,7 @@ public final class DiskCache: CacheAdapter {
         self.rootPath = path
         self.pathPrefix = Array((path == "/" ? "/" : path + "/").utf8)
         self.fileMode = mode_t(configuration.fileMode)
-        self.index = AdapterLock(DiskRecencyIndex())
+        self.index = Lock(DiskRecencyIndex())
         self.io = .shared
         try prepareDirectory()
     }

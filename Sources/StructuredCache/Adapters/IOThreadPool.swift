@@ -22,7 +22,7 @@ final class IOThreadPool: Sendable {
         var started = false
     }
 
-    private let queue = AdapterLock(Queue())
+    private let queue = Lock(Queue())
     private let pending = DispatchSemaphore(value: 0)
     private let threadCount: Int
     private let name: String

@@ -13,7 +13,7 @@ final class SingleFlight: Sendable {
         var task: Task<Void, Never>?
     }
 
-    private let flights = Mutex<[String: Flight]>([:])
+    private let flights = Lock<[String: Flight]>([:])
     private let counter = Atomic<UInt64>(0)
 
     /// Runs `operation` for `key`, or waits for the run already under way.
@@ -26,7 +26,7 @@ final class SingleFlight: Sendable {
         _ key: String, _ operation: @escaping @Sendable () async throws -> Result
     ) async throws -> (Result, shared: Bool) {
         let waiter = counter.add(1, ordering: .relaxed).newValue
-        let started = Mutex(false)
+        let started = Lock(false)
         let value: any Sendable = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<any Sendable, any Error>) in
                 if Task.isCancelled {

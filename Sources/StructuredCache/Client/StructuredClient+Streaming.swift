@@ -60,7 +60,7 @@ extension StructuredClient {
         model: String? = nil, messages: [ChatMessage], responseModel: Element.Type, mode: Mode? = nil,
         options: RequestOptions = RequestOptions()
     ) -> AsyncThrowingStream<Element, any Error> {
-        let yielded = Mutex(0)
+        let yielded = Lock(0)
         return streamAnswer(
             plan: {
                 try self.plan(
@@ -143,7 +143,7 @@ extension StructuredClient {
 enum IterableSchema {
     static let member = "tasks"
 
-    private static let entries = Mutex<[ObjectIdentifier: SchemaCache.Entry]>([:])
+    private static let entries = Lock<[ObjectIdentifier: SchemaCache.Entry]>([:])
 
     static func entry<Element: Decodable>(for type: Element.Type) throws -> SchemaCache.Entry {
         if let entry = entries.withLock({ $0[ObjectIdentifier(type)] }) { return entry }

@@ -32,8 +32,8 @@ public final class StructuredClient: Sendable {
     public let configuration: Configuration
 
     private let namespace: String
-    private let totals = Mutex(CacheStatistics())
-    private let subscribers = Mutex<[UInt64: AsyncStream<CacheEvent>.Continuation]>([:])
+    private let totals = Lock(CacheStatistics())
+    private let subscribers = Lock<[UInt64: AsyncStream<CacheEvent>.Continuation]>([:])
     private let subscriberCount = Atomic<UInt64>(0)
     private let flights = SingleFlight()
 

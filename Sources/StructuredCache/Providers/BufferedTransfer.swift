@@ -27,7 +27,7 @@ final class BufferedTransfer: HTTPTransfer {
     private let control: TransferControl
     private let url: URL?
     private let maximumSize: Int
-    private let state: AdapterLock<State>
+    private let state: Lock<State>
 
     /// Creates the receiving end of one request.
     ///
@@ -43,7 +43,7 @@ final class BufferedTransfer: HTTPTransfer {
         self.control = control
         self.url = url
         self.maximumSize = maximumSize
-        state = AdapterLock(State(continuation: continuation))
+        state = Lock(State(continuation: continuation))
     }
 
     func receive(response: URLResponse) {

@@ -13,7 +13,7 @@ import Synchronization
 /// URLSession keeps its delegate strongly until the session is invalidated; the delegate keeps only the
 /// transfers in flight, so nothing here holds the provider.
 final class HTTPSessionDelegate: NSObject, URLSessionDataDelegate, Sendable {
-    private let transfers = AdapterLock<[Int: any HTTPTransfer]>([:])
+    private let transfers = Lock<[Int: any HTTPTransfer]>([:])
 
     /// Routes `task`'s callbacks to `transfer` until the task completes.
     ///

@@ -53,7 +53,7 @@ final class StreamingTransfer: HTTPTransfer {
     private let url: URL?
     private let maximumBodySize: Int
     private let output: AsyncThrowingStream<ChatCompletionChunk, any Error>.Continuation
-    private let state: AdapterLock<State>
+    private let state: Lock<State>
 
     /// Creates the receiving end of one streaming attempt.
     ///
@@ -72,7 +72,7 @@ final class StreamingTransfer: HTTPTransfer {
         self.url = url
         self.maximumBodySize = maximumEventSize
         self.output = output
-        state = AdapterLock(
+        state = Lock(
             State(decoder: ChatCompletionStreamDecoder(maximumEventSize: maximumEventSize), continuation: continuation))
     }
 

@@ -32,7 +32,7 @@ final class TransferControl: Sendable {
         var finished = false
     }
 
-    private let state: AdapterLock<State>
+    private let state: Lock<State>
     private let timeoutNanoseconds: UInt64
     private let timeoutDescription: String
 
@@ -42,7 +42,7 @@ final class TransferControl: Sendable {
     init(timeout: Duration) {
         timeoutNanoseconds = timeout.nanosecondsClamped
         timeoutDescription = "\(timeout)"
-        state = AdapterLock(State(lastActivity: DispatchTime.now().uptimeNanoseconds))
+        state = Lock(State(lastActivity: DispatchTime.now().uptimeNanoseconds))
     }
 
     /// Takes charge of the task and starts the idle timer.

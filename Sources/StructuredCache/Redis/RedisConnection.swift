@@ -47,7 +47,7 @@ final class RedisConnection: @unchecked Sendable {
     let configuration: RedisConfiguration
 
     private let fd: Int32
-    private let state = Mutex(State())
+    private let state = Lock(State())
     private let closedFlag = Atomic<Bool>(false)
     private let queue = DispatchQueue(label: "StructuredCache.RedisConnection")
     private let timer: any DispatchSourceTimer
@@ -102,7 +102,7 @@ final class RedisConnection: @unchecked Sendable {
         let outcome = ConnectOutcome()
         let endpoint = configuration.endpoint
         let timeout = configuration.connectTimeout
-        return try await withUnsafeThrowingContinuation { continuation in
+        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
             outcome.begin(continuation)
             let deadline = ContinuousClock.now + timeout
             // Name resolution can outlast every socket timeout; this bounds the whole attempt.
@@ -126,6 +126,10 @@ final class RedisConnection: @unchecked Sendable {
             thread.name = "Redis \(endpoint)"
             thread.start()
         }
+        guard let connection = outcome.takeConnection() else {
+            throw RedisError.connectionFailed("connecting to \(endpoint) delivered no connection")
+        }
+        return connection
     }
 
     private func handshake() async throws {
@@ -457,20 +461,39 @@ private final class WriteProgress: @unchecked Sendable {
 /// The outcome of a connection attempt, settled once by whichever comes first: the connecting thread
 /// or the timeout.
 private final class ConnectOutcome: Sendable {
-    private let continuation = Mutex<UnsafeContinuation<RedisConnection, any Error>?>(nil)
+    private struct State {
+        var continuation: UnsafeContinuation<Void, any Error>?
+        var connection: RedisConnection?
+    }
 
-    func begin(_ continuation: UnsafeContinuation<RedisConnection, any Error>) {
-        self.continuation.withLock { $0 = continuation }
+    private let state = Lock(State())
+
+    func begin(_ continuation: UnsafeContinuation<Void, any Error>) {
+        state.withLock { $0.continuation = continuation }
     }
 
     /// Delivers the connection; returns `false` if the attempt had already failed (timed out).
+    ///
+    /// The connection is handed over through the lock rather than through the continuation, so the
+    /// waiting task acquires the lock the connecting thread released after building it: the
+    /// happens-before edge is a plain mutex, which ThreadSanitizer checks.
     func succeed(_ connection: RedisConnection) -> Bool {
-        guard let continuation = self.continuation.withLock({ $0.take() }) else { return false }
-        continuation.resume(returning: connection)
+        let continuation = state.withLock { state -> UnsafeContinuation<Void, any Error>? in
+            guard let continuation = state.continuation.take() else { return nil }
+            state.connection = connection
+            return continuation
+        }
+        guard let continuation else { return false }
+        continuation.resume()
         return true
     }
 
     func fail(_ error: RedisError) {
-        self.continuation.withLock { $0.take() }?.resume(throwing: error)
+        state.withLock { $0.continuation.take() }?.resume(throwing: error)
+    }
+
+    /// The connection `succeed` delivered (read by the task that waited for it).
+    func takeConnection() -> RedisConnection? {
+        state.withLock { $0.connection.take() }
     }
 }

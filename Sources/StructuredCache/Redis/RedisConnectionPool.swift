@@ -32,7 +32,7 @@ final class RedisConnectionPool: Sendable {
     let configuration: RedisConfiguration
     /// One connection's place in the pool.
     private final class Slot: Sendable {
-        let state = Mutex(SlotState.idle(failures: 0, retryAt: 0, lastError: nil))
+        let state = Lock(SlotState.idle(failures: 0, retryAt: 0, lastError: nil))
     }
 
     private let slots: [Slot]

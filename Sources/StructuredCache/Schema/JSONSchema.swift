@@ -48,7 +48,7 @@ final class SchemaCache: Sendable {
         }
     }
 
-    private let entries = Mutex<[ObjectIdentifier: Entry]>([:])
+    private let entries = Lock<[ObjectIdentifier: Entry]>([:])
 
     func entry<T: Decodable>(for type: T.Type) throws -> Entry {
         let id = ObjectIdentifier(type)

@@ -1,11 +1,11 @@
-// The lock the adapters keep their state under: Synchronization's Mutex in release builds, and in debug
-// builds a platform mutex that ThreadSanitizer understands.
+// The lock the package keeps shared state under: Synchronization's Mutex in release builds, and in
+// debug builds a platform mutex that ThreadSanitizer understands.
 //
 // On Linux, Mutex takes a contended lock inside the kernel (a priority-inheritance futex), which
 // ThreadSanitizer cannot see, so it reports races on data that is in fact guarded (ten lines that bump
 // a counter under Mutex from eight threads show it). Debug builds, where `swift test --sanitize=thread`
 // runs, therefore lock with pthread_mutex (os_unfair_lock on Apple platforms), which it intercepts:
-// it then checks that every access to adapter state happens under the lock. Release builds keep Mutex,
+// it then checks that every access to guarded state happens under the lock. Release builds keep Mutex,
 // the fastest lock here. Both are used only through `withLock`, with the same semantics.
 
 #if DEBUG
@@ -18,24 +18,24 @@
     #endif
 
     #if canImport(Darwin)
-        typealias AdapterLockPrimitive = os_unfair_lock
+        typealias LockPrimitive = os_unfair_lock
     #else
-        typealias AdapterLockPrimitive = pthread_mutex_t
+        typealias LockPrimitive = pthread_mutex_t
     #endif
 
     /// A value guarded by a platform mutex (debug builds).
-    final class AdapterLock<Value>: @unchecked Sendable {
-        private let storage: AdapterLockStorage<Value>
+    package final class Lock<Value>: @unchecked Sendable {
+        private let storage: LockStorage<Value>
 
         /// Creates a lock guarding `value`.
-        init(_ value: Value) {
-            storage = AdapterLockStorage.make(value)
+        package init(_ value: Value) {
+            storage = LockStorage.make(value)
         }
 
         /// Runs `body` with exclusive access to the value.
         ///
         /// - Complexity: O(1) plus `body`.
-        func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+        package func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
             try storage.withUnsafeMutablePointers { value, lock in
                 #if canImport(Darwin)
                     os_unfair_lock_lock(lock)
@@ -50,10 +50,10 @@
     }
 
     /// The value and the lock in one allocation, reached through pointers (no exclusivity checks).
-    final class AdapterLockStorage<Value>: ManagedBuffer<Value, AdapterLockPrimitive> {
-        static func make(_ value: Value) -> AdapterLockStorage<Value> {
+    final class LockStorage<Value>: ManagedBuffer<Value, LockPrimitive> {
+        static func make(_ value: Value) -> LockStorage<Value> {
             let buffer = create(minimumCapacity: 1) { _ in value }
-            let storage = unsafeDowncast(buffer, to: AdapterLockStorage<Value>.self)
+            let storage = unsafeDowncast(buffer, to: LockStorage<Value>.self)
             storage.withUnsafeMutablePointerToElements { lock in
                 #if canImport(Darwin)
                     lock.initialize(to: os_unfair_lock())
@@ -75,8 +75,8 @@
         }
     }
 #else
-    import Synchronization
+    package import Synchronization
 
     /// A value guarded by Synchronization's Mutex (release builds).
-    typealias AdapterLock<Value> = Mutex<Value>
+    package typealias Lock<Value> = Mutex<Value>
 #endif
