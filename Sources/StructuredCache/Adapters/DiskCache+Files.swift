@@ -211,8 +211,9 @@ extension DiskCache {
                 }
                 throw POSIXFile.error(code, "create", temporary)
             }
-            // The umask may have narrowed the mode; set it exactly.
-            _ = fchmod(fd, fileMode)
+            // The umask may have narrowed the mode; set it exactly. A mode with owner bits only (the
+            // default 0600) is what open gave, since no working umask takes the owner's own bits.
+            if fileMode & 0o077 != 0 { _ = fchmod(fd, fileMode) }
             var failure: (code: Int32, operation: String)?
             if !POSIXFile.writeAll(fd, header, value) {
                 failure = (errno, "write")
