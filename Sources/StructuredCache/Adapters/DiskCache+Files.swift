@@ -212,7 +212,8 @@ extension DiskCache {
                 throw POSIXFile.error(code, "create", temporary)
             }
             // The umask may have narrowed the mode; set it exactly. A mode with owner bits only (the
-            // default 0600) is what open gave, since no working umask takes the owner's own bits.
+            // default 0600) is left as open gave it: umasks clear group and other bits, and a file
+            // whose owner bits were cleared too can still be written through this descriptor.
             if fileMode & 0o077 != 0 { _ = fchmod(fd, fileMode) }
             var failure: (code: Int32, operation: String)?
             if !POSIXFile.writeAll(fd, header, value) {
