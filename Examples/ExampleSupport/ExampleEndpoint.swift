@@ -35,14 +35,17 @@ package struct ExampleEndpoint {
         if let apiKey = environment["OPENAI_API_KEY"], !apiKey.isEmpty {
             let baseURL = environment["OPENAI_BASE_URL"].flatMap(URL.init(string:)) ?? OpenAIProvider.openAIBaseURL
             return ExampleEndpoint(
-                provider: OpenAIProvider(baseURL: baseURL, apiKey: apiKey), model: environment["OPENAI_MODEL"] ?? "gpt-4.1-mini",
+                provider: OpenAIProvider(baseURL: baseURL, apiKey: apiKey),
+                model: environment["OPENAI_MODEL"] ?? "gpt-4.1-mini",
                 standIn: nil)
         }
         if let shared = environment["STANDIN_URL"].flatMap(URL.init(string:)) {
-            return ExampleEndpoint(provider: OpenAIProvider(baseURL: shared, apiKey: "stand-in"), model: "stand-in", standIn: nil)
+            return ExampleEndpoint(
+                provider: OpenAIProvider(baseURL: shared, apiKey: "stand-in"), model: "stand-in", standIn: nil)
         }
         let server = try LocalChatServer { request in
-            .toolCall(name: Self.functionName(of: request), arguments: Self.extractContact(from: request)).delayed(by: latency)
+            .toolCall(name: Self.functionName(of: request), arguments: Self.extractContact(from: request)).delayed(
+                by: latency)
         }
         return ExampleEndpoint(
             provider: OpenAIProvider(baseURL: server.baseURL, apiKey: "stand-in"), model: "stand-in", standIn: server)

@@ -35,7 +35,8 @@ package final class ExampleRedis {
             return nil
         }
         let port = Int.random(in: 30_000..<40_000)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("structuredcache-example-redis-\(port)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "structuredcache-example-redis-\(port)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let process = Process()
         process.executableURL = executable

@@ -46,12 +46,16 @@ func run(_ redis: ExampleRedis) async throws -> Int32 {
     let data = output.fileHandleForReading.readDataToEndOfFile()
     python.waitUntilExit()
     guard let report = try? JSONValue(parsing: data), report["error"] == nil, python.terminationStatus == 0 else {
-        print("\nThe Python half did not run (\(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))")
+        print(
+            "\nThe Python half did not run (\(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))"
+        )
         print("Install it with: pip install instructor==1.16.0 redis")
         return 0
     }
     let pythonKeyA = report["a"]?["key"]?.stringValue ?? ""
-    print("Python A: \(report["a"]?["hit"] == true ? "hit" : "miss") on \(pythonKeyA) (Instructor \(report["instructor"]?.stringValue ?? "?")) → \(report["a"]?["contact"] ?? nil)")
+    print(
+        "Python A: \(report["a"]?["hit"] == true ? "hit" : "miss") on \(pythonKeyA) (Instructor \(report["instructor"]?.stringValue ?? "?")) → \(report["a"]?["contact"] ?? nil)"
+    )
     print("Python B: miss, stored under \(report["b"]?["key"]?.stringValue ?? "")")
 
     // 3. Swift asks B: a hit on the entry Instructor stored.
@@ -59,10 +63,13 @@ func run(_ redis: ExampleRedis) async throws -> Int32 {
     let b = try await client.create(messages: [system, .user(questionB)], responseModel: Contact.self)
     print("Swift  B: \(client.statistics.hits == 1 ? "hit" : "miss") on \(keyB) → \(b)")
 
-    let agreed = keyA == pythonKeyA && keyB == report["b"]?["key"]?.stringValue && report["a"]?["hit"] == true
+    let agreed =
+        keyA == pythonKeyA && keyB == report["b"]?["key"]?.stringValue && report["a"]?["hit"] == true
         && client.statistics.hits == 1
     print(agreed ? "\nThe two services agree on every key and read each other's entries." : "\nMISMATCH: see above.")
-    if let answered = endpoint.standInRequestCount { print("the endpoint answered \(answered) request(s): A once (Swift), B once (Python)") }
+    if let answered = endpoint.standInRequestCount {
+        print("the endpoint answered \(answered) request(s): A once (Swift), B once (Python)")
+    }
     return agreed ? 0 : 1
 }
 

@@ -33,7 +33,9 @@ func demonstrate(_ client: StructuredClient, label: String) async throws {
     }
     print("second call (hit, no endpoint call):  \(format(hit))  → \(contact!)")
     let totals = client.statistics
-    print("counters: hits \(totals.hits), misses \(totals.misses), stores \(totals.stores), errors \(totals.errors), tokens saved \(totals.tokensSaved)")
+    print(
+        "counters: hits \(totals.hits), misses \(totals.misses), stores \(totals.stores), errors \(totals.errors), tokens saved \(totals.tokensSaved)"
+    )
 }
 
 // 1. In memory: the embedded default.
@@ -43,12 +45,14 @@ let memory = StructuredClient(
 try await demonstrate(memory, label: "AutoCache (in memory)")
 
 // 2. On disk, in a temporary folder: survives restarts and is shared by processes on this machine.
-let folder = FileManager.default.temporaryDirectory.appendingPathComponent("structuredcache-quickstart-\(ProcessInfo.processInfo.processIdentifier)")
+let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "structuredcache-quickstart-\(ProcessInfo.processInfo.processIdentifier)")
 let disk = StructuredClient(
     provider: endpoint.provider, cache: try DiskCache(directory: folder),
     configuration: .init(defaultModel: endpoint.model, cacheTTL: .seconds(3_600)))
 try await demonstrate(disk, label: "DiskCache (one file per key)")
-let files = FileManager.default.enumerator(atPath: folder.path)?.compactMap { $0 as? String }
+let files =
+    FileManager.default.enumerator(atPath: folder.path)?.compactMap { $0 as? String }
     .filter { !$0.hasPrefix(".") && $0.contains("/") } ?? []
 print("disk entries in \(folder.path): \(files.joined(separator: ", "))")
 

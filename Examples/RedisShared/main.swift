@@ -16,14 +16,18 @@ let prefix = "structuredcache-example:"
 func ask(process: Int, redisURL: String, endpoint: ExampleEndpoint, startFresh: Bool) async throws -> StructuredClient {
     let cache = try RedisCache(url: redisURL, configuration: .init(keyPrefix: prefix))
     if startFresh { try await cache.removeAll() }  // only this example's prefix
-    let client = StructuredClient(provider: endpoint.provider, cache: cache, configuration: .init(defaultModel: endpoint.model))
+    let client = StructuredClient(
+        provider: endpoint.provider, cache: cache, configuration: .init(defaultModel: endpoint.model))
     var contact: Contact?
     let elapsed = try await ContinuousClock().measure {
         contact = try await client.create(
-            messages: [.user("Please add Jason Liu, jason@example.com, who works at Acme Robotics.")], responseModel: Contact.self)
+            messages: [.user("Please add Jason Liu, jason@example.com, who works at Acme Robotics.")],
+            responseModel: Contact.self)
     }
     let totals = client.statistics
-    print("process \(process) (pid \(ProcessInfo.processInfo.processIdentifier)): \(format(elapsed)), hits \(totals.hits), misses \(totals.misses) → \(contact!)")
+    print(
+        "process \(process) (pid \(ProcessInfo.processInfo.processIdentifier)): \(format(elapsed)), hits \(totals.hits), misses \(totals.misses) → \(contact!)"
+    )
     return client
 }
 

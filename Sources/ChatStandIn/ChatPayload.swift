@@ -79,7 +79,9 @@ package enum ChatPayload {
     }
 
     /// One tool-call piece for a chunk's `tool_calls`.
-    package static func toolCallDelta(index: Int = 0, id: String? = nil, name: String? = nil, arguments: String?) -> JSONValue {
+    package static func toolCallDelta(
+        index: Int = 0, id: String? = nil, name: String? = nil, arguments: String?
+    ) -> JSONValue {
         var function = JSONObject()
         if let name { function["name"] = .string(name) }
         if let arguments { function["arguments"] = .string(arguments) }
@@ -104,7 +106,9 @@ package enum ChatPayload {
 
     /// The chunks of a streamed text answer: a role chunk, one chunk per delta, a finish chunk, and a
     /// usage chunk when `usage` is given.
-    package static func contentChunks(_ deltas: [String], usage: (prompt: Int, completion: Int)? = (11, 7)) -> [JSONValue] {
+    package static func contentChunks(
+        _ deltas: [String], usage: (prompt: Int, completion: Int)? = (11, 7)
+    ) -> [JSONValue] {
         var chunks = [chunk(content: "", role: "assistant")]
         chunks += deltas.map { chunk(content: $0) }
         chunks.append(chunk(finishReason: "stop"))

@@ -136,7 +136,9 @@ package final class LocalChatServer: Sendable {
     ///
     /// - Returns: Whether it held in time.
     @discardableResult
-    package func wait(timeout: Duration = .seconds(30), until condition: @Sendable (LocalChatServer) -> Bool) async -> Bool {
+    package func wait(
+        timeout: Duration = .seconds(30), until condition: @Sendable (LocalChatServer) -> Bool
+    ) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while !condition(self) {
             if ContinuousClock.now >= deadline { return false }

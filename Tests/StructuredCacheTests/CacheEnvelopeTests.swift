@@ -1,10 +1,11 @@
 // The stored envelope: Instructor's exact bytes, read back whatever wrote it, usage found without
 // reading the completion.
 
-import Foundation
 import ChatStandIn
-@testable import StructuredCache
+import Foundation
 import Testing
+
+@testable import StructuredCache
 
 struct CacheEnvelopeTests {
     /// Instructor's own bytes for these values (instructor-behaviour.md, section 1.4).
@@ -41,7 +42,9 @@ struct CacheEnvelopeTests {
     }
 
     @Test func readsALegacyBareAnswer() throws {
-        #expect(CacheEnvelope(bytes: Data(#"{"name": "legacy"}"#.utf8)) == CacheEnvelope(modelJSON: #"{"name": "legacy"}"#, rawJSON: nil))
+        #expect(
+            CacheEnvelope(bytes: Data(#"{"name": "legacy"}"#.utf8))
+                == CacheEnvelope(modelJSON: #"{"name": "legacy"}"#, rawJSON: nil))
         // A member named "model" that is not the envelope's string is an answer, not an envelope.
         let answer = #"{"model": "gpt", "raw": 3}"#
         #expect(CacheEnvelope(bytes: Data(answer.utf8))?.modelJSON == answer)
@@ -49,7 +52,8 @@ struct CacheEnvelopeTests {
     }
 
     @Test func roundTripsAndFindsTheUsage() throws {
-        let raw = ChatPayload.toolCallCompletion(name: "User", arguments: #"{"name": "\"quoted\" total_tokens"}"#, promptTokens: 120, completionTokens: 3)
+        let raw = ChatPayload.toolCallCompletion(
+            name: "User", arguments: #"{"name": "\"quoted\" total_tokens"}"#, promptTokens: 120, completionTokens: 3)
         let written = CacheEnvelope(modelJSON: #"{"name":"x"}"#, rawJSON: raw.jsonString(.compact))
         #expect(written.totalTokens == 123)
         let read = try #require(CacheEnvelope(bytes: written.bytes))

@@ -1,7 +1,8 @@
 // makeCacheKey against every reference vector computed with Instructor's own code.
 
-@testable import StructuredCache
 import Testing
+
+@testable import StructuredCache
 
 struct CacheKeyTests {
     static let vectors: [JSONValue] = (try? Fixtures.json("key-vectors.json").arrayValue) ?? []
@@ -41,7 +42,8 @@ struct CacheKeyTests {
     }
 
     @Test func leavesTheSchemaOutWithoutAResponseModel() {
-        let without = makeCacheKey(messages: [["role": "user", "content": "hello"]], model: "gpt-4.1-mini", mode: "TOOLS")
+        let without = makeCacheKey(
+            messages: [["role": "user", "content": "hello"]], model: "gpt-4.1-mini", mode: "TOOLS")
         #expect(without == "bd0ab7d057baf8e600284de368e318fe70c95be8e88717ab76e3b000ca184034")
         let withNull = makeCacheKey(
             messages: [["role": "user", "content": "hello"]], model: "gpt-4.1-mini", schema: .null, mode: "TOOLS")
@@ -66,21 +68,29 @@ struct CacheKeyTests {
         #expect(makeCacheKey(messages: messages, model: "n", schema: ["title": "A"], mode: .tools) != base)
         #expect(makeCacheKey(messages: messages, model: "m", schema: ["title": "B"], mode: .tools) != base)
         #expect(makeCacheKey(messages: messages, model: "m", schema: ["title": "A"], mode: .json) != base)
-        #expect(makeCacheKey(messages: [["role": "user", "content": "hellO"]], model: "m", schema: ["title": "A"], mode: .tools) != base)
-        #expect(makeCacheKey(messages: [["role": "user", "content": "cafe\u{301}"]], model: "m")
-            != makeCacheKey(messages: [["role": "user", "content": "caf\u{E9}"]], model: "m"))
+        #expect(
+            makeCacheKey(
+                messages: [["role": "user", "content": "hellO"]], model: "m", schema: ["title": "A"], mode: .tools)
+                != base)
+        #expect(
+            makeCacheKey(messages: [["role": "user", "content": "cafe\u{301}"]], model: "m")
+                != makeCacheKey(messages: [["role": "user", "content": "caf\u{E9}"]], model: "m"))
     }
 }
 
 extension CacheKeyTests {
     @Test func takesChatMessagesToo() throws {
         let messages: [ChatMessage] = [.system("Be terse."), .user("Extract: Jason")]
-        let asJSON: [JSONValue] = [["role": "system", "content": "Be terse."], ["role": "user", "content": "Extract: Jason"]]
-        #expect(try makeCacheKey(messages: messages, model: "gpt-4.1-mini", responseModel: Twins.User.self, mode: .tools)
-            == makeCacheKey(messages: asJSON, model: "gpt-4.1-mini", responseModel: Twins.User.self, mode: .tools))
+        let asJSON: [JSONValue] = [
+            ["role": "system", "content": "Be terse."], ["role": "user", "content": "Extract: Jason"],
+        ]
+        #expect(
+            try makeCacheKey(messages: messages, model: "gpt-4.1-mini", responseModel: Twins.User.self, mode: .tools)
+                == makeCacheKey(messages: asJSON, model: "gpt-4.1-mini", responseModel: Twins.User.self, mode: .tools))
         // The runtime vector for this conversation, from Instructor's own request path.
-        #expect(try makeCacheKey(messages: messages, model: "gpt-4.1-mini", responseModel: Twins.User.self, mode: .tools)
-            == "00d299322354e746a7f8619a4a17c2a7ae2965deeff95a44ae7736a8ce9d1162")
+        #expect(
+            try makeCacheKey(messages: messages, model: "gpt-4.1-mini", responseModel: Twins.User.self, mode: .tools)
+                == "00d299322354e746a7f8619a4a17c2a7ae2965deeff95a44ae7736a8ce9d1162")
         #expect(makeCacheKey(messages: messages, model: "m") == makeCacheKey(messages: asJSON, model: "m"))
     }
 }

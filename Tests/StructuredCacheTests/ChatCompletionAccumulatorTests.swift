@@ -1,10 +1,10 @@
 // Tests of assembling streamed chunks into the completion: content, tool-call arguments across chunks,
 // several calls and choices interleaved, refusals, usage, and the round trip from a whole completion.
 
+import ChatStandIn
 import Testing
 
 @testable import StructuredCache
-import ChatStandIn
 
 @Suite struct ChatCompletionAccumulatorTests {
     static func assemble(_ payloads: [JSONValue]) throws -> ChatCompletion {

@@ -7,7 +7,8 @@ import Testing
 
 struct ChatTypesCodableTests {
     @Test func roundTripsThroughFoundationsCoders() throws {
-        let completion = try ChatCompletion(json: ChatPayload.toolCallCompletion(name: "User", arguments: #"{"name": "a"}"#))
+        let completion = try ChatCompletion(
+            json: ChatPayload.toolCallCompletion(name: "User", arguments: #"{"name": "a"}"#))
         let data = try JSONEncoder().encode(completion)
         let decoded = try JSONDecoder().decode(ChatCompletion.self, from: data)
         #expect(decoded.id == completion.id)
@@ -21,6 +22,8 @@ struct ChatTypesCodableTests {
         let body = try JSONValue(parsing: JSONEncoder().encode(request))
         #expect(body == .object(request.body))
 
-        #expect(throws: (any Error).self) { try JSONDecoder().decode(ChatCompletion.self, from: Data(#"{"id": 1}"#.utf8)) }
+        #expect(throws: (any Error).self) {
+            try JSONDecoder().decode(ChatCompletion.self, from: Data(#"{"id": 1}"#.utf8))
+        }
     }
 }

@@ -40,7 +40,8 @@ struct JSONParserTests {
 
     @Test func keepsMemberOrderAndScalarExactKeys() throws {
         let value = try JSONValue(parsing: "{\"z\": 1, \"e\u{301}\": 2, \"\u{E9}\": 3, \"a\": 4}")
-        #expect(value.objectValue?.keys.map { Array($0.unicodeScalars) } == [["z"], ["e", "\u{301}"], ["\u{E9}"], ["a"]])
+        #expect(
+            value.objectValue?.keys.map { Array($0.unicodeScalars) } == [["z"], ["e", "\u{301}"], ["\u{E9}"], ["a"]])
     }
 
     @Test func parsesBytesAndData() throws {
@@ -87,14 +88,15 @@ struct JSONParserTests {
         }
     }
 
-    @Test(arguments: [
-        ([0x22, 0xC3, 0x28, 0x22], 1),  // bad continuation byte
-        ([0x22, 0xC0, 0x80, 0x22], 1),  // overlong NUL
-        ([0x22, 0xED, 0xA0, 0x80, 0x22], 1),  // an encoded surrogate
-        ([0x22, 0xF4, 0x90, 0x80, 0x80, 0x22], 1),  // above U+10FFFF
-        ([0x22, 0x61, 0xE2, 0x82], 2),  // truncated
-        ([0x22, 0xFF, 0x22], 1),
-    ] as [([UInt8], Int)])
+    @Test(
+        arguments: [
+            ([0x22, 0xC3, 0x28, 0x22], 1),  // bad continuation byte
+            ([0x22, 0xC0, 0x80, 0x22], 1),  // overlong NUL
+            ([0x22, 0xED, 0xA0, 0x80, 0x22], 1),  // an encoded surrogate
+            ([0x22, 0xF4, 0x90, 0x80, 0x80, 0x22], 1),  // above U+10FFFF
+            ([0x22, 0x61, 0xE2, 0x82], 2),  // truncated
+            ([0x22, 0xFF, 0x22], 1),
+        ] as [([UInt8], Int)])
     func rejectsInvalidUTF8(bytes: [UInt8], offset: Int) {
         #expect {
             try JSONValue(parsing: bytes)
@@ -108,7 +110,8 @@ struct JSONParserTests {
         #expect {
             try JSONValue(parsing: deep)
         } throws: { error in
-            (error as? JSONParseError)?.code == .tooDeep && (error as? JSONParseError)?.offset == JSONValue.defaultMaxDepth
+            (error as? JSONParseError)?.code == .tooDeep
+                && (error as? JSONParseError)?.offset == JSONValue.defaultMaxDepth
         }
         let deepObjects = String(repeating: "{\"a\":", count: 50_000)
         #expect(throws: JSONParseError.self) { try JSONValue(parsing: deepObjects) }
@@ -123,7 +126,8 @@ struct JSONParserTests {
             #"{"a": [1, 2.5e-3, "x\u00e9\ud83d\ude00", null, true, {"b": -0}], "c": NaN}"#,
             #"[{"role": "user", "content": "hello"}]"#,
         ].map { Array($0.utf8) }
-        let alphabet = Array(#"{}[]":,.-+eE0123456789tfnulrsaNIy\ "#.utf8) + [0x00, 0x1F, 0x7F, 0x80, 0xC3, 0xE2, 0xF0, 0xFF]
+        let alphabet =
+            Array(#"{}[]":,.-+eE0123456789tfnulrsaNIy\ "#.utf8) + [0x00, 0x1F, 0x7F, 0x80, 0xC3, 0xE2, 0xF0, 0xFF]
         var parsed = 0
         for round in 0..<20_000 {
             var bytes = seeds[round % seeds.count]

@@ -74,7 +74,8 @@ struct JSONSchemaShapeTests {
         if let properties = object["properties"] {
             guard let members = properties.objectValue else { return found + ["\(path): properties is not an object"] }
             for (name, property) in members {
-                found += problems(in: property, definitions: definitions, path: "\(path)/properties/\(name)", isRoot: false)
+                found += problems(
+                    in: property, definitions: definitions, path: "\(path)/properties/\(name)", isRoot: false)
             }
             for required in object["required"]?.arrayValue ?? [] where members[required.stringValue ?? ""] == nil {
                 found.append("\(path): required \(required) is not a property")

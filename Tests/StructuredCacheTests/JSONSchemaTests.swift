@@ -2,8 +2,9 @@
 // keys, and the errors for types that cannot be described.
 
 import Foundation
-@testable import StructuredCache
 import Testing
+
+@testable import StructuredCache
 
 struct JSONSchemaTests {
     static let pydanticRows: [JSONValue] = (try? Fixtures.json("pydantic-schemas.json").arrayValue) ?? []
@@ -57,7 +58,8 @@ struct JSONSchemaTests {
             var name: String
             init(from decoder: any Decoder) throws {
                 Counted.walks += 1
-                name = try decoder.container(keyedBy: AnyCodingKey.self).decode(String.self, forKey: AnyCodingKey("name"))
+                name = try decoder.container(keyedBy: AnyCodingKey.self).decode(
+                    String.self, forKey: AnyCodingKey("name"))
             }
         }
         let first = try jsonSchema(for: Counted.self)
@@ -74,7 +76,9 @@ struct JSONSchemaTests {
         let expected = try jsonSchema(for: Twins.Shipment.self)
         try await withThrowingTaskGroup(of: Bool.self) { group in
             for _ in 0..<32 {
-                group.addTask { try jsonSchema(for: Twins.Shipment.self) == expected && (try jsonSchema(for: Shared.self)) != [:] }
+                group.addTask {
+                    try jsonSchema(for: Twins.Shipment.self) == expected && (try jsonSchema(for: Shared.self)) != [:]
+                }
             }
             for try await same in group { #expect(same) }
         }
@@ -106,12 +110,26 @@ struct JSONSchemaTests {
         #expect(properties["link"] == ["format": "uri", "minLength": 1, "title": "Link", "type": "string"])
         #expect(properties["blob"] == ["contentEncoding": "base64", "title": "Blob", "type": "string"])
         #expect(properties["amount"] == ["title": "Amount", "type": "number"])
-        #expect(properties["unique"] == ["items": ["type": "string"], "title": "Unique", "type": "array", "uniqueItems": true])
-        #expect(properties["table"] == ["additionalProperties": ["items": ["type": "integer"], "type": "array"], "title": "Table", "type": "object"])
-        #expect(properties["maybe"] == ["items": ["anyOf": [["type": "integer"], ["type": "null"]]], "title": "Maybe", "type": "array"])
-        #expect(properties["nested"] == ["items": ["items": ["$ref": "#/$defs/Address"], "type": "array"], "title": "Nested", "type": "array"])
+        #expect(
+            properties["unique"] == [
+                "items": ["type": "string"], "title": "Unique", "type": "array", "uniqueItems": true,
+            ])
+        #expect(
+            properties["table"] == [
+                "additionalProperties": ["items": ["type": "integer"], "type": "array"], "title": "Table",
+                "type": "object",
+            ])
+        #expect(
+            properties["maybe"] == [
+                "items": ["anyOf": [["type": "integer"], ["type": "null"]]], "title": "Maybe", "type": "array",
+            ])
+        #expect(
+            properties["nested"] == [
+                "items": ["items": ["$ref": "#/$defs/Address"], "type": "array"], "title": "Nested", "type": "array",
+            ])
         #expect(properties["anything"] == ["title": "Anything"])
-        #expect(properties["optionalEnum"] == ["anyOf": [["$ref": "#/$defs/Color"], ["type": "null"]], "default": nil])
+        #expect(
+            properties["optionalEnum"] == ["anyOf": [["$ref": "#/$defs/Color"], ["type": "null"]], "default": nil])
         #expect(schema["$defs"]?.objectValue?.keys == ["Address", "Color"])
         #expect(schema["required"]?.arrayValue?.count == 11)
     }
@@ -123,7 +141,8 @@ struct JSONSchemaTests {
 
     @Test func namesGenericTypesAsPydanticDoes() throws {
         // pydantic: class Page(BaseModel, Generic[T]): items: list[T]; next: Optional['Page[T]'] = None
-        let expected = ##"{"$defs": {"Page_User_": {"properties": {"items": {"items": {"$ref": "#/$defs/User"}, "title": "Items", "type": "array"}, "next": {"anyOf": [{"$ref": "#/$defs/Page_User_"}, {"type": "null"}], "default": null}}, "required": ["items"], "title": "Page[User]", "type": "object"}, "User": {"properties": {"name": {"title": "Name", "type": "string"}}, "required": ["name"], "title": "User", "type": "object"}}, "$ref": "#/$defs/Page_User_"}"##
+        let expected =
+            ##"{"$defs": {"Page_User_": {"properties": {"items": {"items": {"$ref": "#/$defs/User"}, "title": "Items", "type": "array"}, "next": {"anyOf": [{"$ref": "#/$defs/Page_User_"}, {"type": "null"}], "default": null}}, "required": ["items"], "title": "Page[User]", "type": "object"}, "User": {"properties": {"name": {"title": "Name", "type": "string"}}, "required": ["name"], "title": "User", "type": "object"}}, "$ref": "#/$defs/Page_User_"}"##
         #expect(try jsonSchema(for: Page<Twins.User>.self).jsonString(.python) == expected)
     }
 
@@ -156,13 +175,18 @@ struct JSONSchemaTests {
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             value = try container.decode(String.self, forKey: .value)
-            meta = try container.nestedContainer(keyedBy: InfoKeys.self, forKey: .info).decode(String.self, forKey: .meta)
+            meta = try container.nestedContainer(keyedBy: InfoKeys.self, forKey: .info).decode(
+                String.self, forKey: .meta)
         }
     }
 
     @Test func describesNestedContainersInline() throws {
         let schema = try jsonSchema(for: HandDecoded.self)
-        #expect(schema["properties"]?["info"] == ["properties": ["meta": ["title": "Meta", "type": "string"]], "required": ["meta"], "title": "Info", "type": "object"])
+        #expect(
+            schema["properties"]?["info"] == [
+                "properties": ["meta": ["title": "Meta", "type": "string"]], "required": ["meta"], "title": "Info",
+                "type": "object",
+            ])
     }
 
     struct Wrapped: Codable {
@@ -178,7 +202,10 @@ struct JSONSchemaTests {
 
     @Test func describesCollectionsAtTheTop() throws {
         let schema = try jsonSchema(for: [Twins.Address].self)
-        #expect(schema.jsonString() == ##"{"$defs": {"Address": {"properties": {"city": {"title": "City", "type": "string"}}, "required": ["city"], "title": "Address", "type": "object"}}, "items": {"$ref": "#/$defs/Address"}, "type": "array"}"##)
+        #expect(
+            schema.jsonString()
+                == ##"{"$defs": {"Address": {"properties": {"city": {"title": "City", "type": "string"}}, "required": ["city"], "title": "Address", "type": "object"}}, "items": {"$ref": "#/$defs/Address"}, "type": "array"}"##
+        )
     }
 
     // MARK: Errors
@@ -213,7 +240,8 @@ struct JSONSchemaTests {
         struct Picky: Codable {
             var email: String
             init(from decoder: any Decoder) throws {
-                email = try decoder.container(keyedBy: AnyCodingKey.self).decode(String.self, forKey: AnyCodingKey("email"))
+                email = try decoder.container(keyedBy: AnyCodingKey.self).decode(
+                    String.self, forKey: AnyCodingKey("email"))
                 if email.isEmpty { throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "empty")) }
             }
         }

@@ -2,8 +2,9 @@
 // DecodingErrors with the failing field's path.
 
 import Foundation
-@testable import StructuredCache
 import Testing
+
+@testable import StructuredCache
 
 struct JSONValueDecoderTests {
     enum Color: String, Codable, CaseIterable { case red, green }
@@ -72,7 +73,8 @@ struct JSONValueDecoderTests {
             guard case .failure(let error) = result else { return nil }
             return error as? DecodingError
         }
-        guard case .keyNotFound(let key, let context)? = failure(["name": "a", "addresses": [["city": "x"], [:]]]) else {
+        guard case .keyNotFound(let key, let context)? = failure(["name": "a", "addresses": [["city": "x"], [:]]])
+        else {
             Issue.record("no keyNotFound")
             return
         }

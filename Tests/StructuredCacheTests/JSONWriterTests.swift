@@ -25,7 +25,9 @@ struct JSONWriterTests {
                 if !written.utf8.elementsEqual(expected.utf8) {
                     mismatches += 1
                     if mismatches <= 5 {
-                        Issue.record("line \(line + 1), \(label): wrote \(written.debugDescription), Python wrote \(expected.debugDescription)")
+                        Issue.record(
+                            "line \(line + 1), \(label): wrote \(written.debugDescription), Python wrote \(expected.debugDescription)"
+                        )
                     }
                 }
             }
@@ -55,7 +57,9 @@ struct JSONWriterTests {
     }
 
     @Test func sortsKeysByCodePointRecursively() {
-        let value: JSONValue = ["b": 1, "a": ["z": 1, "y": [3, 1, 2]], "A": 0, "_": 1, "\u{E9}": 2, "e\u{301}": 3, "": 4]
+        let value: JSONValue = [
+            "b": 1, "a": ["z": 1, "y": [3, 1, 2]], "A": 0, "_": 1, "\u{E9}": 2, "e\u{301}": 3, "": 4,
+        ]
         #expect(
             value.jsonString()
                 == #"{"": 4, "A": 0, "_": 1, "a": {"y": [3, 1, 2], "z": 1}, "b": 1, "e\u0301": 3, "\u00e9": 2}"#)

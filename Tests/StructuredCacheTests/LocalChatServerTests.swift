@@ -1,8 +1,8 @@
 // Tests of the loopback test server itself, which other suites rely on: scripting, recording,
 // keep-alive, and stopping while a client waits.
 
-import Foundation
 import ChatStandIn
+import Foundation
 import Testing
 
 @testable import StructuredCache

@@ -1,8 +1,9 @@
 // Request preparation for each mode against what Instructor 1.16's own OpenAI handlers produce, and
 // the compatibility key against Instructor's request-path key.
 
-@testable import StructuredCache
 import Testing
+
+@testable import StructuredCache
 
 struct ModePreparationTests {
     static let cases: [JSONValue] = (try? Fixtures.json("instructor-prepared-requests.json").arrayValue) ?? []
@@ -21,7 +22,10 @@ struct ModePreparationTests {
 
     @Test func coversEveryModeAndConversation() {
         #expect(Self.cases.count == 52)
-        #expect(Set(Self.cases.compactMap { $0["mode"]?.stringValue }) == ["tool_call", "json_mode", "markdown_json_mode", "json_schema_mode"])
+        #expect(
+            Set(Self.cases.compactMap { $0["mode"]?.stringValue }) == [
+                "tool_call", "json_mode", "markdown_json_mode", "json_schema_mode",
+            ])
     }
 
     @Test(arguments: cases)
@@ -42,7 +46,9 @@ struct ModePreparationTests {
     func computesInstructorsRequestPathKey(testCase: JSONValue) throws {
         let (prepared, schemaText) = try Self.prepare(testCase)
         let mode = Mode(rawValue: try #require(testCase["mode"]?.stringValue))
-        #expect(ClientCacheKey.instructor116(prepared: prepared, mode: mode, schemaText: schemaText) == testCase["key"]?.stringValue)
+        #expect(
+            ClientCacheKey.instructor116(prepared: prepared, mode: mode, schemaText: schemaText)
+                == testCase["key"]?.stringValue)
     }
 
     @Test func sendsPlainConversationsAsInstructorDoesAndKeepsRicherOnes() throws {
@@ -55,7 +61,10 @@ struct ModePreparationTests {
         let rich = try ModePreparation.prepare(
             ChatRequest(
                 model: "m",
-                messages: [.user("a"), ChatMessage(role: .assistant, content: nil, toolCalls: [call]), .tool("42", callID: "call_1")]),
+                messages: [
+                    .user("a"), ChatMessage(role: .assistant, content: nil, toolCalls: [call]),
+                    .tool("42", callID: "call_1"),
+                ]),
             mode: .mdJSON, schema: schema)
         #expect(rich.request.messages.map(\.role) == [.system, .user, .assistant, .tool, .user])
         #expect(rich.request.messages[2].toolCalls == [call])
@@ -66,7 +75,8 @@ struct ModePreparationTests {
     @Test func rejectsModesItDoesNotPrepare() throws {
         #expect(throws: ClientError.self) {
             try ModePreparation.prepare(
-                ChatRequest(model: "m", messages: [.user("a")]), mode: "anthropic_tools", schema: SchemaCache.Entry(schema: [:]))
+                ChatRequest(model: "m", messages: [.user("a")]), mode: "anthropic_tools",
+                schema: SchemaCache.Entry(schema: [:]))
         }
     }
 

@@ -2,8 +2,8 @@
 // arguments across chunks, one byte per write, missing [DONE], cut connections, error events,
 // idle timeouts, and cancellation reaching the server.
 
-import Foundation
 import ChatStandIn
+import Foundation
 import Testing
 
 @testable import StructuredCache

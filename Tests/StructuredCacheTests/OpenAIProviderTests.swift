@@ -1,8 +1,8 @@
 // Tests of OpenAIProvider's non-streamed path against a real HTTP server on loopback: what is sent,
 // what is parsed, typed errors, retries with Retry-After, timeouts, cut connections, cancellation.
 
-import Foundation
 import ChatStandIn
+import Foundation
 import Testing
 
 @testable import StructuredCache

@@ -1,8 +1,9 @@
 // The incremental partial JSON reader: any split of the text reads the same, snapshots close what is
 // open and leave out what is unfinished, malformed text is a typed error.
 
-@_spi(Benchmarks) @testable import StructuredCache
 import Testing
+
+@_spi(Benchmarks) @testable import StructuredCache
 
 struct PartialJSONParserTests {
     static let document = #"""
@@ -49,23 +50,24 @@ struct PartialJSONParserTests {
         }
     }
 
-    @Test(arguments: [
-        (#"{"name": "Ja"#, #"{"name": "Ja"}"#),
-        (#"{"a": 1, "b"#, #"{"a": 1}"#),
-        (#"{"a": 1, "b": "#, #"{"a": 1}"#),
-        (#"{"a": 12"#, "{}"),
-        (#"{"a": 12,"#, #"{"a": 12}"#),
-        (#"{"ok": tr"#, "{}"),
-        (#"{"items": [{"sku": "x"}, {"s"#, #"{"items": [{"sku": "x"}, {}]}"#),
-        (#"["a", tr"#, #"["a"]"#),
-        (#"{"t": "a\u00"#, #"{"t": "a"}"#),
-        (#"{"t": "a\ud83d"#, #"{"t": "a"}"#),
-        (#"{"t": "a\ud83d\ude00b"#, #"{"t": "a\ud83d\ude00b"}"#),
-        (#"{"t": "a\"#, #"{"t": "a"}"#),
-        (#"{"deep": {"er": ["#, #"{"deep": {"er": []}}"#),
-        ("", nil),
-        ("   ", nil),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            (#"{"name": "Ja"#, #"{"name": "Ja"}"#),
+            (#"{"a": 1, "b"#, #"{"a": 1}"#),
+            (#"{"a": 1, "b": "#, #"{"a": 1}"#),
+            (#"{"a": 12"#, "{}"),
+            (#"{"a": 12,"#, #"{"a": 12}"#),
+            (#"{"ok": tr"#, "{}"),
+            (#"{"items": [{"sku": "x"}, {"s"#, #"{"items": [{"sku": "x"}, {}]}"#),
+            (#"["a", tr"#, #"["a"]"#),
+            (#"{"t": "a\u00"#, #"{"t": "a"}"#),
+            (#"{"t": "a\ud83d"#, #"{"t": "a"}"#),
+            (#"{"t": "a\ud83d\ude00b"#, #"{"t": "a\ud83d\ude00b"}"#),
+            (#"{"t": "a\"#, #"{"t": "a"}"#),
+            (#"{"deep": {"er": ["#, #"{"deep": {"er": []}}"#),
+            ("", nil),
+            ("   ", nil),
+        ] as [(String, String?)])
     func closesWhatIsOpenAndLeavesOutWhatIsUnfinished(prefix: String, expected: String?) throws {
         var parser = PartialJSONParser()
         try parser.feed(prefix.utf8)

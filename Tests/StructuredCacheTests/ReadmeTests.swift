@@ -21,7 +21,9 @@ struct ReadmeTests {
             try String(
                 contentsOf: Self.root.appendingPathComponent("Tests/StructuredCacheTests/Support/ReadmeSnippets.swift"),
                 encoding: .utf8))
-        let blocks = readme.components(separatedBy: "```swift\n").dropFirst().map { $0.components(separatedBy: "\n```")[0] }
+        let blocks = readme.components(separatedBy: "```swift\n").dropFirst().map {
+            $0.components(separatedBy: "\n```")[0]
+        }
         #expect(blocks.count >= 8)
         for block in blocks {
             let snippet = Self.lines(block).filter { !$0.hasPrefix("import ") }
@@ -37,7 +39,8 @@ struct ReadmeTests {
     @Test func theSnippetsGiveWhatTheirCommentsSay() throws {
         #expect(try ReadmeSnippets.key() == "2e2a9521bd269d62ee9a8559d7deacba0025c1f6da0ec1fc63d472788be096fe")
         let schema = try ReadmeSnippets.schema()
-        #expect(schema.hasPrefix(#"{"$defs": {"Address": {"properties": {"city": {"title": "City", "type": "string"}}"#))
+        #expect(
+            schema.hasPrefix(#"{"$defs": {"Address": {"properties": {"city": {"title": "City", "type": "string"}}"#))
         #expect(schema.hasSuffix(#""required": ["name", "address"], "title": "Person", "type": "object"}"#))
     }
 }

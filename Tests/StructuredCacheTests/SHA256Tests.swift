@@ -1,8 +1,9 @@
 // SHA256: NIST vectors, every length 0...300 against Python's hashlib, and split updates, for both
 // the hardware and the portable implementation.
 
-@_spi(Benchmarks) @testable import StructuredCache
 import Testing
+
+@_spi(Benchmarks) @testable import StructuredCache
 
 struct SHA256Tests {
     static let implementations: [SHA256.Implementation] = [.portable, .hardware]
@@ -34,7 +35,9 @@ struct SHA256Tests {
 
     @Test func reportsWhichImplementationRuns() {
         let best = SHA256.Implementation.best
-        print("SHA256: this CPU uses the \(best == .hardware ? "hardware (SHA instructions)" : "portable") implementation")
+        print(
+            "SHA256: this CPU uses the \(best == .hardware ? "hardware (SHA instructions)" : "portable") implementation"
+        )
         #expect(SHA256().implementation == best)
         #expect(SHA256(implementation: .portable).implementation == .portable)
     }

@@ -1,11 +1,12 @@
 // Streaming calls against a real server streaming chunks on loopback: snapshots, iterable elements,
 // breaks mid-stream, cancellation, and a cache that is never touched.
 
-import Foundation
 import ChatStandIn
-@testable import StructuredCache
+import Foundation
 import Synchronization
 import Testing
+
+@testable import StructuredCache
 
 struct StructuredClientStreamingTests {
     struct Person: Codable, Sendable, Equatable {
@@ -28,15 +29,18 @@ struct StructuredClientStreamingTests {
     }
 
     @Test func snapshotsGrowUntilTheValidatedAnswerAndTheCacheIsNeverTouched() async throws {
-        let reply = LocalChatServer.Reply.streamedToolCall(name: "Person", argumentDeltas: Self.deltas(Self.personJSON, size: 3))
+        let reply = LocalChatServer.Reply.streamedToolCall(
+            name: "Person", argumentDeltas: Self.deltas(Self.personJSON, size: 3))
         try await LocalChatServer.with(otherwise: reply) { server in
             let cache = try RecordingAdapter()
             let events = Mutex<[CacheEvent]>([])
             let client = StructuredClientTests.client(
                 server, cache: cache,
-                configuration: .init(defaultModel: "gpt-test", onEvent: { event in events.withLock { $0.append(event) } }))
+                configuration: .init(
+                    defaultModel: "gpt-test", onEvent: { event in events.withLock { $0.append(event) } }))
             var snapshots: [PartialResponse<Person>] = []
-            for try await snapshot in client.createPartial(messages: [.user("Jason is 25")], responseModel: Person.self) {
+            for try await snapshot in client.createPartial(messages: [.user("Jason is 25")], responseModel: Person.self)
+            {
                 snapshots.append(snapshot)
             }
             #expect(snapshots.count > 5)
@@ -60,7 +64,9 @@ struct StructuredClientStreamingTests {
         try await LocalChatServer.with(otherwise: reply) { server in
             let client = StructuredClientTests.client(server)
             var last: PartialResponse<Person>?
-            for try await snapshot in client.createPartial(messages: [.user("x")], responseModel: Person.self, mode: .json) {
+            for try await snapshot in client.createPartial(
+                messages: [.user("x")], responseModel: Person.self, mode: .json)
+            {
                 last = snapshot
             }
             #expect(last?.value?.tags == ["a", "b"])
@@ -72,7 +78,9 @@ struct StructuredClientStreamingTests {
         try await LocalChatServer.with(otherwise: .streamedCompletion(Self.deltas(text, size: 5))) { server in
             let client = StructuredClientTests.client(server)
             var last: PartialResponse<Person>?
-            for try await snapshot in client.createPartial(messages: [.user("x")], responseModel: Person.self, mode: .mdJSON) {
+            for try await snapshot in client.createPartial(
+                messages: [.user("x")], responseModel: Person.self, mode: .mdJSON)
+            {
                 last = snapshot
             }
             #expect(last?.value?.name == "Jason Liu")
@@ -80,8 +88,10 @@ struct StructuredClientStreamingTests {
     }
 
     @Test func yieldsEachElementOfAnIterableAsItCompletes() async throws {
-        let tasks = #"{"tasks": [{"name": "A", "age": 1, "tags": []}, {"name": "B", "age": 2, "tags": ["x"]}, {"name": "C", "age": 3, "tags": []}]}"#
-        let reply = LocalChatServer.Reply.streamedToolCall(name: "IterablePerson", argumentDeltas: Self.deltas(tasks, size: 7))
+        let tasks =
+            #"{"tasks": [{"name": "A", "age": 1, "tags": []}, {"name": "B", "age": 2, "tags": ["x"]}, {"name": "C", "age": 3, "tags": []}]}"#
+        let reply = LocalChatServer.Reply.streamedToolCall(
+            name: "IterablePerson", argumentDeltas: Self.deltas(tasks, size: 7))
         try await LocalChatServer.with(otherwise: reply) { server in
             let cache = try RecordingAdapter()
             let client = StructuredClientTests.client(server, cache: cache)
@@ -99,18 +109,22 @@ struct StructuredClientStreamingTests {
 
     @Test func theIterableWrapperIsInstructorsIterableModel() throws {
         // pydantic: IterableModel(User).model_json_schema()
-        let expected = ##"{"$defs": {"User": {"properties": {"name": {"title": "Name", "type": "string"}}, "required": ["name"], "title": "User", "type": "object"}}, "description": "Correct segmentation of `User` tasks", "properties": {"tasks": {"description": "Correctly segmented list of `User` tasks", "items": {"$ref": "#/$defs/User"}, "title": "Tasks", "type": "array"}}, "title": "IterableUser", "type": "object"}"##
+        let expected =
+            ##"{"$defs": {"User": {"properties": {"name": {"title": "Name", "type": "string"}}, "required": ["name"], "title": "User", "type": "object"}}, "description": "Correct segmentation of `User` tasks", "properties": {"tasks": {"description": "Correctly segmented list of `User` tasks", "items": {"$ref": "#/$defs/User"}, "title": "Tasks", "type": "array"}}, "title": "IterableUser", "type": "object"}"##
         #expect(try IterableSchema.entry(for: Twins.User.self).schema.jsonString(.python) == expected)
     }
 
     @Test func aCutStreamEndsWithAnErrorAfterWhatWasYielded() async throws {
-        let bytes = ChatPayload.eventStream(ChatPayload.toolCallChunks(name: "Person", argumentDeltas: Self.deltas(Self.personJSON, size: 3)))
+        let bytes = ChatPayload.eventStream(
+            ChatPayload.toolCallChunks(name: "Person", argumentDeltas: Self.deltas(Self.personJSON, size: 3)))
         let reply = LocalChatServer.Reply.eventStream(Array(bytes.prefix(bytes.count / 2)), pieceSize: 64, cut: true)
         try await LocalChatServer.with(otherwise: reply) { server in
             let client = StructuredClientTests.client(server)
             var yielded = 0
             do {
-                for try await _ in client.createPartial(messages: [.user("x")], responseModel: Person.self) { yielded += 1 }
+                for try await _ in client.createPartial(messages: [.user("x")], responseModel: Person.self) {
+                    yielded += 1
+                }
                 Issue.record("a cut stream ended normally")
             } catch {
                 #expect(error is ProviderError || error is ClientError, "\(error)")
@@ -120,10 +134,13 @@ struct StructuredClientStreamingTests {
     }
 
     @Test func aStreamWithoutDoneStillCompletes() async throws {
-        let payloads = ChatPayload.toolCallChunks(name: "Person", argumentDeltas: Self.deltas(Self.personJSON, size: 10))
+        let payloads = ChatPayload.toolCallChunks(
+            name: "Person", argumentDeltas: Self.deltas(Self.personJSON, size: 10))
         try await LocalChatServer.with(otherwise: .events(payloads, done: false)) { server in
             var last: PartialResponse<Person>?
-            for try await snapshot in StructuredClientTests.client(server).createPartial(messages: [.user("x")], responseModel: Person.self) {
+            for try await snapshot in StructuredClientTests.client(server).createPartial(
+                messages: [.user("x")], responseModel: Person.self)
+            {
                 last = snapshot
             }
             #expect(last?.value?.age == 25)
@@ -131,10 +148,13 @@ struct StructuredClientStreamingTests {
     }
 
     @Test func anInvalidFinalAnswerEndsWithADecodingError() async throws {
-        let reply = LocalChatServer.Reply.streamedToolCall(name: "Person", argumentDeltas: [#"{"name": "x", "#, #""age": "old"}"#])
+        let reply = LocalChatServer.Reply.streamedToolCall(
+            name: "Person", argumentDeltas: [#"{"name": "x", "#, #""age": "old"}"#])
         _ = try await LocalChatServer.with(otherwise: reply) { server in
             await #expect(throws: DecodingError.self) {
-                for try await _ in StructuredClientTests.client(server).createPartial(messages: [.user("x")], responseModel: Person.self) {}
+                for try await _ in StructuredClientTests.client(server).createPartial(
+                    messages: [.user("x")], responseModel: Person.self)
+                {}
             }
         }
     }

@@ -1,11 +1,12 @@
 // StructuredClient against a real OpenAI-compatible HTTP server on loopback: Instructor's cache tests
 // ported, and what Instructor gets wrong done right (full-request keys, failing open, single flight).
 
-import Foundation
 import ChatStandIn
-@testable import StructuredCache
+import Foundation
 import Synchronization
 import Testing
+
+@testable import StructuredCache
 
 struct StructuredClientTests {
     struct User: Codable, Sendable, Equatable { var name: String }
@@ -63,12 +64,13 @@ struct StructuredClientTests {
             #expect(retried[2]["role"] == "tool" && retried[2]["tool_call_id"] == "call_test")
             #expect(retried[2]["content"]?.stringValue?.contains("value must be >= 0, got -5") == true)
             // One lookup key: the store went under the key that was looked up.
-            let keys = Set(cache.calls.map { call -> String in
-                switch call {
-                case .get(let key), .set(let key, _), .remove(let key): return key
-                case .removeAll: return ""
-                }
-            })
+            let keys = Set(
+                cache.calls.map { call -> String in
+                    switch call {
+                    case .get(let key), .set(let key, _), .remove(let key): return key
+                    case .removeAll: return ""
+                    }
+                })
             #expect(keys.count == 1)
         }
     }
@@ -76,7 +78,8 @@ struct StructuredClientTests {
     @Test func forwardsTheTTLToTheAdapter() async throws {
         try await LocalChatServer.with(otherwise: .toolCall(name: "User", arguments: #"{"name": "a"}"#)) { server in
             let cache = try RecordingAdapter()
-            let client = Self.client(server, cache: cache, configuration: .init(defaultModel: "gpt-test", cacheTTL: .seconds(30)))
+            let client = Self.client(
+                server, cache: cache, configuration: .init(defaultModel: "gpt-test", cacheTTL: .seconds(30)))
             _ = try await client.create(messages: Self.hello, responseModel: User.self)
             _ = try await client.create(messages: [.user("other")], responseModel: User.self, cacheTTL: .seconds(45))
             #expect(cache.setTTLs == [.seconds(30), .seconds(45)])
@@ -95,7 +98,9 @@ struct StructuredClientTests {
     }
 
     @Test func restoresTheRawCompletionOnAHit() async throws {
-        try await LocalChatServer.with(otherwise: .toolCall(name: "User", arguments: #"{"name": "Jason"}"#, callID: "call_9")) {
+        try await LocalChatServer.with(
+            otherwise: .toolCall(name: "User", arguments: #"{"name": "Jason"}"#, callID: "call_9")
+        ) {
             server in
             let client = Self.client(server, cache: try AutoCache(maxSize: 10))
             let (_, live) = try await client.createWithCompletion(messages: Self.hello, responseModel: User.self)
@@ -117,7 +122,8 @@ struct StructuredClientTests {
             try await cache.set(key, Data(#"{"model": "{\"name\":\"stored\"}", "raw": null}"#.utf8), ttl: nil)
             #expect(try await client.create(messages: Self.hello, responseModel: User.self).name == "stored")
             #expect(server.requestCount == 0)
-            let (user, completion) = try await client.createWithCompletion(messages: Self.hello, responseModel: User.self)
+            let (user, completion) = try await client.createWithCompletion(
+                messages: Self.hello, responseModel: User.self)
             #expect(user.name == "live" && completion.id == "chatcmpl-test")
             #expect(server.requestCount == 1)
         }
@@ -128,8 +134,10 @@ struct StructuredClientTests {
     @Test func everythingThatChangesTheAnswerChangesTheKey() async throws {
         try await LocalChatServer.with { server in
             let base = Self.client(server)
-            func key(_ client: StructuredClient = base, messages: [ChatMessage] = Self.hello, mode: Mode? = nil,
-                     options: RequestOptions = .init()) throws -> String {
+            func key(
+                _ client: StructuredClient = base, messages: [ChatMessage] = Self.hello, mode: Mode? = nil,
+                options: RequestOptions = .init()
+            ) throws -> String {
                 try client.cacheKey(messages: messages, responseModel: User.self, mode: mode, options: options)
             }
             let reference = try key()
@@ -145,7 +153,11 @@ struct StructuredClientTests {
                 ("other system prompt", try key(messages: [.system("Answer in German.")] + Self.hello)),
                 ("mode", try key(mode: .json)),
                 ("API key", try key(Self.client(server, apiKey: "sk-other"))),
-                ("model", try Self.client(server, configuration: .init(defaultModel: "gpt-other")).cacheKey(messages: Self.hello, responseModel: User.self)),
+                (
+                    "model",
+                    try Self.client(server, configuration: .init(defaultModel: "gpt-other")).cacheKey(
+                        messages: Self.hello, responseModel: User.self)
+                ),
             ]
             for (name, variant) in variants { #expect(variant != reference, "\(name) does not change the key") }
             #expect(Set(variants.map(\.1)).count == variants.count)
@@ -157,12 +169,16 @@ struct StructuredClientTests {
     @Test func clientsOfDifferentAccountsNeverShareAndAnExplicitNamespaceOptsIn() async throws {
         try await LocalChatServer.with(otherwise: .toolCall(name: "User", arguments: #"{"name": "a"}"#)) { server in
             let cache = try AutoCache(maxSize: 10)
-            _ = try await Self.client(server, cache: cache, apiKey: "sk-a").create(messages: Self.hello, responseModel: User.self)
-            _ = try await Self.client(server, cache: cache, apiKey: "sk-b").create(messages: Self.hello, responseModel: User.self)
+            _ = try await Self.client(server, cache: cache, apiKey: "sk-a").create(
+                messages: Self.hello, responseModel: User.self)
+            _ = try await Self.client(server, cache: cache, apiKey: "sk-b").create(
+                messages: Self.hello, responseModel: User.self)
             #expect(server.requestCount == 2)
             let shared = StructuredClient.Configuration(defaultModel: "gpt-test", namespace: "team-shared")
-            _ = try await Self.client(server, cache: cache, apiKey: "sk-a", configuration: shared).create(messages: Self.hello, responseModel: User.self)
-            _ = try await Self.client(server, cache: cache, apiKey: "sk-b", configuration: shared).create(messages: Self.hello, responseModel: User.self)
+            _ = try await Self.client(server, cache: cache, apiKey: "sk-a", configuration: shared).create(
+                messages: Self.hello, responseModel: User.self)
+            _ = try await Self.client(server, cache: cache, apiKey: "sk-b", configuration: shared).create(
+                messages: Self.hello, responseModel: User.self)
             #expect(server.requestCount == 3)
         }
     }
@@ -196,7 +212,8 @@ struct StructuredClientTests {
             let events = Mutex<[CacheEvent]>([])
             let client = Self.client(
                 server, cache: disk,
-                configuration: .init(defaultModel: "gpt-test", onEvent: { event in events.withLock { $0.append(event) } }))
+                configuration: .init(
+                    defaultModel: "gpt-test", onEvent: { event in events.withLock { $0.append(event) } }))
             #expect(try await client.create(messages: Self.hello, responseModel: User.self).name == "a")
             #expect(try await client.create(messages: Self.hello, responseModel: User.self).name == "a")
             #expect(server.requestCount == 2)
@@ -216,9 +233,11 @@ struct StructuredClientTests {
             let errors = Mutex<[any Error]>([])
             let client = Self.client(
                 server, cache: redis,
-                configuration: .init(defaultModel: "gpt-test", onEvent: { event in
-                    if let error = event.error { errors.withLock { $0.append(error) } }
-                }))
+                configuration: .init(
+                    defaultModel: "gpt-test",
+                    onEvent: { event in
+                        if let error = event.error { errors.withLock { $0.append(error) } }
+                    }))
             for _ in 0..<3 {
                 let user = try await client.create(messages: Self.hello, responseModel: User.self)
                 #expect(user.name == "a")
@@ -249,7 +268,9 @@ struct StructuredClientTests {
         ) { server in
             let client = Self.client(server, cache: try AutoCache(maxSize: 10))
             let users = try await withThrowingTaskGroup(of: User.self) { group in
-                for _ in 0..<20 { group.addTask { try await client.create(messages: Self.hello, responseModel: User.self) } }
+                for _ in 0..<20 {
+                    group.addTask { try await client.create(messages: Self.hello, responseModel: User.self) }
+                }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(users.count == 20 && users.allSatisfy { $0.name == "once" })
@@ -311,17 +332,23 @@ struct StructuredClientTests {
             case .jsonSchema: #expect(body["response_format"]?["json_schema"]?["name"] == "User")
             default:
                 // Instructor appends its request as a user message, which merges into the user's own.
-                #expect(body["messages"]?.arrayValue?.last?["content"] == .string("Extract: Jason\n\n\(ModePreparation.markdownRequest)"))
+                #expect(
+                    body["messages"]?.arrayValue?.last?["content"]
+                        == .string("Extract: Jason\n\n\(ModePreparation.markdownRequest)"))
             }
         }
     }
 
     @Test func sendsTheToolDefinitionInToolsMode() async throws {
         try await LocalChatServer.with(otherwise: .toolCall(name: "User", arguments: #"{"name": "T"}"#)) { server in
-            _ = try await Self.client(server).create(messages: Self.hello, responseModel: User.self, options: .init(temperature: 0.2))
+            _ = try await Self.client(server).create(
+                messages: Self.hello, responseModel: User.self, options: .init(temperature: 0.2))
             let body = try #require(server.requests.first?.json)
             #expect(body["tool_choice"] == ["type": "function", "function": ["name": "User"]])
-            #expect(body["tools"]?[0]?["function"]?["parameters"]?["properties"]?["name"] == ["title": "Name", "type": "string"])
+            #expect(
+                body["tools"]?[0]?["function"]?["parameters"]?["properties"]?["name"] == [
+                    "title": "Name", "type": "string",
+                ])
             #expect(body["temperature"] == 0.2)
             #expect(server.requests.first?.header("Authorization") == "Bearer sk-test")
         }
@@ -355,9 +382,11 @@ struct StructuredClientTests {
     }
 
     @Test func providerErrorsReachTheCallerUnchanged() async throws {
-        try await LocalChatServer.with(otherwise: .error(status: 401, message: "Incorrect API key provided")) { server in
+        try await LocalChatServer.with(otherwise: .error(status: 401, message: "Incorrect API key provided")) {
+            server in
             do {
-                _ = try await Self.client(server, cache: try AutoCache(maxSize: 10)).create(messages: Self.hello, responseModel: User.self)
+                _ = try await Self.client(server, cache: try AutoCache(maxSize: 10)).create(
+                    messages: Self.hello, responseModel: User.self)
                 Issue.record("no error")
             } catch let error as ProviderError {
                 #expect(error.status == 401 && error.message.contains("Incorrect API key"))
@@ -368,7 +397,9 @@ struct StructuredClientTests {
     @Test func needsAModel() async throws {
         try await LocalChatServer.with { server in
             let client = Self.client(server, configuration: .init())
-            await #expect(throws: ClientError.self) { _ = try await client.create(messages: Self.hello, responseModel: User.self) }
+            await #expect(throws: ClientError.self) {
+                _ = try await client.create(messages: Self.hello, responseModel: User.self)
+            }
             #expect(server.requestCount == 0)
         }
     }

@@ -13,14 +13,18 @@ struct CannedProvider: ChatProvider {
     func complete(_ request: ChatRequest) async throws -> ChatCompletion {
         let name = request.toolChoice?["function"]?["name"]?.stringValue ?? "Response"
         return try ChatCompletion(json: [
-            "id": "chatcmpl-canned", "object": "chat.completion", "created": 1_700_000_000, "model": .string(request.model),
+            "id": "chatcmpl-canned", "object": "chat.completion", "created": 1_700_000_000,
+            "model": .string(request.model),
             "choices": [
                 [
                     "index": 0, "finish_reason": "tool_calls",
                     "message": [
                         "role": "assistant", "content": nil,
                         "tool_calls": [
-                            ["id": "call_1", "type": "function", "function": ["name": .string(name), "arguments": .string(arguments)]]
+                            [
+                                "id": "call_1", "type": "function",
+                                "function": ["name": .string(name), "arguments": .string(arguments)],
+                            ]
                         ],
                     ],
                 ]
@@ -55,7 +59,8 @@ func clientBenchmarks() async throws {
 
     let one: [ChatMessage] = [.user("Extract: Jason")]
     let six = try realisticMessages().map(ChatMessage.init(json:))
-    let person = #"{"name": "Jason", "age": 25, "email": null, "tags": ["a", "b"], "address": {"street": "1 Main St", "city": "Paris", "country": "FR"}, "score": 0.5, "active": true, "nickname": null}"#
+    let person =
+        #"{"name": "Jason", "age": 25, "email": null, "tags": ["a", "b"], "address": {"street": "1 Main St", "city": "Paris", "country": "FR"}, "score": 0.5, "active": true, "nickname": null}"#
     var ours: [String: Double] = [:]
     for (name, adapter) in adapters {
         Harness.section("StructuredClient.create, cache hit, \(name)")
@@ -67,7 +72,8 @@ func clientBenchmarks() async throws {
             Harness.blackHole(try await small.create(messages: one, responseModel: Bench.User.self))
         }
         let large = StructuredClient(
-            provider: CannedProvider(arguments: person), cache: adapter, configuration: .init(defaultModel: "gpt-4.1-mini"))
+            provider: CannedProvider(arguments: person), cache: adapter,
+            configuration: .init(defaultModel: "gpt-4.1-mini"))
         _ = try await large.create(messages: six, responseModel: Bench.Person.self)
         let largeHit = try await Harness.measureAsync("six 2 KB messages, Person (8 fields)", iterations: 5_000) { _ in
             Harness.blackHole(try await large.create(messages: six, responseModel: Bench.Person.self))

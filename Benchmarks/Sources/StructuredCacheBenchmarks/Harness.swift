@@ -278,7 +278,8 @@ extension Harness {
         let machine = ProcessInfo.processInfo
         let summary: [String: AnyEncodable] = [
             "machine": AnyEncodable(
-                "\(machine.activeProcessorCount) cores, \(machine.physicalMemory >> 30) GiB, \(machine.operatingSystemVersionString)"),
+                "\(machine.activeProcessorCount) cores, \(machine.physicalMemory >> 30) GiB, \(machine.operatingSystemVersionString)"
+            ),
             "comparisons": AnyEncodable(comparisons),
         ]
         try encoder.encode(summary).write(to: URL(fileURLWithPath: path))

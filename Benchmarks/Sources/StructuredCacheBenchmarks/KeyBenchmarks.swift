@@ -127,10 +127,13 @@ func keyBenchmarks() async throws {
     }
 
     let oneModel = try Harness.measure("makeCacheKey(responseModel:) one message (User)", iterations: 200_000) { _ in
-        Harness.blackHole(try makeCacheKey(messages: one, model: "gpt-4.1-mini", responseModel: Bench.User.self, mode: "TOOLS"))
+        Harness.blackHole(
+            try makeCacheKey(messages: one, model: "gpt-4.1-mini", responseModel: Bench.User.self, mode: "TOOLS"))
     }
-    let sixModel = try Harness.measure("makeCacheKey(responseModel:) six 2 KB messages (Person)", iterations: 20_000) { _ in
-        Harness.blackHole(try makeCacheKey(messages: six, model: "gpt-4.1-mini", responseModel: Bench.Person.self, mode: "TOOLS"))
+    let sixModel = try Harness.measure("makeCacheKey(responseModel:) six 2 KB messages (Person)", iterations: 20_000) {
+        _ in
+        Harness.blackHole(
+            try makeCacheKey(messages: six, model: "gpt-4.1-mini", responseModel: Bench.Person.self, mode: "TOOLS"))
     }
     let schemas = try schemaBenchmarks()
 
@@ -149,7 +152,8 @@ func keyBenchmarks() async throws {
         referenceMicroseconds: python["make_cache_key one message (User)"], reference: "make_cache_key")
     Harness.compare(
         "key from a response model, six 2 KB messages", oursMicroseconds: sixModel.nanosecondsPerOperation / 1e3,
-        referenceMicroseconds: python["make_cache_key six 2KB messages (Person, 8 fields)"], reference: "make_cache_key")
+        referenceMicroseconds: python["make_cache_key six 2KB messages (Person, 8 fields)"], reference: "make_cache_key"
+    )
     Harness.compare(
         "schema, first computation (8 fields)", oursMicroseconds: schemas.first.nanosecondsPerOperation / 1e3,
         referenceMicroseconds: python["model_json_schema Person (pydantic)"], reference: "model_json_schema")
@@ -158,7 +162,9 @@ func keyBenchmarks() async throws {
             Harness.record(
                 name: "SHA-256 \(label), 1 MiB", ours: ours, reference: openssl, referenceName: "OpenSSL (hashlib)",
                 unit: "MB/s", ratio: ours / openssl)
-            print("SHA-256 \(label): \(String(format: "%.0f", ours)) MB/s = \(String(format: "%.2f", ours / openssl)) × OpenSSL via hashlib (\(String(format: "%.0f", openssl)) MB/s)")
+            print(
+                "SHA-256 \(label): \(String(format: "%.0f", ours)) MB/s = \(String(format: "%.2f", ours / openssl)) × OpenSSL via hashlib (\(String(format: "%.0f", openssl)) MB/s)"
+            )
         }
     }
 }

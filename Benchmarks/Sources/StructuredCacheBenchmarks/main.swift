@@ -16,7 +16,9 @@ let suites: [(name: String, run: () async throws -> Void)] = [
 let requested = Set(CommandLine.arguments.dropFirst())
 let unknown = requested.subtracting(suites.map(\.name))
 if !unknown.isEmpty {
-    print("unknown suite(s): \(unknown.sorted().joined(separator: ", ")); known: \(suites.map(\.name).joined(separator: ", "))")
+    print(
+        "unknown suite(s): \(unknown.sorted().joined(separator: ", ")); known: \(suites.map(\.name).joined(separator: ", "))"
+    )
     exit(2)
 }
 print("StructuredCache benchmarks (\(ProcessInfo.processInfo.activeProcessorCount) cores)")

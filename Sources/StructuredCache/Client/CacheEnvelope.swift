@@ -117,7 +117,8 @@ struct CacheEnvelope: Equatable {
         switch raw {
         case .none: return nil
         case .text(var text): return text.withUTF8 { Self.lastInteger(after: #""total_tokens""#, in: $0) }
-        case .escaped(let bytes): return bytes.withUnsafeBufferPointer { Self.lastInteger(after: #"\"total_tokens\""#, in: $0) }
+        case .escaped(let bytes):
+            return bytes.withUnsafeBufferPointer { Self.lastInteger(after: #"\"total_tokens\""#, in: $0) }
         }
     }
 
@@ -137,7 +138,9 @@ struct CacheEnvelope: Equatable {
         }
         var value = 0
         var digits = 0
-        while position < bytes.count, digits < 18, bytes[position] >= UInt8(ascii: "0"), bytes[position] <= UInt8(ascii: "9") {
+        while position < bytes.count, digits < 18, bytes[position] >= UInt8(ascii: "0"),
+            bytes[position] <= UInt8(ascii: "9")
+        {
             value = value * 10 + Int(bytes[position] - UInt8(ascii: "0"))
             position += 1
             digits += 1

@@ -188,7 +188,10 @@ public struct ToolCall: Sendable, Hashable {
 
     /// The call as OpenAI's format writes it.
     public var json: JSONValue {
-        ["id": .string(id), "type": .string(type), "function": ["name": .string(name), "arguments": .string(arguments)]]
+        [
+            "id": .string(id), "type": .string(type),
+            "function": ["name": .string(name), "arguments": .string(arguments)],
+        ]
     }
 
     /// Reads a tool call from OpenAI's format.

@@ -30,7 +30,8 @@ struct ModeArtifacts: Sendable {
         tools = [["type": "function", "function": function]]
         toolChoice = ["type": "function", "function": ["name": function["name"]!]]
         jsonSchemaFormat = [
-            "type": "json_schema", "json_schema": ["name": .string(ModePreparation.functionName(schema)), "schema": schema],
+            "type": "json_schema",
+            "json_schema": ["name": .string(ModePreparation.functionName(schema)), "schema": schema],
         ]
         instruction = ModePreparation.schemaInstruction(schema)
     }
@@ -54,10 +55,14 @@ enum ModePreparation {
     /// The function name of a response type: its title, with what OpenAI does not allow in a name
     /// (`^[a-zA-Z0-9_-]{1,64}$`) replaced.
     static func functionName(_ schema: JSONValue) -> String {
-        let title = schema["title"]?.stringValue ?? schema["$ref"]?.stringValue?.split(separator: "/").last.map(String.init) ?? "Response"
+        let title =
+            schema["title"]?.stringValue ?? schema["$ref"]?.stringValue?.split(separator: "/").last.map(String.init)
+            ?? "Response"
         var scalars = String.UnicodeScalarView()
         for scalar in title.unicodeScalars.prefix(64) {
-            let allowed = scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_" || scalar == "-")
+            let allowed =
+                scalar.isASCII
+                && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_" || scalar == "-")
             scalars.append(allowed ? scalar : "_")
         }
         return String(scalars)
@@ -74,7 +79,8 @@ enum ModePreparation {
         let required = (schema["required"]?.arrayValue ?? []).compactMap(\.stringValue)
             .sorted(by: JSONWriter.codePointLess)
         parameters["required"] = .array(required.map(JSONValue.string))
-        let description = schema["description"]?.stringValue
+        let description =
+            schema["description"]?.stringValue
             ?? "Correctly extracted `\(name)` with all the required parameters with correct types"
         return ["name": .string(name), "description": .string(description), "parameters": .object(parameters)]
     }
@@ -110,7 +116,8 @@ enum ModePreparation {
         default:
             throw ClientError(
                 .invalidConfiguration,
-                "mode \"\(mode.rawValue)\" is not one the OpenAI-compatible client prepares (tools, json, jsonSchema, mdJSON)")
+                "mode \"\(mode.rawValue)\" is not one the OpenAI-compatible client prepares (tools, json, jsonSchema, mdJSON)"
+            )
         }
     }
 

@@ -125,7 +125,9 @@ public struct PartialJSONParser {
                     throw error(.invalidUTF8, "a string is not valid UTF-8")
                 }
                 if isKey {
-                    guard case .object(let object, _) = stack.removeLast() else { preconditionFailure("key outside an object") }
+                    guard case .object(let object, _) = stack.removeLast() else {
+                        preconditionFailure("key outside an object")
+                    }
                     stack.append(.object(object, key: text))
                     expectation = .colon
                 } else {
@@ -157,7 +159,7 @@ public struct PartialJSONParser {
                     .invalidNumber, at: start, "\"\(String(decoding: bytes, as: UTF8.self))\" is not a number")
             }
             try complete(number)
-            // The byte that ended the number is read as what follows it.
+        // The byte that ended the number is read as what follows it.
         case .literal(var read, let target, let value):
             guard read.count < target.count, target[read.count] == byte else {
                 throw error(.unexpectedCharacter, "expected \(String(decoding: target, as: UTF8.self))")
@@ -190,7 +192,9 @@ public struct PartialJSONParser {
             guard byte == UInt8(ascii: "\"") else { throw error(.unexpectedCharacter, "expected a member name") }
             token = .string(bytes: [], isKey: true, escape: [])
         case .colon:
-            guard byte == UInt8(ascii: ":") else { throw error(.unexpectedCharacter, "expected ':' after a member name") }
+            guard byte == UInt8(ascii: ":") else {
+                throw error(.unexpectedCharacter, "expected ':' after a member name")
+            }
             expectation = .value
         case .commaOrEnd:
             switch (byte, stack.last) {
@@ -225,7 +229,8 @@ public struct PartialJSONParser {
         case UInt8(ascii: "f"): token = .literal(read: [byte], target: Array("false".utf8), value: false)
         case UInt8(ascii: "n"): token = .literal(read: [byte], target: Array("null".utf8), value: .null)
         case UInt8(ascii: "N"): token = .literal(read: [byte], target: Array("NaN".utf8), value: .double(.nan))
-        case UInt8(ascii: "I"): token = .literal(read: [byte], target: Array("Infinity".utf8), value: .double(.infinity))
+        case UInt8(ascii: "I"):
+            token = .literal(read: [byte], target: Array("Infinity".utf8), value: .double(.infinity))
         default: throw error(.unexpectedCharacter, "expected a value")
         }
     }
@@ -272,8 +277,12 @@ public struct PartialJSONParser {
             let high = try hex(escape[2..<6])
             if (0xDC00..<0xE000).contains(high) { throw error(.invalidString, "lone low surrogate") }
             guard (0xD800..<0xDC00).contains(high) else { return Array(Unicode.Scalar(high)!.utf8) }
-            if escape.count >= 7 && escape[6] != UInt8(ascii: "\\") { throw error(.invalidString, "lone high surrogate") }
-            if escape.count >= 8 && escape[7] != UInt8(ascii: "u") { throw error(.invalidString, "lone high surrogate") }
+            if escape.count >= 7 && escape[6] != UInt8(ascii: "\\") {
+                throw error(.invalidString, "lone high surrogate")
+            }
+            if escape.count >= 8 && escape[7] != UInt8(ascii: "u") {
+                throw error(.invalidString, "lone high surrogate")
+            }
             guard escape.count >= 12 else { return nil }
             let low = try hex(escape[8..<12])
             guard (0xDC00..<0xE000).contains(low) else { throw error(.invalidString, "lone high surrogate") }

@@ -65,8 +65,9 @@ enum ISO8601 {
             let day = number(2), (1...12).contains(month), (1...31).contains(day)
         else { return nil }
         var seconds = Double(daysFromCivil(year: year, month: month, day: day)) * 86_400
-        if position < bytes.count && (bytes[position] == UInt8(ascii: "T") || bytes[position] == UInt8(ascii: "t")
-            || bytes[position] == UInt8(ascii: " "))
+        if position < bytes.count
+            && (bytes[position] == UInt8(ascii: "T") || bytes[position] == UInt8(ascii: "t")
+                || bytes[position] == UInt8(ascii: " "))
         {
             position += 1
             guard let hour = number(2), hour < 24, expect(UInt8(ascii: ":")), let minute = number(2), minute < 60 else {
@@ -91,7 +92,9 @@ enum ISO8601 {
                 }
             }
             if expect(UInt8(ascii: "Z")) || expect(UInt8(ascii: "z")) {
-            } else if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
+            } else if position < bytes.count,
+                bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-")
+            {
                 let sign: Double = bytes[position] == UInt8(ascii: "-") ? -1 : 1
                 position += 1
                 guard let hours = number(2) else { return nil }
@@ -120,7 +123,8 @@ enum ISO8601 {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
-        var text = "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3_600, 2)):"
+        var text =
+            "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3_600, 2)):"
             + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))"
         if micros > 0 { text += "." + pad(micros, 6) }
         return text + "Z"

@@ -13,7 +13,9 @@ enum ResponseExtraction {
     /// - Throws: ``ClientError`` for a refusal or a cut-off answer (asking again would not help);
     ///   ``MissingAnswer`` when the completion holds no answer.
     static func answerJSON(in completion: ChatCompletion, mode: Mode) throws -> String {
-        guard let choice = completion.choices.first else { throw MissingAnswer(description: "the completion has no choices") }
+        guard let choice = completion.choices.first else {
+            throw MissingAnswer(description: "the completion has no choices")
+        }
         if choice.finishReason == "length" {
             throw ClientError(
                 .incompleteOutput, "the model stopped at its token limit before finishing the answer",

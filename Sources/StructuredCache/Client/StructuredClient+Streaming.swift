@@ -92,7 +92,9 @@ extension StructuredClient {
     ) -> AsyncThrowingStream<ChatCompletionChunk, any Error> {
         guard let model = model ?? configuration.defaultModel else {
             return AsyncThrowingStream {
-                $0.finish(throwing: ClientError(.missingModel, "no model given, to the call or as the configuration's defaultModel"))
+                $0.finish(
+                    throwing: ClientError(
+                        .missingModel, "no model given, to the call or as the configuration's defaultModel"))
             }
         }
         var request = options.request(model: model, messages: messages)
@@ -104,10 +106,11 @@ extension StructuredClient {
     /// reader, and lets `onProgress` yield after each piece and once more when the answer is complete.
     private func streamAnswer<Element: Sendable>(
         plan: @escaping @Sendable () throws -> Call,
-        onProgress: @escaping @Sendable (
-            _ parser: PartialJSONParser, _ continuation: AsyncThrowingStream<Element, any Error>.Continuation,
-            _ finished: Bool
-        ) throws -> Void
+        onProgress:
+            @escaping @Sendable (
+                _ parser: PartialJSONParser, _ continuation: AsyncThrowingStream<Element, any Error>.Continuation,
+                _ finished: Bool
+            ) throws -> Void
     ) -> AsyncThrowingStream<Element, any Error> {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: Element.self)
         let task = Task {

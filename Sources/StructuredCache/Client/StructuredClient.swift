@@ -134,7 +134,8 @@ public final class StructuredClient: Sendable {
     ///
     /// - Returns: The events.
     public func events() -> AsyncStream<CacheEvent> {
-        let (stream, continuation) = AsyncStream.makeStream(of: CacheEvent.self, bufferingPolicy: .bufferingNewest(1_024))
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: CacheEvent.self, bufferingPolicy: .bufferingNewest(1_024))
         let id = subscriberCount.add(1, ordering: .relaxed).newValue
         subscribers.withLock { $0[id] = continuation }
         continuation.onTermination = { [weak self] _ in
@@ -186,7 +187,8 @@ public final class StructuredClient: Sendable {
         case .instructor116:
             key = ClientCacheKey.instructor116(prepared: prepared, mode: mode, schemaText: schema.keyText)
         default:
-            key = ClientCacheKey.standard(prepared: prepared, mode: mode, schemaText: schema.keyText, namespace: namespace)
+            key = ClientCacheKey.standard(
+                prepared: prepared, mode: mode, schemaText: schema.keyText, namespace: namespace)
         }
         return Call(
             prepared: prepared, key: key, mode: mode, maxRetries: retries, cache: cache ?? self.cache,
@@ -235,17 +237,23 @@ public final class StructuredClient: Sendable {
             // The completion is read only for a caller who wants it; the usage is found in its text.
             let completion = needsCompletion ? envelope.completion : nil
             if needsCompletion && completion == nil {
-                emit(.miss, call, adapter: adapter, since: started, reason: "the stored answer has no completion to return")
+                emit(
+                    .miss, call, adapter: adapter, since: started,
+                    reason: "the stored answer has no completion to return")
                 return nil
             }
             emit(.hit, call, adapter: adapter, since: started, tokensSaved: envelope.totalTokens)
             return (value, completion)
         } catch {
-            emit(.miss, call, adapter: adapter, since: started, reason: "the stored value is unusable and was removed: \(error)")
+            emit(
+                .miss, call, adapter: adapter, since: started,
+                reason: "the stored value is unusable and was removed: \(error)")
             do {
                 try await adapter.remove(call.key)
             } catch {
-                emit(.error, call, adapter: adapter, since: started, reason: "removing an unusable value failed", error: error)
+                emit(
+                    .error, call, adapter: adapter, since: started, reason: "removing an unusable value failed",
+                    error: error)
             }
             return nil
         }
@@ -291,7 +299,9 @@ public final class StructuredClient: Sendable {
             try await adapter.set(call.key, envelope.bytes, ttl: call.ttl)
             emit(.store, call, adapter: adapter, since: started)
         } catch {
-            emit(.error, call, adapter: adapter, since: started, reason: "write failed; the answer was not stored", error: error)
+            emit(
+                .error, call, adapter: adapter, since: started, reason: "write failed; the answer was not stored",
+                error: error)
         }
     }
 
@@ -318,7 +328,8 @@ public final class StructuredClient: Sendable {
     // MARK: Events
 
     func emit(
-        _ kind: CacheEvent.Kind, _ call: Call, adapter: (any CacheAdapter)?, since started: ContinuousClock.Instant? = nil,
+        _ kind: CacheEvent.Kind, _ call: Call, adapter: (any CacheAdapter)?,
+        since started: ContinuousClock.Instant? = nil,
         reason: String? = nil, error: (any Error)? = nil, tokensSaved: Int? = nil
     ) {
         let event = CacheEvent(

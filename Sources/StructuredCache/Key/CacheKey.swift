@@ -117,7 +117,8 @@ public func makeCacheKey<Response: Decodable>(
 ///   - schema: The response model's JSON Schema, or `nil` for no response model.
 ///   - mode: The mode's value, or `nil` (hashed as `null`).
 /// - Returns: 64 lowercase hexadecimal digits.
-public func makeCacheKey(messages: [ChatMessage], model: String?, schema: JSONValue? = nil, mode: Mode? = nil) -> String {
+public func makeCacheKey(messages: [ChatMessage], model: String?, schema: JSONValue? = nil, mode: Mode? = nil) -> String
+{
     makeCacheKey(messages: messages.map(\.json), model: model, schema: schema, mode: mode)
 }
 

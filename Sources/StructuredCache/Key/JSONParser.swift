@@ -92,7 +92,8 @@ struct JSONParser {
         guard let byte = peek() else {
             return JSONParseError(.unexpectedEnd, at: position, "\(expectation), found the end of the text")
         }
-        let shown = byte >= 0x20 && byte < 0x7F ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16))"
+        let shown =
+            byte >= 0x20 && byte < 0x7F ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16))"
         return JSONParseError(.unexpectedCharacter, at: position, "\(expectation), found \(shown)")
     }
 
@@ -199,7 +200,8 @@ struct JSONParser {
 
     private mutating func requireDigits(start: Int) throws(JSONParseError) {
         guard let byte = peek(), byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else {
-            throw JSONParseError(.invalidNumber, at: position, "expected a digit in the number starting at byte \(start)")
+            throw JSONParseError(
+                .invalidNumber, at: position, "expected a digit in the number starting at byte \(start)")
         }
         skipDigits()
     }
@@ -280,7 +282,8 @@ struct JSONParser {
     }
 
     private func controlCharacter() -> JSONParseError {
-        JSONParseError(.invalidString, at: position, "raw control character 0x\(String(input[position], radix: 16)) in a string")
+        JSONParseError(
+            .invalidString, at: position, "raw control character 0x\(String(input[position], radix: 16)) in a string")
     }
 
     /// Reads the escape at `position` (which holds the backslash) and returns the scalar it stands for.
@@ -304,20 +307,24 @@ struct JSONParser {
             var scalar = try readHex4(escapeStart: escapeStart)
             if (0xD800..<0xDC00).contains(scalar) {
                 guard matches("\\u") else {
-                    throw JSONParseError(.invalidString, at: escapeStart, "lone high surrogate \\u\(String(scalar, radix: 16))")
+                    throw JSONParseError(
+                        .invalidString, at: escapeStart, "lone high surrogate \\u\(String(scalar, radix: 16))")
                 }
                 position += 2
                 let low = try readHex4(escapeStart: position - 2)
                 guard (0xDC00..<0xE000).contains(low) else {
-                    throw JSONParseError(.invalidString, at: escapeStart, "lone high surrogate \\u\(String(scalar, radix: 16))")
+                    throw JSONParseError(
+                        .invalidString, at: escapeStart, "lone high surrogate \\u\(String(scalar, radix: 16))")
                 }
                 scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
             } else if (0xDC00..<0xE000).contains(scalar) {
-                throw JSONParseError(.invalidString, at: escapeStart, "lone low surrogate \\u\(String(scalar, radix: 16))")
+                throw JSONParseError(
+                    .invalidString, at: escapeStart, "lone low surrogate \\u\(String(scalar, radix: 16))")
             }
             return Unicode.Scalar(scalar)!
         default:
-            throw JSONParseError(.invalidString, at: escapeStart, "invalid escape '\\\(Character(Unicode.Scalar(byte)))'")
+            throw JSONParseError(
+                .invalidString, at: escapeStart, "invalid escape '\\\(Character(Unicode.Scalar(byte)))'")
         }
     }
 
@@ -359,7 +366,8 @@ struct JSONParser {
         case 0xF0: length = 4; lowest = 0x90
         case 0xF1...0xF3: length = 4
         case 0xF4: length = 4; highest = 0x8F
-        default: throw JSONParseError(.invalidUTF8, at: position, "invalid UTF-8 lead byte 0x\(String(lead, radix: 16))")
+        default:
+            throw JSONParseError(.invalidUTF8, at: position, "invalid UTF-8 lead byte 0x\(String(lead, radix: 16))")
         }
         guard input.count - position >= length else {
             throw JSONParseError(.invalidUTF8, at: position, "truncated UTF-8 sequence")
@@ -404,7 +412,8 @@ extension JSONValue {
     ///   - bytes: The UTF-8 bytes of the JSON text (`[UInt8]`, `Data`, a slice …).
     ///   - maxDepth: How deeply arrays and objects may nest.
     /// - Throws: ``JSONParseError`` with the byte offset of the first problem, including invalid UTF-8.
-    public init(parsing bytes: some Collection<UInt8>, maxDepth: Int = JSONValue.defaultMaxDepth) throws(JSONParseError) {
+    public init(parsing bytes: some Collection<UInt8>, maxDepth: Int = JSONValue.defaultMaxDepth) throws(JSONParseError)
+    {
         let parse = { (buffer: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, JSONParseError> in
             var parser = JSONParser(buffer, maxDepth: maxDepth, utf8IsValidated: false)
             do throws(JSONParseError) { return .success(try parser.parseDocument()) } catch { return .failure(error) }

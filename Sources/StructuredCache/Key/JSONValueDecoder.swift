@@ -44,9 +44,11 @@ private struct JSONValueDecoding: Decoder, SingleValueDecodingContainer {
         case .object: found = "an object"
         }
         if value.isNull {
-            return .valueNotFound(expected, .init(codingPath: codingPath, debugDescription: "expected \(expected), found null"))
+            return .valueNotFound(
+                expected, .init(codingPath: codingPath, debugDescription: "expected \(expected), found null"))
         }
-        return .typeMismatch(expected, .init(codingPath: codingPath, debugDescription: "expected \(expected), found \(found)"))
+        return .typeMismatch(
+            expected, .init(codingPath: codingPath, debugDescription: "expected \(expected), found \(found)"))
     }
 
     func decodeNil() -> Bool { value.isNull }
@@ -112,7 +114,8 @@ private struct JSONValueDecoding: Decoder, SingleValueDecodingContainer {
             switch value {
             case .string(let text):
                 guard let date = ISO8601.parse(text) else {
-                    throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "\"\(text)\" is not an ISO 8601 date-time"))
+                    throw DecodingError.dataCorrupted(
+                        .init(codingPath: codingPath, debugDescription: "\"\(text)\" is not an ISO 8601 date-time"))
                 }
                 return date as! T
             case .int, .double, .bigInt:
@@ -152,7 +155,8 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     private func member(_ key: Key) throws -> JSONValueDecoding {
         guard let value = object[key.stringValue] else {
-            throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "no member \"\(key.stringValue)\""))
+            throw DecodingError.keyNotFound(
+                key, .init(codingPath: codingPath, debugDescription: "no member \"\(key.stringValue)\""))
         }
         return JSONValueDecoding(value: value, codingPath: codingPath + [key])
     }
@@ -209,7 +213,8 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
     private mutating func next() throws -> JSONValueDecoding {
         guard !isAtEnd else {
             throw DecodingError.valueNotFound(
-                JSONValue.self, .init(codingPath: codingPath, debugDescription: "the array has no element \(currentIndex)"))
+                JSONValue.self,
+                .init(codingPath: codingPath, debugDescription: "the array has no element \(currentIndex)"))
         }
         defer { currentIndex += 1 }
         return JSONValueDecoding(value: elements[currentIndex], codingPath: codingPath + [Index(currentIndex)])

@@ -305,7 +305,9 @@ struct JSONWriter: ~Copyable {
     }
 
     @inline(__always)
-    private static func writeEscape(forASCII byte: UInt8, at out: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+    private static func writeEscape(
+        forASCII byte: UInt8, at out: UnsafeMutablePointer<UInt8>
+    ) -> UnsafeMutablePointer<UInt8> {
         let short: UInt8
         switch byte {
         case UInt8(ascii: "\""): short = UInt8(ascii: "\"")
@@ -323,7 +325,9 @@ struct JSONWriter: ~Copyable {
     }
 
     @inline(__always)
-    private static func writeUnicodeEscape(_ unit: UInt32, at out: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+    private static func writeUnicodeEscape(
+        _ unit: UInt32, at out: UnsafeMutablePointer<UInt8>
+    ) -> UnsafeMutablePointer<UInt8> {
         out[0] = UInt8(ascii: "\\")
         out[1] = UInt8(ascii: "u")
         out[2] = hexDigit(unit >> 12)
@@ -347,11 +351,13 @@ struct JSONWriter: ~Copyable {
             return (((lead & 0x1F) << 6) | (UInt32(utf8[offset &+ 1]) & 0x3F), 2)
         }
         if lead < 0xF0 {
-            let value = ((lead & 0x0F) << 12) | ((UInt32(utf8[offset &+ 1]) & 0x3F) << 6)
+            let value =
+                ((lead & 0x0F) << 12) | ((UInt32(utf8[offset &+ 1]) & 0x3F) << 6)
                 | (UInt32(utf8[offset &+ 2]) & 0x3F)
             return (value, 3)
         }
-        let value = ((lead & 0x07) << 18) | ((UInt32(utf8[offset &+ 1]) & 0x3F) << 12)
+        let value =
+            ((lead & 0x07) << 18) | ((UInt32(utf8[offset &+ 1]) & 0x3F) << 12)
             | ((UInt32(utf8[offset &+ 2]) & 0x3F) << 6) | (UInt32(utf8[offset &+ 3]) & 0x3F)
         return (value, 4)
     }

@@ -35,7 +35,8 @@ public struct JSONWritingOptions: Sendable, Hashable {
     ///   - ensureASCII: Whether non-ASCII characters are escaped (`ensure_ascii`).
     ///   - separators: The separators (`separators`).
     ///   - indent: Spaces of indentation per level (`indent`), or `nil` for one line.
-    public init(sortKeys: Bool = false, ensureASCII: Bool = true, separators: Separators = .python, indent: Int? = nil) {
+    public init(sortKeys: Bool = false, ensureASCII: Bool = true, separators: Separators = .python, indent: Int? = nil)
+    {
         self.sortKeys = sortKeys
         self.ensureASCII = ensureASCII
         self.separators = separators

@@ -30,7 +30,8 @@ public struct SHA256: Sendable {
         case hardware
 
         /// The fastest implementation this CPU runs.
-        public static let best: Implementation = structuredcache_sha256_hardware_available() != 0 ? .hardware : .portable
+        public static let best: Implementation =
+            structuredcache_sha256_hardware_available() != 0 ? .hardware : .portable
     }
 
     private var state: SHA256Digest.Words = (
@@ -119,14 +120,19 @@ public struct SHA256: Sendable {
         let bitLength = totalByteCount &* 8
         // Padding: 0x80, zeros up to 56 bytes into a block, then the length; at most two blocks,
         // built on the stack.
-        var tail: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                   UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var tail:
+            (
+                UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64
+            ) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         let pendingBytes = pendingCount
         let blocks = pendingBytes < 56 ? 1 : 2
         let pendingCopy = pending
         withUnsafeMutableBytes(of: &tail) { raw in
-            withUnsafeBytes(of: pendingCopy) { raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[..<pendingBytes])) }
+            withUnsafeBytes(of: pendingCopy) {
+                raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[..<pendingBytes]))
+            }
             raw[pendingBytes] = 0x80
             raw.storeBytes(of: bitLength.bigEndian, toByteOffset: blocks * 64 - 8, as: UInt64.self)
         }

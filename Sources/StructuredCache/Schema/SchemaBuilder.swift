@@ -79,7 +79,9 @@ final class SchemaBuilder {
             return (["anyOf": [inner, ["type": "null"]]], optional.noneValue as? T)
         }
         if let sequence = type as? any SequenceSchemaProbe.Type {
-            var schema: JSONObject = ["items": try self.schema(ofErased: sequence.elementDecodableType), "type": "array"]
+            var schema: JSONObject = [
+                "items": try self.schema(ofErased: sequence.elementDecodableType), "type": "array",
+            ]
             if sequence.uniqueItems { schema["uniqueItems"] = true }
             return (.object(schema), sequence.emptyValue as? T)
         }
@@ -106,9 +108,13 @@ final class SchemaBuilder {
         }
         let annotations = (type as? any JSONSchemaAnnotated.Type)?.schemaAnnotations
         let name = define(type)
-        var schema: JSONObject = ["enum": .array(cases.values), "title": .string(annotations?.title ?? Self.title(of: type))]
+        var schema: JSONObject = [
+            "enum": .array(cases.values), "title": .string(annotations?.title ?? Self.title(of: type)),
+        ]
         if let typeName = cases.typeName { schema["type"] = .string(typeName) }
-        if let description = annotations?.description { schema["description"] = .string(PythonText.cleandoc(description)) }
+        if let description = annotations?.description {
+            schema["description"] = .string(PythonText.cleandoc(description))
+        }
         definitions[name] = .object(schema)
         return (Self.reference(name), first as? T)
     }
@@ -158,7 +164,9 @@ final class SchemaBuilder {
                 var object = schema.objectValue
             {
                 if let title = annotations.title { object["title"] = .string(title) }
-                if let description = annotations.description { object["description"] = .string(PythonText.cleandoc(description)) }
+                if let description = annotations.description {
+                    object["description"] = .string(PythonText.cleandoc(description))
+                }
                 schema = .object(object)
             }
             inlineSchemas[id] = schema
@@ -317,7 +325,8 @@ final class SchemaBuilder {
     static func definitionName(_ title: String) -> String {
         var scalars = String.UnicodeScalarView()
         for scalar in title.unicodeScalars {
-            let allowed = scalar.isASCII
+            let allowed =
+                scalar.isASCII
                 && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "." || scalar == "-"
                     || scalar == "_")
             scalars.append(allowed ? scalar : "_")

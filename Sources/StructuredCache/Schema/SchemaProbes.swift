@@ -119,8 +119,11 @@ enum ScalarSchemas {
         case is Float.Type: return entry(["type": "number"], 0 as Float)
         case is Decimal.Type: return entry(["type": "number"], Decimal(0))
         case is Date.Type: return entry(["format": "date-time", "type": "string"], Date(timeIntervalSince1970: 0))
-        case is UUID.Type: return entry(["format": "uuid", "type": "string"], UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
-        case is URL.Type: return entry(["format": "uri", "minLength": 1, "type": "string"], URL(string: "https://example.com")!)
+        case is UUID.Type:
+            return entry(
+                ["format": "uuid", "type": "string"], UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+        case is URL.Type:
+            return entry(["format": "uri", "minLength": 1, "type": "string"], URL(string: "https://example.com")!)
         case is Data.Type: return entry(["contentEncoding": "base64", "type": "string"], Data())
         default: return nil
         }

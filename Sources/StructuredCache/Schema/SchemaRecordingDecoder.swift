@@ -51,7 +51,8 @@ struct SchemaRecordingDecoder: Decoder {
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         if record.kind == .nothing { record.kind = .keyed }
-        return KeyedDecodingContainer(RecordingKeyedContainer<Key>(builder: builder, record: record, codingPath: codingPath))
+        return KeyedDecodingContainer(
+            RecordingKeyedContainer<Key>(builder: builder, record: record, codingPath: codingPath))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {

@@ -69,7 +69,8 @@ enum Twins {
             var color: Color
             enum CodingKeys: CodingKey { case color }
             init(from decoder: any Decoder) throws {
-                color = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(Color.self, forKey: .color) ?? .red
+                color =
+                    try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(Color.self, forKey: .color) ?? .red
             }
             static let schemaAnnotations = SchemaAnnotations(fields: ["color": .init(defaultValue: .value("red"))])
         }
@@ -101,7 +102,11 @@ enum Twins {
         case string(String)
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if let value = try? container.decode(Int.self) { self = .int(value) } else { self = .string(try container.decode(String.self)) }
+            if let value = try? container.decode(Int.self) {
+                self = .int(value)
+            } else {
+                self = .string(try container.decode(String.self))
+            }
         }
         func encode(to encoder: any Encoder) throws {
             var container = encoder.singleValueContainer()
@@ -141,7 +146,9 @@ enum Twins {
     enum FieldDescription {
         struct User: Codable, JSONSchemaAnnotated {
             var name: String
-            static let schemaAnnotations = SchemaAnnotations(fields: ["name": .init(description: "The user's full name")])
+            static let schemaAnnotations = SchemaAnnotations(fields: [
+                "name": .init(description: "The user's full name")
+            ])
         }
     }
 
@@ -204,10 +211,10 @@ enum Twins {
         static let schemaAnnotations = SchemaAnnotations(
             description: """
 
-                    First line.
+                First line.
 
-                        Indented second paragraph.
-                    """)
+                    Indented second paragraph.
+                """)
     }
 
     struct Node: Decodable, JSONSchemaAnnotated {
@@ -312,7 +319,9 @@ enum Twins {
 
     /// The response model of each key vector, by vector name's model source.
     static func keyVectorModel(pythonSource: String) -> (any Decodable.Type)? {
-        if pythonSource.hasSuffix("class Person(BaseModel):\n    name: str\n    address: Address") { return NestedVector.Person.self }
+        if pythonSource.hasSuffix("class Person(BaseModel):\n    name: str\n    address: Address") {
+            return NestedVector.Person.self
+        }
         if pythonSource.contains("class Profile") { return Profile.self }
         if pythonSource.contains("class Job") { return Job.self }
         if pythonSource.contains("class Order") { return ListsVector.Order.self }

@@ -1,5 +1,7 @@
+// swift-format-ignore-file
 // Every Swift snippet of README.md, compiled. ReadmeTests checks that each snippet of the README
-// appears here line for line, so the README cannot show code that does not build.
+// appears here line for line, so the README cannot show code that does not build. The formatter
+// leaves this file alone: it keeps the README's own layout (aligned comments).
 
 import Foundation
 import StructuredCache
