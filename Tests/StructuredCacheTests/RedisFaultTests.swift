@@ -321,6 +321,44 @@ struct RedisFaultTests {
         }
         #expect(value == Data("v".utf8))
     }
+
+    @Test(.enabled(if: RedisServerProcess.isAvailable, "redis-server is not installed; Redis tests skipped"))
+    func cancelledCommandsEndAtOnceAndTheirRepliesAreDropped() async throws {
+        let server = try RedisServerProcess()
+        defer { server.stop() }
+        let cache = try RedisCache(url: server.url, configuration: .init(poolSize: 1, commandTimeout: .seconds(30)))
+        defer { cache.shutdown() }
+        for index in 0..<20 { try await cache.set("k\(index)", Data("v\(index)".utf8), ttl: nil) }
+        server.signal(SIGSTOP)
+        let gets = (0..<20).map { index in Task { try await cache.get("k\(index)") } }
+        // Every GET is written to the socket and waits for a reply the stopped server cannot send.
+        try await Task.sleep(for: .milliseconds(200))
+        let clock = ContinuousClock()
+        let start = clock.now
+        for index in stride(from: 0, to: 20, by: 2) { gets[index].cancel() }
+        for index in stride(from: 0, to: 20, by: 2) {
+            do {
+                let value = try await gets[index].value
+                Issue.record("a cancelled GET returned \(String(describing: value))")
+            } catch is CancellationError {
+            } catch {
+                Issue.record("a cancelled GET threw \(error), not CancellationError")
+            }
+        }
+        #expect(clock.now - start < .seconds(5), "cancelled commands end long before the 30 s timeout")
+        server.signal(SIGCONT)
+        // The replies to the cancelled GETs still arrive and are dropped; each other GET gets its own.
+        for index in stride(from: 1, to: 20, by: 2) {
+            #expect(try await gets[index].value == Data("v\(index)".utf8))
+        }
+        #expect(try await cache.get("k0") == Data("v0".utf8))
+        let alreadyCancelled = Task {
+            while !Task.isCancelled { await Task.yield() }
+            return try await cache.get("k0")
+        }
+        alreadyCancelled.cancel()
+        await #expect(throws: CancellationError.self) { try await alreadyCancelled.value }
+    }
 }
 
 /// A flag set once, read from many tasks.

@@ -21,6 +21,9 @@ import Synchronization
 /// ``RedisError`` with a code to match on, so a caller can fail open: treat an error from ``get(_:)``
 /// as a miss and one from ``set(_:_:ttl:)`` as a skipped store. No connection is made until the first
 /// command.
+///
+/// A command whose task is cancelled throws `CancellationError` at once rather than waiting for the
+/// reply; the connection stays usable (the reply is read and dropped when it comes).
 public final class RedisCache: CacheAdapter {
     /// The options this cache was created with.
     public let configuration: Configuration

@@ -22,6 +22,11 @@ import Synchronization
 ///   command. When a deadline passes, the connection is closed: replies still in flight could no longer
 ///   be matched to their commands, and a server that misses one deadline is presumed stuck.
 ///
+/// ## Cancellation
+/// A command whose task is cancelled throws `CancellationError` at once. Its entry stays in the queue
+/// without a continuation, so that the reply still on its way is matched to it and dropped, and the
+/// replies after it still reach their own commands.
+///
 /// ## Failure
 /// When the server closes the socket, a read or write fails, a reply cannot be decoded, or a deadline
 /// passes, ``close(_:)`` fails every outstanding command with a typed ``RedisError`` and shuts the
@@ -29,8 +34,10 @@ import Synchronization
 /// thread and any writer have let go, so a descriptor number is never reused under their feet.
 final class RedisConnection: @unchecked Sendable {
     private struct Pending {
-        let continuation: UnsafeContinuation<RESPValue, any Error>
+        /// `nil` once the command's task was cancelled: its reply is then read and dropped.
+        var continuation: UnsafeContinuation<RESPValue, any Error>?
         let deadline: UInt64
+        let id: UInt64
     }
 
     private struct State {
@@ -49,6 +56,7 @@ final class RedisConnection: @unchecked Sendable {
     private let fd: Int32
     private let state = Lock(State())
     private let closedFlag = Atomic<Bool>(false)
+    private let nextCommandID = Atomic<UInt64>(0)
     private let queue = DispatchQueue(label: "StructuredCache.RedisConnection")
     private let timer: any DispatchSourceTimer
     private let commandTimeoutNanoseconds: UInt64
@@ -188,16 +196,37 @@ final class RedisConnection: @unchecked Sendable {
     /// - Parameter command: The command.
     /// - Returns: The reply; an error reply is thrown instead.
     /// - Throws: ``RedisError``: `serverError` for an error reply; `timeout`, `connectionClosed` or
-    ///   `protocolError` when the connection fails first.
+    ///   `protocolError` when the connection fails first. `CancellationError` when the task is
+    ///   cancelled (before sending, nothing is sent; after, the reply is dropped when it comes).
     func send(_ command: RESPEncoder) async throws -> RESPValue {
         precondition(command.isComplete, "command has fewer arguments than announced")
+        try Task.checkCancellation()
         let bytes = command.bytes
-        return try await withUnsafeThrowingContinuation { continuation in
-            enqueue(bytes, continuation)
+        let id = nextCommandID.wrappingAdd(1, ordering: .relaxed).oldValue
+        return try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { continuation in
+                enqueue(bytes, id, continuation)
+                // A cancellation that came before the command was queued found nothing to abandon.
+                if Task.isCancelled { abandon(id) }
+            }
+        } onCancel: {
+            abandon(id)
         }
     }
 
-    /// Sends a command made of text arguments and waits for its reply.
+    /// Fails the queued command `id` with `CancellationError`, if it still waits for its reply.
+    private func abandon(_ id: UInt64) {
+        let continuation = state.withLock { state in
+            state.pending.updateFirst(where: { $0.id == id }) { pending in
+                defer { pending.continuation = nil }
+                return pending.continuation
+            } ?? nil
+        }
+        continuation?.resume(throwing: CancellationError())
+    }
+
+    /// Sends a command made of text arguments and waits for its reply, whether or not the task is
+    /// cancelled meanwhile: the handshake runs on behalf of every task that will share the connection.
     ///
     /// - Parameter arguments: The command name and its arguments.
     /// - Returns: The reply.
@@ -205,16 +234,20 @@ final class RedisConnection: @unchecked Sendable {
     func command(_ arguments: [String]) async throws -> RESPValue {
         var encoder = RESPEncoder(argumentCount: arguments.count)
         for argument in arguments { encoder.append(argument) }
-        return try await send(encoder)
+        let bytes = encoder.bytes
+        let id = nextCommandID.wrappingAdd(1, ordering: .relaxed).oldValue
+        return try await withUnsafeThrowingContinuation { continuation in
+            enqueue(bytes, id, continuation)
+        }
     }
 
-    private func enqueue(_ bytes: [UInt8], _ continuation: UnsafeContinuation<RESPValue, any Error>) {
+    private func enqueue(_ bytes: [UInt8], _ id: UInt64, _ continuation: UnsafeContinuation<RESPValue, any Error>) {
         let deadline = DispatchTime.now().uptimeNanoseconds &+ commandTimeoutNanoseconds
         let failure: RedisError?
         let mustFlush: Bool
         (failure, mustFlush) = state.withLock { state -> (RedisError?, Bool) in
             if let error = state.closeError { return (error, false) }
-            state.pending.append(Pending(continuation: continuation, deadline: deadline))
+            state.pending.append(Pending(continuation: continuation, deadline: deadline, id: id))
             if state.outbound.isEmpty {
                 state.outbound = bytes
             } else {
@@ -379,10 +412,11 @@ final class RedisConnection: @unchecked Sendable {
             return matched < count
         }
         for (pending, reply) in zip(answered, replies) {
+            guard let continuation = pending.continuation else { continue }
             if case .error(let message) = reply {
-                pending.continuation.resume(throwing: RedisError.serverError(message))
+                continuation.resume(throwing: RedisError.serverError(message))
             } else {
-                pending.continuation.resume(returning: reply)
+                continuation.resume(returning: reply)
             }
         }
         answered.removeAll(keepingCapacity: true)
@@ -433,7 +467,7 @@ final class RedisConnection: @unchecked Sendable {
         write?.source?.cancel()
         timer.cancel()
         for pending in victims {
-            pending.continuation.resume(throwing: error)
+            pending.continuation?.resume(throwing: error)
         }
     }
 

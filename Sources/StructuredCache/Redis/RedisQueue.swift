@@ -40,6 +40,21 @@ struct RedisQueue<Element> {
         return element
     }
 
+    /// Calls `body` on the oldest element that matches `predicate`, in place, and returns its result;
+    /// `nil` when no element matches.
+    ///
+    /// - Complexity: O(*n*).
+    mutating func updateFirst<Result>(
+        where predicate: (Element) -> Bool, _ body: (inout Element) -> Result
+    ) -> Result? {
+        for offset in 0..<count {
+            let index = (head + offset) % storage.count
+            guard predicate(storage[index]!) else { continue }
+            return body(&storage[index]!)
+        }
+        return nil
+    }
+
     /// Removes every element and returns them oldest first.
     ///
     /// - Complexity: O(*n*).
