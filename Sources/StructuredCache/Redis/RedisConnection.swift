@@ -79,7 +79,7 @@ final class RedisConnection: @unchecked Sendable {
 
     deinit {
         timer.cancel()
-        RedisSocket.close(fd)
+        POSIXFile.close(fd)
     }
 
     /// Whether the connection has been closed; closed connections fail every command.

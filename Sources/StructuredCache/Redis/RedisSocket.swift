@@ -78,7 +78,7 @@ enum RedisSocket {
                     }
                 }
             } catch {
-                close(fd)
+                POSIXFile.close(fd)
                 throw error
             }
             return fd
@@ -113,7 +113,7 @@ enum RedisSocket {
                     _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
                     return fd
                 } catch {
-                    close(fd)
+                    POSIXFile.close(fd)
                     lastError = error
                     if error.code == .timeout { break }
                 }
@@ -150,17 +150,6 @@ enum RedisSocket {
             _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
         #else
             _ = Musl.shutdown(fd, Int32(SHUT_RDWR))
-        #endif
-    }
-
-    /// Closes the descriptor.
-    static func close(_ fd: Int32) {
-        #if canImport(Darwin)
-            _ = Darwin.close(fd)
-        #elseif canImport(Glibc)
-            _ = Glibc.close(fd)
-        #else
-            _ = Musl.close(fd)
         #endif
     }
 

@@ -1,4 +1,5 @@
-// Thin, EINTR-safe wrappers over the POSIX calls DiskCache makes, and the mapping of errno to CacheError.
+// Thin, EINTR-safe wrappers over the POSIX calls DiskCache makes (and the descriptor close RedisCache
+// shares), and the mapping of errno to CacheError.
 
 import Foundation
 
@@ -26,7 +27,8 @@ enum POSIXFile {
         }
     }
 
-    /// Closes `fd`, ignoring errors: every descriptor here is read-only or already fully written.
+    /// Closes `fd`, ignoring errors: every descriptor closed here (files, sockets) is read-only, already
+    /// fully written, or being abandoned.
     static func close(_ fd: Int32) {
         #if canImport(Darwin)
             _ = Darwin.close(fd)
