@@ -91,7 +91,7 @@ import Testing
     }
 
     @Test func rejectsUnusableBaseURLsAndHeaders() async throws {
-        let fileURL = try #require(URL(string: "file:///tmp/v1"))
+        let fileURL = try #require(URL(string: "file:///srv/v1"))
         let badURL = await Self.providerError {
             _ = try await OpenAIProvider(baseURL: fileURL, apiKey: nil).complete(Self.request)
         }

@@ -49,12 +49,12 @@ struct RedisConfigurationTests {
         let plain = try RedisConfiguration(url: "unix:///var/run/redis/redis.sock")
         #expect(plain.endpoint == .unix(path: "/var/run/redis/redis.sock"))
         #expect(plain.database == 0)
-        let withDatabase = try RedisConfiguration(url: "unix:///tmp/r%20s.sock?db=5")
-        #expect(withDatabase.endpoint == .unix(path: "/tmp/r s.sock"))
+        let withDatabase = try RedisConfiguration(url: "unix:///run/r%20s.sock?db=5")
+        #expect(withDatabase.endpoint == .unix(path: "/run/r s.sock"))
         #expect(withDatabase.database == 5)
-        let withPassword = try RedisConfiguration(url: "unix://:pw@/tmp/r.sock")
+        let withPassword = try RedisConfiguration(url: "unix://:pw@/run/r.sock")
         #expect(withPassword.password == "pw")
-        #expect(withPassword.endpoint == .unix(path: "/tmp/r.sock"))
+        #expect(withPassword.endpoint == .unix(path: "/run/r.sock"))
     }
 
     @Test func acceptsTheDatabaseAsAQueryOption() throws {

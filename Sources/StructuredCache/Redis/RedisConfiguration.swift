@@ -77,7 +77,7 @@ struct RedisConfiguration: Sendable, Equatable {
                 rest = rest[rest.index(after: at)...]
             }
             guard rest.hasPrefix("/"), rest.count > 1 else {
-                throw .invalidConfiguration("a unix:// URL needs an absolute socket path, as in unix:///tmp/redis.sock")
+                throw .invalidConfiguration("a unix:// URL needs an absolute socket path, as in unix:///run/redis.sock")
             }
             endpoint = .unix(path: try Self.percentDecoded(rest, what: "socket path"))
         default:
