@@ -133,6 +133,9 @@ struct RedisConfigurationTests {
         #expect(rejects { $0.scanBatchSize = 0 })
         #expect(rejects { $0.username = "userWithoutPassword" })
         #expect(rejects { $0.reconnectBackoff = .init(initial: .seconds(2), maximum: .seconds(1)) })
+        #expect(rejects { $0.readerSpin = .microseconds(-1) })
+        #expect(rejects { $0.readerSpin = .seconds(2) })
+        #expect(!rejects { $0.readerSpin = .zero })
         #expect(!rejects { $0.clientName = nil })
     }
 

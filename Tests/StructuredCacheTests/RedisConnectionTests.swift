@@ -280,6 +280,21 @@ struct RedisConnectionServerTests {
         }
     }
 
+    @Test(arguments: [Duration.zero, .microseconds(100)])
+    func keepsALoneTaskOnOneConnection(readerSpin: Duration) async throws {
+        try await RedisServerProcess.with { server in
+            let cache = try RedisCache(
+                url: server.url, configuration: .init(poolSize: 4, clientName: "lone-task", readerSpin: readerSpin))
+            defer { cache.shutdown() }
+            for index in 0..<200 {
+                try await cache.set("lone\(index)", Data("\(index)".utf8), ttl: nil)
+                #expect(try await cache.get("lone\(index)") == Data("\(index)".utf8))
+            }
+            let clients = try await cache.command(["CLIENT", "LIST"]).string ?? ""
+            #expect(clients.split(separator: "\n").filter { $0.contains("name=lone-task") }.count == 1)
+        }
+    }
+
     @Test func opensNoMoreConnectionsThanThePoolSize() async throws {
         try await RedisServerProcess.with { server in
             let cache = try RedisCache(url: server.url, configuration: .init(poolSize: 3, clientName: "pool-size"))

@@ -80,6 +80,13 @@ extension RedisCache {
         /// How many keys one `SCAN` step asks for, and how many keys one `UNLINK` removes, in
         /// ``RedisCache/removeAll()``. Default 500.
         public var scanBatchSize: Int
+        /// How long a connection's reader thread keeps polling the socket after a reply before it
+        /// sleeps in the kernel. A reply that comes within this window is read without a thread
+        /// wake-up, which cuts the latency of back-to-back commands from one task by about a third on
+        /// loopback, at the price of up to this much CPU time after the last command of a burst. At most
+        /// one reader in the process polls at a time, and the polling runs on the connection's own
+        /// thread, never on Swift's cooperative pool. `.zero` turns polling off. Default 100 µs.
+        public var readerSpin: Duration
 
         /// Creates options; every parameter has a default.
         ///
@@ -96,6 +103,8 @@ extension RedisCache {
         ///   - maximumReplySize: The largest reply read, in bytes. Default 512 MiB.
         ///   - reconnectBackoff: The reconnect policy. Default 100 ms doubling up to 5 s.
         ///   - scanBatchSize: Keys per `SCAN` step and per `UNLINK` in `removeAll()`. Default 500.
+        ///   - readerSpin: How long a reader thread polls for the next reply before it sleeps; `.zero`
+        ///     for never. Default 100 µs.
         public init(
             keyPrefix: String = "structuredcache:",
             poolSize: Int = 4,
@@ -108,7 +117,8 @@ extension RedisCache {
             maximumValueSize: Int = 512 * 1024 * 1024,
             maximumReplySize: Int = 512 * 1024 * 1024,
             reconnectBackoff: Backoff = Backoff(),
-            scanBatchSize: Int = 500
+            scanBatchSize: Int = 500,
+            readerSpin: Duration = .microseconds(100)
         ) {
             self.keyPrefix = keyPrefix
             self.poolSize = poolSize
@@ -122,6 +132,7 @@ extension RedisCache {
             self.maximumReplySize = maximumReplySize
             self.reconnectBackoff = reconnectBackoff
             self.scanBatchSize = scanBatchSize
+            self.readerSpin = readerSpin
         }
     }
 }

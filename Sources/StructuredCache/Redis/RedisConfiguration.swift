@@ -28,6 +28,7 @@ struct RedisConfiguration: Sendable, Equatable {
     var decoderLimits = RESPDecoder.Limits()
     var poolSize = 4
     var reconnectBackoff = RedisCache.Configuration.Backoff()
+    var readerSpin = Duration.microseconds(100)
 
     /// The port Redis listens on unless told otherwise.
     static let defaultPort = 6379
@@ -118,6 +119,7 @@ struct RedisConfiguration: Sendable, Equatable {
         commandTimeout = options.commandTimeout
         poolSize = options.poolSize
         reconnectBackoff = options.reconnectBackoff
+        readerSpin = options.readerSpin
         decoderLimits.maximumBulkLength = options.maximumReplySize
         decoderLimits.maximumReplySize = options.maximumReplySize &+ 64 * 1024  // the framing around one value
         try validate()
@@ -129,6 +131,9 @@ struct RedisConfiguration: Sendable, Equatable {
         }
         guard connectTimeout > .zero, commandTimeout > .zero else {
             throw .invalidConfiguration("connectTimeout and commandTimeout must be positive")
+        }
+        guard readerSpin >= .zero, readerSpin <= .seconds(1) else {
+            throw .invalidConfiguration("readerSpin must be between zero and one second")
         }
         guard reconnectBackoff.initial >= .zero, reconnectBackoff.maximum >= reconnectBackoff.initial else {
             throw .invalidConfiguration("reconnectBackoff needs 0 <= initial <= maximum")

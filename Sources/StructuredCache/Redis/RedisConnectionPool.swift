@@ -6,8 +6,10 @@ import Synchronization
 
 /// Hands out connections to Redis from a fixed number of slots.
 ///
-/// Commands are spread over the slots round-robin; each slot's connection pipelines whatever lands on
-/// it, so a handful of connections serves thousands of concurrent tasks. A slot connects on first
+/// A command goes to the first connected slot with no command outstanding, so that a lone task keeps
+/// using one connection, whose reader thread is then polling for its replies; when every connection
+/// is busy, commands are spread over the slots round-robin. Each slot's connection pipelines whatever
+/// lands on it, so a handful of connections serves thousands of concurrent tasks. A slot connects on first
 /// use; concurrent users of a connecting slot wait for that one attempt rather than starting their
 /// own. When a connection drops, the next use of its slot reconnects at once; when an attempt fails,
 /// the slot waits out an exponential backoff, during which its users are served by another slot that
@@ -68,6 +70,7 @@ final class RedisConnectionPool: Sendable {
     /// - Throws: ``RedisError``: `connectionFailed` during backoff, or whatever opening a connection
     ///   threw; `shutDown` after ``shutdown()``.
     func connection() async throws -> RedisConnection {
+        if let idle = idleConnection() { return idle }
         let index = Int(UInt(bitPattern: nextSlot.wrappingAdd(1, ordering: .relaxed).oldValue) % UInt(slots.count))
         let slot = slots[index]
         while true {
@@ -177,6 +180,18 @@ final class RedisConnectionPool: Sendable {
             }
             if !waiting { continuation.resume(returning: nil) }
         }
+    }
+
+    /// The connection of the first slot that is connected and has no command outstanding.
+    private func idleConnection() -> RedisConnection? {
+        for slot in slots {
+            let found = slot.state.withLock { state -> RedisConnection? in
+                if case .ready(let connection) = state, connection.isIdle, !connection.isClosed { return connection }
+                return nil
+            }
+            if let found { return found }
+        }
+        return nil
     }
 
     private func anyReadyConnection() -> RedisConnection? {
