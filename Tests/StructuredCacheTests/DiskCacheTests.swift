@@ -426,6 +426,133 @@ import WorkerValue
         }
     }
 
+    // MARK: Reusing replaced files
+
+    /// The path of the entry file of `key`.
+    private static func entryPath(_ cache: DiskCache, _ key: String) -> String {
+        var key = key
+        let id = key.withUTF8 { DiskEntryID(key: UnsafeRawBufferPointer($0)) }
+        return cache.withEntryPath(id) { String(cString: $0) }
+    }
+
+    private static func inode(_ path: String) throws -> UInt64 {
+        UInt64(try #require(POSIXFile.linkStatus(path), "no file at \(path)").st_ino)
+    }
+
+    /// Every temporary file (`.<name>.<random>.tmp`) under `folder`.
+    private static func temporaryFiles(in folder: URL) -> [String] {
+        let fileManager = FileManager.default
+        var files: [String] = []
+        for sub in (try? fileManager.contentsOfDirectory(atPath: folder.path)) ?? [] where sub.utf8.count == 2 {
+            for name in (try? fileManager.contentsOfDirectory(atPath: folder.path + "/" + sub)) ?? []
+            where DiskCache.isTemporaryName(name) {
+                files.append(folder.path + "/" + sub + "/" + name)
+            }
+        }
+        return files
+    }
+
+    @Test func fillsTheFileOfAReplacedEntryForTheNextWrite() async throws {
+        try await Self.withFolder { folder in
+            let cache = try DiskCache(directory: folder)
+            try cache.setValue(Self.data(String(repeating: "long value ", count: 400)), forKey: "a")
+            let first = try Self.inode(Self.entryPath(cache, "a"))
+            try cache.setValue(Self.data("a, second"), forKey: "a")
+            let second = try Self.inode(Self.entryPath(cache, "a"))
+            #expect(Self.temporaryFiles(in: folder).count == 1)
+            // Never for the entry it came from…
+            try cache.setValue(Self.data("a, third"), forKey: "a")
+            #expect(try Self.inode(Self.entryPath(cache, "a")) != first)
+            #expect(Self.temporaryFiles(in: folder).count == 2)
+            // …but for the next other one, cut to the new length.
+            try cache.setValue(Self.data("b"), forKey: "b")
+            #expect(try [first, second].contains(Self.inode(Self.entryPath(cache, "b"))))
+            #expect(Self.temporaryFiles(in: folder).count == 1)
+            #expect(try cache.value(forKey: "a") == Self.data("a, third"))
+            #expect(try cache.value(forKey: "b") == Self.data("b"))
+            let size = try #require(POSIXFile.linkStatus(Self.entryPath(cache, "b"))).st_size
+            #expect(Int(size) == DiskEntryFormat.headerSize + 1 + 1)  // header, key "b", value "b"
+            #expect(try Self.permissions(URL(fileURLWithPath: Self.entryPath(cache, "b"))) == 0o600)
+        }
+    }
+
+    @Test func manyOverwritesKeepEveryValueAndFewFiles() async throws {
+        try await Self.withFolder { folder in
+            let cache = try DiskCache(directory: folder)
+            var expected: [String: Data] = [:]
+            for round in 0..<20 {
+                for index in 0..<30 {
+                    let value = Self.data(String(repeating: "\(round)-\(index);", count: (round * 7 + index) % 50 + 1))
+                    try cache.setValue(value, forKey: "k\(index)")
+                    expected["k\(index)"] = value
+                }
+            }
+            for (key, value) in expected { #expect(try cache.value(forKey: key) == value, "\(key)") }
+            #expect(Self.entryFiles(in: folder).count == 30)
+            #expect(Self.temporaryFiles(in: folder).count <= DiskSpareFiles.capacity)
+        }
+    }
+
+    @Test func writesANewFileWhenAKeptOneWasRemoved() async throws {
+        try await Self.withFolder { folder in
+            let cache = try DiskCache(directory: folder)
+            try cache.setValue(Self.data("one"), forKey: "a")
+            try cache.setValue(Self.data("two"), forKey: "a")
+            let kept = Self.temporaryFiles(in: folder)
+            try #require(kept.count == 1)
+            // Another process's removeAll or sweep takes the kept file away.
+            #expect(unlink(kept[0]) == 0)
+            try cache.setValue(Self.data("bee"), forKey: "b")
+            #expect(try cache.value(forKey: "b") == Self.data("bee"))
+            #expect(try cache.value(forKey: "a") == Self.data("two"))
+        }
+    }
+
+    @Test func keepsNoFileThatAnotherNameStillReaches() async throws {
+        try await Self.withFolder { folder in
+            let cache = try DiskCache(directory: folder)
+            try cache.setValue(Self.data("one"), forKey: "a")
+            // A second name, as another writer's link of the same entry would give it.
+            let other = folder.path + "/other-name"
+            #expect(link(Self.entryPath(cache, "a"), other) == 0)
+            try cache.setValue(Self.data("two"), forKey: "a")
+            #expect(Self.temporaryFiles(in: folder).isEmpty)
+            try cache.setValue(Self.data("bee"), forKey: "b")
+            #expect(try String(contentsOfFile: other, encoding: .isoLatin1).hasSuffix("one"))
+        }
+    }
+
+    @Test func removesTheFilesItKeptWhenReleased() async throws {
+        try await Self.withFolder { folder in
+            var cache: DiskCache? = try DiskCache(directory: folder)
+            for index in 0..<3 {
+                try cache?.setValue(Self.data("first"), forKey: "k\(index)")
+                try cache?.setValue(Self.data("second"), forKey: "k\(index)")
+            }
+            #expect(!Self.temporaryFiles(in: folder).isEmpty)
+            cache = nil
+            #expect(Self.temporaryFiles(in: folder).isEmpty)
+            #expect(Self.entryFiles(in: folder).count == 3)
+        }
+    }
+
+    @Test func aDamagedFileRewrittenSinceItWasReadIsNotRemoved() async throws {
+        try await Self.withFolder { folder in
+            let cache = try DiskCache(directory: folder)
+            try cache.setValue(Self.data("value"), forKey: "a")
+            let path = Self.entryPath(cache, "a")
+            let seen = try #require(POSIXFile.linkStatus(path))
+            // The same file, filled again later (its change time moves on, at the clock's granularity).
+            try await Task.sleep(for: .milliseconds(30))
+            #expect(chmod(path, 0o600) == 0)
+            path.withCString { cache.removeIfUnchanged($0, seen) }
+            #expect(Self.exists(URL(fileURLWithPath: path)))
+            let now = try #require(POSIXFile.linkStatus(path))
+            path.withCString { cache.removeIfUnchanged($0, now) }
+            #expect(!Self.exists(URL(fileURLWithPath: path)))
+        }
+    }
+
     // MARK: Faults
 
     @Test func survivesItsFolderBeingDeleted() async throws {

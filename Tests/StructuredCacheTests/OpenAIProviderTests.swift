@@ -295,10 +295,12 @@ import Testing
     }
 
     @Test func aRefusedConnectionIsATransportError() async throws {
-        let server = try LocalChatServer()
-        let provider = Self.provider(server, configuration: .init(maxRetries: 1, initialRetryDelay: .zero))
-        await server.shutDown()
+        let refusing = try RefusingPort()
+        let provider = OpenAIProvider(
+            baseURL: URL(string: "http://127.0.0.1:\(refusing.port)/v1")!, apiKey: "sk-test",
+            configuration: .init(maxRetries: 1, initialRetryDelay: .zero))
         let error = await Self.providerError { _ = try await provider.complete(Self.request) }
+        withExtendedLifetime(refusing) {}
         #expect(error?.code == .transport)
         #expect(error?.message.contains("sk-test") == false)
     }

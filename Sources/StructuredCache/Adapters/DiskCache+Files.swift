@@ -162,12 +162,13 @@ extension DiskCache {
     }
 
     /// Removes the file at `path` if it is still the one described by `info`: another process may have
-    /// renamed a fresh entry over it since it was read.
+    /// renamed a fresh entry over it since it was read, or rewritten the same file as a fresh entry (see
+    /// ``DiskSpareFiles``), which changes its change time.
     func removeIfUnchanged(_ path: UnsafePointer<CChar>, _ info: stat) {
         var current = stat()
-        guard lstat(path, &current) == 0, current.st_ino == info.st_ino, current.st_dev == info.st_dev else {
-            return
-        }
+        guard lstat(path, &current) == 0, current.st_ino == info.st_ino, current.st_dev == info.st_dev,
+            POSIXFile.changeTime(current) == POSIXFile.changeTime(info)
+        else { return }
         unlink(path)
     }
 
@@ -200,21 +201,9 @@ extension DiskCache {
 
     private func writeFile(_ id: DiskEntryID, _ header: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws
     {
-        let temporary = temporaryPath(id)
+        let size = header.count + value.count
         for attempt in 0..<2 {
-            let fd = POSIXFile.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, fileMode)
-            if fd < 0 {
-                let code = errno
-                if attempt == 0, code == ENOENT || code == ENOTDIR {
-                    try createFolders(for: id)
-                    continue
-                }
-                throw POSIXFile.error(code, "create", temporary)
-            }
-            // The umask may have narrowed the mode; set it exactly. A mode with owner bits only (the
-            // default 0600) is left as open gave it: umasks clear group and other bits, and a file
-            // whose owner bits were cleared too can still be written through this descriptor.
-            if fileMode & 0o077 != 0 { _ = fchmod(fd, fileMode) }
+            let (fd, temporary) = try openTemporaryFile(for: id, size: size, attempt: attempt)
             var failure: (code: Int32, operation: String)?
             if !POSIXFile.writeAll(fd, header, value) {
                 failure = (errno, "write")
@@ -226,16 +215,28 @@ extension DiskCache {
                 unlink(temporary)
                 throw POSIXFile.error(failure.code, failure.operation, temporary)
             }
-            let renamed = withEntryPath(id) { path in rename(temporary, path) == 0 ? 0 : errno }
+            // Give the file being replaced a private second name first, to keep it for a later write.
+            let spare = size <= DiskSpareFiles.maximumSize && spares.hasRoom ? temporaryPath(id) : nil
+            let linked: Bool
+            var renamed: Int32
+            (linked, renamed) = withEntryPath(id) { path -> (Bool, Int32) in
+                let linked = spare.map { link(path, $0) == 0 } ?? false
+                return (linked, rename(temporary, path) == 0 ? 0 : errno)
+            }
+            if renamed == ENOENT || renamed == ENOTDIR, !linked {
+                // The entry's folder is missing: deleted under the cache, or never made for this key
+                // when a kept file from another folder was filled.
+                try createFolders(for: id)
+                renamed = withEntryPath(id) { path in rename(temporary, path) == 0 ? 0 : errno }
+            }
             if renamed != 0 {
                 unlink(temporary)
-                // The folder vanished between creating the temporary file and renaming it: start over once.
-                if attempt == 0, renamed == ENOENT || renamed == ENOTDIR {
-                    try createFolders(for: id)
-                    continue
-                }
+                if linked, let spare { unlink(spare) }
+                // Another process removed the temporary file (a kept one, as stale): start over once.
+                if attempt == 0, renamed == ENOENT || renamed == ENOTDIR { continue }
                 throw POSIXFile.error(renamed, "rename into place", temporary)
             }
+            if linked, let spare { spares.keep(spare, origin: id) }
             if configuration.fsyncOnWrite {
                 // The rename itself is durable only once the folder is flushed.
                 let folder = POSIXFile.open(folderPath(id), O_RDONLY | O_CLOEXEC | O_DIRECTORY)
@@ -246,6 +247,38 @@ extension DiskCache {
             }
             return
         }
+    }
+
+    /// Opens the file a write of `size` bytes for `id` fills: a kept spare file, emptied beyond `size`, or
+    /// a new temporary file beside the entry.
+    ///
+    /// - Returns: The descriptor, positioned at the start, and the file's temporary path.
+    /// - Throws: ``CacheError`` when no file can be created.
+    private func openTemporaryFile(for id: DiskEntryID, size: Int, attempt: Int) throws -> (Int32, String) {
+        while attempt == 0, let spare = spares.take(for: id) {
+            let fd = POSIXFile.open(spare.path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
+            // Gone (another process's sweep or removeAll) or no longer ours: try the next one.
+            guard fd >= 0 else { continue }
+            if (spare.size <= size || ftruncate(fd, off_t(size)) == 0)
+                && (spare.mode == fileMode || fchmod(fd, fileMode) == 0)
+            {
+                return (fd, spare.path)
+            }
+            POSIXFile.close(fd)
+            unlink(spare.path)
+        }
+        let temporary = temporaryPath(id)
+        var fd = POSIXFile.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, fileMode)
+        if fd < 0, attempt == 0, errno == ENOENT || errno == ENOTDIR {
+            try createFolders(for: id)
+            fd = POSIXFile.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, fileMode)
+        }
+        guard fd >= 0 else { throw POSIXFile.error(errno, "create", temporary) }
+        // The umask may have narrowed the mode; set it exactly. A mode with owner bits only (the
+        // default 0600) is left as open gave it: umasks clear group and other bits, and a file
+        // whose owner bits were cleared too can still be written through this descriptor.
+        if fileMode & 0o077 != 0 { _ = fchmod(fd, fileMode) }
+        return (fd, temporary)
     }
 
     // MARK: Budget index

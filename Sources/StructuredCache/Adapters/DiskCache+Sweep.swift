@@ -104,6 +104,8 @@ extension DiskCache {
 
     /// Removes every entry file and temporary file; see ``removeAllValues()``.
     func removeAllFiles() throws {
+        // Their names go with the other temporary files below.
+        _ = spares.takeAll()
         let fileManager = FileManager.default
         let folders: [String]
         do {

@@ -31,6 +31,9 @@ import Synchronization
 /// **Atomicity.** A write goes to a temporary file in the same folder, then is renamed over the entry,
 /// so a reader in any process sees the old value or the new one, never a mix; a crash mid-write leaves
 /// only a temporary file, which ``sweep()`` removes once it is ten minutes old.
+/// The file an overwrite replaces is kept under a private temporary name and filled by a later write
+/// instead of a newly created file, which makes overwriting several times faster on ext4; see
+/// `DiskSpareFiles` for why a reader still never sees a wrong value.
 ///
 /// **Damage.** A file that is not an entry, is truncated, or fails a checksum is a miss and is removed.
 /// A file written by a later format version is a miss and is left alone. An expired entry is a miss
@@ -64,6 +67,8 @@ public final class DiskCache: CacheAdapter {
     /// Sizes and recency of entries; only kept when there is a byte budget.
     let index: Lock<DiskRecencyIndex>
     let io: IOThreadPool
+    /// Files of replaced entries, kept for later writes to fill.
+    let spares = DiskSpareFiles()
 
     /// How old an orphaned temporary file must be before ``sweep()`` removes it: long enough that no
     /// live writer in any process is still filling it.

@@ -106,6 +106,15 @@ enum POSIXFile {
         (info.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// The status change time in `info`, as seconds and nanoseconds.
+    static func changeTime(_ info: stat) -> (Int, Int) {
+        #if canImport(Darwin)
+            (Int(info.st_ctimespec.tv_sec), Int(info.st_ctimespec.tv_nsec))
+        #else
+            (Int(info.st_ctim.tv_sec), Int(info.st_ctim.tv_nsec))
+        #endif
+    }
+
     /// The modification time in `info`, in milliseconds since the Unix epoch.
     static func modificationMilliseconds(_ info: stat) -> Int64 {
         #if canImport(Darwin)

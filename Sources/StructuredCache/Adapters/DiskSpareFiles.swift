@@ -1,0 +1,99 @@
+// Files that held replaced DiskCache entries, kept by one cache to be filled by its next writes instead
+// of creating new files.
+
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Files that held replaced entries, kept under private temporary names to be rewritten by later writes.
+///
+/// Creating a file, and freeing the one a rename replaces, make up most of the cost of a write on common
+/// file systems: ext4, for one, looks past every recently freed inode before it hands out a new one, so a
+/// cache that keeps overwriting entries writes slower and slower. So a write that replaces an entry
+/// first gives the old file a second name, a fresh temporary name only this cache knows; once its own
+/// rename has moved the entry's name to the new file, and if that temporary name is then the old file's
+/// only link, no other writer in any process can reach the file, and it is kept here. A later write fills
+/// a kept file (truncating what is left over) and renames it into place, where it would otherwise have
+/// created a new one.
+///
+/// A reader that opened the old entry just before it was replaced, and reads it only while or after it
+/// is rewritten, finds another key or a bad checksum in it: a miss, never a wrong value. A kept file is
+/// never filled for the entry it came from, and a damaged file is removed only if its status (inode and
+/// change time) is still the one the reader saw, so such a reader does not remove the fresh entry.
+///
+/// Kept files are ordinary temporary files (`.<name>.<random>.tmp`): ``DiskCache/removeAllValues()``
+/// and the sweep of other processes may remove them, in which case the write that wanted one creates a
+/// new file. The cache removes the ones it still keeps when it is deinitialized.
+final class DiskSpareFiles: Sendable {
+    /// One kept file.
+    struct Spare: Sendable {
+        /// Its private temporary path.
+        let path: String
+        /// Its size when it was kept.
+        let size: Int
+        /// Its permission bits.
+        let mode: mode_t
+        /// The entry it held, which it is never used for again.
+        let origin: DiskEntryID
+    }
+
+    /// How many files are kept at most.
+    static let capacity = 8
+    /// The largest file kept; larger ones cost more in disk space than their creation costs in time.
+    static let maximumSize = 1 << 20
+
+    private let spares = Lock<[Spare]>([])
+
+    /// Whether there is room for another file.
+    var hasRoom: Bool { spares.withLock { $0.count < Self.capacity } }
+
+    /// Takes the most recently kept file that did not hold `id`.
+    ///
+    /// - Parameter id: The entry about to be written.
+    /// - Returns: The file, now owned by the caller, or `nil` if none fits.
+    func take(for id: DiskEntryID) -> Spare? {
+        spares.withLock { spares in
+            guard let index = spares.lastIndex(where: { $0.origin != id }) else { return nil }
+            return spares.remove(at: index)
+        }
+    }
+
+    /// Keeps the file at `path` if it is a regular file of ours, small enough, reachable by `path` only,
+    /// and there is room; otherwise removes `path`.
+    ///
+    /// - Parameters:
+    ///   - path: The private temporary name given to a replaced entry's file.
+    ///   - origin: The entry the file held.
+    func keep(_ path: String, origin: DiskEntryID) {
+        if let info = POSIXFile.linkStatus(path), POSIXFile.isRegularFile(info), info.st_nlink == 1,
+            info.st_uid == geteuid(), Int(info.st_size) <= Self.maximumSize
+        {
+            let spare = Spare(path: path, size: Int(info.st_size), mode: info.st_mode & 0o7777, origin: origin)
+            let kept = spares.withLock { spares in
+                guard spares.count < Self.capacity else { return false }
+                spares.append(spare)
+                return true
+            }
+            if kept { return }
+        }
+        unlink(path)
+    }
+
+    /// Forgets every kept file and returns their paths.
+    func takeAll() -> [String] {
+        spares.withLock { spares in
+            defer { spares.removeAll() }
+            return spares.map(\.path)
+        }
+    }
+
+    deinit {
+        for path in takeAll() { unlink(path) }
+    }
+}
