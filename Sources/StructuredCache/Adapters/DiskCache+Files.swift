@@ -220,7 +220,8 @@ extension DiskCache {
             let linked: Bool
             var renamed: Int32
             (linked, renamed) = withEntryPath(id) { path -> (Bool, Int32) in
-                let linked = spare.map { link(path, $0) == 0 } ?? false
+                // linkat without AT_SYMLINK_FOLLOW: a symbolic link in the entry's place is not followed.
+                let linked = spare.map { linkat(AT_FDCWD, path, AT_FDCWD, $0, 0) == 0 } ?? false
                 return (linked, rename(temporary, path) == 0 ? 0 : errno)
             }
             if renamed == ENOENT || renamed == ENOTDIR, !linked {
