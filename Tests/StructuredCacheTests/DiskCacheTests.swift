@@ -2,6 +2,7 @@
 // expiry and sweeping, the byte budget, a folder deleted underneath, and several processes at once.
 
 import Foundation
+import Synchronization
 import Testing
 import WorkerValue
 
@@ -533,6 +534,39 @@ import WorkerValue
             cache = nil
             #expect(Self.temporaryFiles(in: folder).isEmpty)
             #expect(Self.entryFiles(in: folder).count == 3)
+        }
+    }
+
+    /// A reader that opened an entry just before it was replaced may find the old file refilled for
+    /// another key by the time it reads; it must then read the entry now in place, not report a miss.
+    @Test func readersRacingOverwritesAlwaysGetAValue() async throws {
+        try await Self.withFolder { folder in
+            let cache = try DiskCache(directory: folder)
+            let value: @Sendable (String, Int) -> Data = { key, round in
+                Self.data(String(repeating: "\(key)\(round) ", count: 100))
+            }
+            for key in ["a", "b", "c"] { try cache.setValue(value(key, 0), forKey: key) }
+            let done = Atomic<Bool>(false)
+            let writer = Thread {
+                var round = 1
+                while !done.load(ordering: .relaxed) {
+                    for key in ["a", "b", "c"] { try? cache.setValue(value(key, round), forKey: key) }
+                    round += 1
+                }
+            }
+            writer.start()
+            defer { done.store(true, ordering: .relaxed) }
+            var misses = 0
+            var wrong = 0
+            for _ in 0..<20_000 {
+                guard let read = try cache.value(forKey: "a") else {
+                    misses += 1
+                    continue
+                }
+                if !(String(data: read, encoding: .utf8) ?? "").hasPrefix("a") { wrong += 1 }
+            }
+            #expect(misses == 0)
+            #expect(wrong == 0)
         }
     }
 

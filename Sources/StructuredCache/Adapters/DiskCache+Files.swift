@@ -91,34 +91,50 @@ extension DiskCache {
         return try key.withUTF8 { keyBytes in
             let keyBytes = UnsafeRawBufferPointer(keyBytes)
             let id = DiskEntryID(key: keyBytes)
-            return try withEntryPath(id) { path in try read(path, id: id, key: keyBytes) }
+            return try withEntryPath(id) { path in
+                // A file replaced while it was read, and filled meanwhile for another write (see
+                // DiskSpareFiles), reads as damaged or as another key's; the entry now in its place
+                // is the one to return.
+                for _ in 0..<3 {
+                    if case .read(let entry) = try read(path, id: id, key: keyBytes) { return entry }
+                }
+                return nil
+            }
         }
+    }
+
+    /// What one attempt to read an entry file found.
+    private enum ReadOutcome {
+        /// The entry, or `nil` for a miss.
+        case read((value: Data, expiry: Int64)?)
+        /// The file was replaced while it was read: read again.
+        case replaced
     }
 
     private func read(
         _ path: UnsafePointer<CChar>,
         id: DiskEntryID,
         key: UnsafeRawBufferPointer
-    ) throws -> (value: Data, expiry: Int64)? {
+    ) throws -> ReadOutcome {
         let fd = POSIXFile.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         if fd < 0 {
             let code = errno
             switch code {
             case ENOENT, ENOTDIR:
                 forget(id)
-                return nil
+                return .read(nil)
             case ELOOP:
                 // A symbolic link is never something the cache wrote.
                 unlink(path)
                 forget(id)
-                return nil
+                return .read(nil)
             default:
                 throw POSIXFile.error(code, "open", String(cString: path))
             }
         }
         defer { POSIXFile.close(fd) }
         guard let info = POSIXFile.status(fd) else { throw POSIXFile.error(errno, "inspect", String(cString: path)) }
-        guard POSIXFile.isRegularFile(info) else { return nil }
+        guard POSIXFile.isRegularFile(info) else { return .read(nil) }
         let size = Int(info.st_size)
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1), alignment: 16)
         var bufferOwned = true
@@ -130,18 +146,21 @@ extension DiskCache {
             ? DiskEntryFormat.decode(UnsafeRawBufferPointer(start: buffer, count: count), key: key)
             : .corrupt("file changed size while read")
         switch decoded {
-        case .futureVersion, .otherKey:
-            return nil
+        case .futureVersion:
+            return .read(nil)
+        case .otherKey:
+            return isUnchanged(path, info) ? .read(nil) : .replaced
         case .corrupt:
-            removeIfUnchanged(path, info)
+            guard isUnchanged(path, info) else { return .replaced }
+            unlink(path)
             forget(id)
-            return nil
+            return .read(nil)
         case .entry(let valueOffset, let valueLength, let expiry):
             let now = clock.wallMilliseconds()
             if expiry != 0, expiry <= now {
                 removeIfUnchanged(path, info)
                 forget(id)
-                return nil
+                return .read(nil)
             }
             if configuration.maxBytes != nil {
                 if now - POSIXFile.modificationMilliseconds(info) > Self.recencyRefreshAge {
@@ -149,7 +168,7 @@ extension DiskCache {
                 }
                 record(id, size: size)
             }
-            guard valueLength > 0 else { return (Data(), expiry) }
+            guard valueLength > 0 else { return .read((Data(), expiry)) }
             // Hand the read buffer to Data without copying; Data frees it when done.
             bufferOwned = false
             let value = Data(
@@ -157,7 +176,7 @@ extension DiskCache {
                 count: valueLength,
                 deallocator: .custom { _, _ in buffer.deallocate() }
             )
-            return (value, expiry)
+            return .read((value, expiry))
         }
     }
 
@@ -165,11 +184,14 @@ extension DiskCache {
     /// renamed a fresh entry over it since it was read, or rewritten the same file as a fresh entry (see
     /// ``DiskSpareFiles``), which changes its change time.
     func removeIfUnchanged(_ path: UnsafePointer<CChar>, _ info: stat) {
+        if isUnchanged(path, info) { unlink(path) }
+    }
+
+    /// Whether `path` still names the file described by `info`, unchanged since.
+    private func isUnchanged(_ path: UnsafePointer<CChar>, _ info: stat) -> Bool {
         var current = stat()
-        guard lstat(path, &current) == 0, current.st_ino == info.st_ino, current.st_dev == info.st_dev,
-            POSIXFile.changeTime(current) == POSIXFile.changeTime(info)
-        else { return }
-        unlink(path)
+        return lstat(path, &current) == 0 && current.st_ino == info.st_ino && current.st_dev == info.st_dev
+            && POSIXFile.changeTime(current) == POSIXFile.changeTime(info)
     }
 
     // MARK: Writing

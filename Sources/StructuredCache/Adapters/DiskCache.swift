@@ -33,7 +33,7 @@ import Synchronization
 /// only a temporary file, which ``sweep()`` removes once it is ten minutes old.
 /// The file an overwrite replaces is kept under a private temporary name and filled by a later write
 /// instead of a newly created file, which makes overwriting several times faster on ext4; see
-/// `DiskSpareFiles` for why a reader still never sees a wrong value.
+/// `DiskSpareFiles` for why a reader still gets the old value or the new one.
 ///
 /// **Damage.** A file that is not an entry, is truncated, or fails a checksum is a miss and is removed.
 /// A file written by a later format version is a miss and is left alone. An expired entry is a miss
@@ -44,7 +44,8 @@ import Synchronization
 /// modification time; after that, every read and write moves an entry to the front, and reads refresh a
 /// file's mtime when it is over a minute old so the order roughly survives restarts. Each process
 /// enforces the budget over the entries it knows; ``sweep()`` rescans the folder, so running it now and
-/// then keeps several processes sharing a folder within budget.
+/// then keeps several processes sharing a folder within budget. The files a cache keeps from replaced
+/// entries (at most 8, of at most 1 MiB each) are not entries and do not count against the budget.
 ///
 /// **Threads.** The async methods run their file I/O on a small pool of dedicated threads, never on
 /// Swift's cooperative pool. The synchronous methods (``value(forKey:)`` and the others) block the

@@ -23,9 +23,11 @@ import Synchronization
 /// created a new one.
 ///
 /// A reader that opened the old entry just before it was replaced, and reads it only while or after it
-/// is rewritten, finds another key or a bad checksum in it: a miss, never a wrong value. A kept file is
-/// never filled for the entry it came from, and a damaged file is removed only if its status (inode and
-/// change time) is still the one the reader saw, so such a reader does not remove the fresh entry.
+/// is rewritten, finds another key or a bad checksum in it, never a wrong value. It then sees that the
+/// entry's path no longer names the file it opened (inode or change time differ) and reads the entry
+/// now in place instead, so it still gets the old value or the new one. A damaged file is removed only
+/// if the path still names it unchanged, so such a reader never removes the fresh entry; and a kept file
+/// is never filled for the entry it came from.
 ///
 /// Kept files are ordinary temporary files (`.<name>.<random>.tmp`): ``DiskCache/removeAllValues()``
 /// and the sweep of other processes may remove them, in which case the write that wanted one creates a
