@@ -666,6 +666,8 @@ import WorkerValue
             }
             #expect(problems.isEmpty, "\(problems.prefix(3))")
             #expect(hits > 0, "the workers must have read values the others wrote")
+            // The workers overwrote entries and kept the replaced files; they remove them when they exit.
+            #expect(Self.temporaryFiles(in: folder).isEmpty)
         }
     }
 }

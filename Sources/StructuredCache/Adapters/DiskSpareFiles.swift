@@ -31,7 +31,10 @@ import Synchronization
 ///
 /// Kept files are ordinary temporary files (`.<name>.<random>.tmp`): ``DiskCache/removeAllValues()``
 /// and the sweep of other processes may remove them, in which case the write that wanted one creates a
-/// new file. The cache removes the ones it still keeps when it is deinitialized.
+/// new file. The cache removes the ones it still keeps when it is deinitialized, and every cache's are
+/// removed when the process exits normally (`exit` or returning from `main`), since a cache kept in a
+/// global is never deinitialized; after a crash they are left to ``DiskCache/sweep()``, like any
+/// temporary file.
 final class DiskSpareFiles: Sendable {
     /// One kept file.
     struct Spare: Sendable {
@@ -52,6 +55,21 @@ final class DiskSpareFiles: Sendable {
 
     private let spares = Lock<[Spare]>([])
 
+    /// The paths every cache of the process keeps, for the exit handler.
+    private static let everyKept = Lock<Set<String>>([])
+    /// Registers the exit handler, once.
+    private static let removalAtExit: Void = {
+        atexit { DiskSpareFiles.removeEveryKeptFile() }
+    }()
+
+    private static func removeEveryKeptFile() {
+        let paths = everyKept.withLock { paths in
+            defer { paths.removeAll() }
+            return paths
+        }
+        for path in paths { unlink(path) }
+    }
+
     /// Whether there is room for another file.
     var hasRoom: Bool { spares.withLock { $0.count < Self.capacity } }
 
@@ -60,10 +78,12 @@ final class DiskSpareFiles: Sendable {
     /// - Parameter id: The entry about to be written.
     /// - Returns: The file, now owned by the caller, or `nil` if none fits.
     func take(for id: DiskEntryID) -> Spare? {
-        spares.withLock { spares in
+        let spare = spares.withLock { spares -> Spare? in
             guard let index = spares.lastIndex(where: { $0.origin != id }) else { return nil }
             return spares.remove(at: index)
         }
+        if let spare { _ = Self.everyKept.withLock { $0.remove(spare.path) } }
+        return spare
     }
 
     /// Keeps the file at `path` if it is a regular file of ours, small enough, reachable by `path` only,
@@ -82,17 +102,23 @@ final class DiskSpareFiles: Sendable {
                 spares.append(spare)
                 return true
             }
-            if kept { return }
+            if kept {
+                Self.removalAtExit
+                Self.everyKept.withLock { _ = $0.insert(path) }
+                return
+            }
         }
         unlink(path)
     }
 
     /// Forgets every kept file and returns their paths.
     func takeAll() -> [String] {
-        spares.withLock { spares in
+        let paths = spares.withLock { spares in
             defer { spares.removeAll() }
             return spares.map(\.path)
         }
+        Self.everyKept.withLock { $0.subtract(paths) }
+        return paths
     }
 
     deinit {
