@@ -97,16 +97,16 @@ final class DiskSpareFiles: Sendable {
             info.st_uid == geteuid(), Int(info.st_size) <= Self.maximumSize
         {
             let spare = Spare(path: path, size: Int(info.st_size), mode: info.st_mode & 0o7777, origin: origin)
+            // Known to the exit handler before any other thread can take it.
+            Self.removalAtExit
+            Self.everyKept.withLock { _ = $0.insert(path) }
             let kept = spares.withLock { spares in
                 guard spares.count < Self.capacity else { return false }
                 spares.append(spare)
                 return true
             }
-            if kept {
-                Self.removalAtExit
-                Self.everyKept.withLock { _ = $0.insert(path) }
-                return
-            }
+            if kept { return }
+            _ = Self.everyKept.withLock { $0.remove(path) }
         }
         unlink(path)
     }
