@@ -27,17 +27,22 @@ import WorkerValue
         return try await body(folder)
     }
 
-    /// Every entry file (`<2 hex>/<30 hex>`) under `folder`.
-    private static func entryFiles(in folder: URL) -> [URL] {
+    /// Every file in the fan-out folders (`<2 hex>/`) under `folder` whose name `matches`.
+    private static func files(in folder: URL, where matches: (String) -> Bool) -> [URL] {
         let fileManager = FileManager.default
         var files: [URL] = []
         for sub in (try? fileManager.contentsOfDirectory(atPath: folder.path)) ?? [] where sub.utf8.count == 2 {
             for name in (try? fileManager.contentsOfDirectory(atPath: folder.path + "/" + sub)) ?? []
-            where name.utf8.count == 30 {
+            where matches(name) {
                 files.append(folder.appendingPathComponent(sub).appendingPathComponent(name))
             }
         }
         return files.sorted { $0.path < $1.path }
+    }
+
+    /// Every entry file (`<2 hex>/<30 hex>`) under `folder`.
+    private static func entryFiles(in folder: URL) -> [URL] {
+        files(in: folder) { $0.utf8.count == 30 }
     }
 
     /// The one entry file under `folder`.
@@ -440,17 +445,9 @@ import WorkerValue
         UInt64(try #require(POSIXFile.linkStatus(path), "no file at \(path)").st_ino)
     }
 
-    /// Every temporary file (`.<name>.<random>.tmp`) under `folder`.
+    /// Every temporary file (`.<name>.<random>.tmp`) under `folder`, by path.
     private static func temporaryFiles(in folder: URL) -> [String] {
-        let fileManager = FileManager.default
-        var files: [String] = []
-        for sub in (try? fileManager.contentsOfDirectory(atPath: folder.path)) ?? [] where sub.utf8.count == 2 {
-            for name in (try? fileManager.contentsOfDirectory(atPath: folder.path + "/" + sub)) ?? []
-            where DiskCache.isTemporaryName(name) {
-                files.append(folder.path + "/" + sub + "/" + name)
-            }
-        }
-        return files
+        files(in: folder, where: DiskCache.isTemporaryName).map(\.path)
     }
 
     @Test func fillsTheFileOfAReplacedEntryForTheNextWrite() async throws {
