@@ -70,7 +70,7 @@ final class RedisConnectionPool: Sendable {
     /// - Throws: ``RedisError``: `connectionFailed` during backoff, or whatever opening a connection
     ///   threw; `shutDown` after ``shutdown()``.
     func connection() async throws -> RedisConnection {
-        if let idle = idleConnection() { return idle }
+        if let idle = readyConnection(idle: true) { return idle }
         let index = Int(UInt(bitPattern: nextSlot.wrappingAdd(1, ordering: .relaxed).oldValue) % UInt(slots.count))
         let slot = slots[index]
         while true {
@@ -107,7 +107,7 @@ final class RedisConnectionPool: Sendable {
             case .wait:
                 if let connection = try await waitForConnection(slot) { return connection }
             case .backingOff(let error):
-                if let other = anyReadyConnection() { return other }
+                if let other = readyConnection(idle: false) { return other }
                 throw error
             }
         }
@@ -182,23 +182,15 @@ final class RedisConnectionPool: Sendable {
         }
     }
 
-    /// The connection of the first slot that is connected and has no command outstanding.
-    private func idleConnection() -> RedisConnection? {
+    /// The open connection of the first slot that is connected and, when `idle`, has no command
+    /// outstanding.
+    private func readyConnection(idle: Bool) -> RedisConnection? {
         for slot in slots {
             let found = slot.state.withLock { state -> RedisConnection? in
-                if case .ready(let connection) = state, connection.isIdle, !connection.isClosed { return connection }
-                return nil
-            }
-            if let found { return found }
-        }
-        return nil
-    }
-
-    private func anyReadyConnection() -> RedisConnection? {
-        for slot in slots {
-            let found = slot.state.withLock { state -> RedisConnection? in
-                if case .ready(let connection) = state, !connection.isClosed { return connection }
-                return nil
+                guard case .ready(let connection) = state, !connection.isClosed, !idle || connection.isIdle else {
+                    return nil
+                }
+                return connection
             }
             if let found { return found }
         }
