@@ -43,11 +43,12 @@ struct RedisFaultTests {
     @Test func failsFastWhenNothingListens() async throws {
         let port = try RedisServerProcess.freePort()
         let options = RedisCache.Configuration(
-            poolSize: 2, reconnectBackoff: .init(initial: .seconds(30), maximum: .seconds(30)))
+            poolSize: 2, connectTimeout: .seconds(40), reconnectBackoff: .init(initial: .seconds(30), maximum: .seconds(30)))
         let cache = try RedisCache(url: "redis://127.0.0.1:\(port)", configuration: options)
         defer { cache.shutdown() }
+        // Refused at once, not after the connect timeout (bounds here leave room for a loaded machine).
         let first = await Self.expectFailure([.connectionFailed]) { _ = try await cache.get("k") }
-        #expect(first < .seconds(3))
+        #expect(first < .seconds(20))
         // Both slots now back off: further calls fail at once without touching the network.
         _ = await Self.expectFailure([.connectionFailed]) { _ = try await cache.get("k") }
         let clock = ContinuousClock()
@@ -55,7 +56,7 @@ struct RedisFaultTests {
         for _ in 0..<100 {
             await Self.expectFailure([.connectionFailed]) { try await cache.set("k", Data(), ttl: nil) }
         }
-        #expect(clock.now - start < .seconds(3))
+        #expect(clock.now - start < .seconds(20))
     }
 
     @Test func timesOutWhenTheConnectionIsNeverAccepted() async throws {
@@ -92,7 +93,7 @@ struct RedisFaultTests {
         // Depending on the kernel, the attempt times out in the TCP handshake or (if the kernel
         // completed it) in HELLO; either way within about the timeout.
         let elapsed = await Self.expectFailure([.timeout]) { _ = try await cache.get("k") }
-        #expect(elapsed < .seconds(5))
+        #expect(elapsed < .seconds(20))
     }
 
     @Test func failsWhenTheNameDoesNotResolve() async throws {
@@ -130,14 +131,14 @@ struct RedisFaultTests {
         let (name, reply, codes) = Self.malformedReplies[index]
         let server = try FakeRedisServer(handler: FakeRedisServer.answeringHandshake { _ in .reply(reply) })
         defer { server.stop() }
-        let cache = try RedisCache(url: server.url, configuration: .init(poolSize: 1, commandTimeout: .seconds(5)))
+        let cache = try RedisCache(url: server.url, configuration: .init(poolSize: 1, commandTimeout: .seconds(40)))
         defer { cache.shutdown() }
         if codes.isEmpty {
             // The first reply answers the command; the unsolicited second one closes the connection.
             #expect(try await cache.get("k") == Data("a".utf8), "\(name)")
         } else {
             let elapsed = await Self.expectFailure(codes, "\(name)") { _ = try await cache.get("k") }
-            #expect(elapsed < .seconds(4), "\(name) should fail at once, not time out")
+            #expect(elapsed < .seconds(20), "\(name) should fail at once, not time out")
         }
         if codes.isEmpty {
             // Whether the stray reply is seen before the next command is sent is a race; either way the
@@ -161,10 +162,10 @@ struct RedisFaultTests {
         let (name, reply) = Self.truncatedReplies[index]
         let server = try FakeRedisServer(handler: FakeRedisServer.answeringHandshake { _ in .replyAndClose(reply) })
         defer { server.stop() }
-        let cache = try RedisCache(url: server.url, configuration: .init(poolSize: 1))
+        let cache = try RedisCache(url: server.url, configuration: .init(poolSize: 1, commandTimeout: .seconds(40)))
         defer { cache.shutdown() }
         let elapsed = await Self.expectFailure([.connectionClosed], "\(name)") { _ = try await cache.get("k") }
-        #expect(elapsed < .seconds(4))
+        #expect(elapsed < .seconds(20), "\(name) should fail at once, not time out")
     }
 
     @Test func failsEveryInFlightCommandWhenTheConnectionDrops() async throws {
@@ -192,19 +193,26 @@ struct RedisFaultTests {
     }
 
     @Test func aPollingReaderSeesTheConnectionDropAtOnce() async throws {
-        let received = Counter()
-        let server = try FakeRedisServer(
-            handler: FakeRedisServer.answeringHandshake { _ in
-                received.increment() == 1 ? .reply(Self.bytes("$1\r\nv\r\n")) : .close
-            })
-        defer { server.stop() }
-        // After the first reply the reader polls for a whole second; the drop must not wait for that.
-        let cache = try RedisCache(
-            url: server.url, configuration: .init(poolSize: 1, commandTimeout: .seconds(20), readerSpin: .seconds(1)))
-        defer { cache.shutdown() }
-        #expect(try await cache.get("k") == Data("v".utf8))
-        let elapsed = await Self.expectFailure([.connectionClosed]) { _ = try await cache.get("k") }
-        #expect(elapsed < .milliseconds(900))
+        // After the first reply the reader polls for a whole second; the drop must not wait for that. A
+        // reader that misses the drop takes over a second every time, so the quickest of three attempts
+        // tells it apart even on a machine loaded enough to delay one attempt.
+        var quickest = Duration.seconds(60)
+        for _ in 0..<3 where quickest >= .milliseconds(900) {
+            let received = Counter()
+            let server = try FakeRedisServer(
+                handler: FakeRedisServer.answeringHandshake { _ in
+                    received.increment() == 1 ? .reply(Self.bytes("$1\r\nv\r\n")) : .close
+                })
+            defer { server.stop() }
+            let cache = try RedisCache(
+                url: server.url,
+                configuration: .init(poolSize: 1, commandTimeout: .seconds(20), readerSpin: .seconds(1)))
+            defer { cache.shutdown() }
+            #expect(try await cache.get("k") == Data("v".utf8))
+            let elapsed = await Self.expectFailure([.connectionClosed]) { _ = try await cache.get("k") }
+            quickest = min(quickest, elapsed)
+        }
+        #expect(quickest < .milliseconds(900))
     }
 
     @Test func timesOutWhenTheServerNeverAnswers() async throws {
@@ -215,7 +223,7 @@ struct RedisFaultTests {
         defer { cache.shutdown() }
         let elapsed = await Self.expectFailure([.timeout]) { _ = try await cache.get("k") }
         #expect(elapsed >= .milliseconds(250))
-        #expect(elapsed < .seconds(5))
+        #expect(elapsed < .seconds(20))
     }
 
     @Test func timesOutWhenTheHandshakeIsNeverAnswered() async throws {
@@ -302,7 +310,7 @@ struct RedisFaultTests {
             report.codes.isSubset(of: [.connectionClosed, .connectionFailed, .timeout]),
             "unexpected codes \(report.codes)")
         // Every failure came back within the command timeout (plus scheduling slack), none hung.
-        #expect(report.slowestFailure < .seconds(4), "slowest failure \(report.slowestFailure)")
+        #expect(report.slowestFailure < .seconds(15), "slowest failure \(report.slowestFailure)")
     }
 
     @Test(.enabled(if: RedisServerProcess.isAvailable, "redis-server is not installed; Redis tests skipped"))
@@ -317,7 +325,7 @@ struct RedisFaultTests {
         try await cache.set("k", Data("v".utf8), ttl: nil)
         server.signal(SIGSTOP)
         let elapsed = await Self.expectFailure([.timeout]) { _ = try await cache.get("k") }
-        #expect(elapsed < .seconds(5))
+        #expect(elapsed < .seconds(20))
         // A new connection is accepted by the kernel, but its handshake times out too.
         await Self.expectFailure([.timeout, .connectionFailed]) { _ = try await cache.get("k") }
         await withTaskGroup(of: Void.self) { group in
@@ -361,7 +369,7 @@ struct RedisFaultTests {
                 Issue.record("a cancelled GET threw \(error), not CancellationError")
             }
         }
-        #expect(clock.now - start < .seconds(5), "cancelled commands end long before the 30 s timeout")
+        #expect(clock.now - start < .seconds(15), "cancelled commands end long before the 30 s timeout")
         server.signal(SIGCONT)
         // The replies to the cancelled GETs still arrive and are dropped; each other GET gets its own.
         for index in stride(from: 1, to: 20, by: 2) {
