@@ -43,7 +43,8 @@ struct RedisFaultTests {
     @Test func failsFastWhenNothingListens() async throws {
         let port = try RedisServerProcess.freePort()
         let options = RedisCache.Configuration(
-            poolSize: 2, connectTimeout: .seconds(40), reconnectBackoff: .init(initial: .seconds(30), maximum: .seconds(30)))
+            poolSize: 2, connectTimeout: .seconds(40),
+            reconnectBackoff: .init(initial: .seconds(30), maximum: .seconds(30)))
         let cache = try RedisCache(url: "redis://127.0.0.1:\(port)", configuration: options)
         defer { cache.shutdown() }
         // Refused at once, not after the connect timeout (bounds here leave room for a loaded machine).
