@@ -20,8 +20,12 @@ let package = Package(
             path: "Sources/CStructuredCacheSHA"
         ),
         .target(
+            name: "CStructuredCacheFiles",
+            path: "Sources/CStructuredCacheFiles"
+        ),
+        .target(
             name: "StructuredCache",
-            dependencies: ["CStructuredCacheSHA"],
+            dependencies: ["CStructuredCacheSHA", "CStructuredCacheFiles"],
             path: "Sources/StructuredCache",
             swiftSettings: strictSettings
         ),

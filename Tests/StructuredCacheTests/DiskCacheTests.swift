@@ -20,7 +20,7 @@ import WorkerValue
     // MARK: Helpers
 
     /// A fresh folder under the system's temporary folder, removed when `body` ends.
-    private static func withFolder<T>(_ body: (URL) async throws -> T) async rethrows -> T {
+    static func withFolder<T>(_ body: (URL) async throws -> T) async rethrows -> T {
         let folder = FileManager.default.temporaryDirectory
             .appendingPathComponent("DiskCacheTests-\(UUID().uuidString)", isDirectory: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -41,7 +41,7 @@ import WorkerValue
     }
 
     /// Every entry file (`<2 hex>/<30 hex>`) under `folder`.
-    private static func entryFiles(in folder: URL) -> [URL] {
+    static func entryFiles(in folder: URL) -> [URL] {
         files(in: folder) { $0.utf8.count == 30 }
     }
 
@@ -536,7 +536,9 @@ import WorkerValue
 
     /// A reader that opened an entry just before it was replaced may find the old file refilled for
     /// another key by the time it reads; it must then read the entry now in place, not report a miss.
-    @Test func readersRacingOverwritesAlwaysGetAValue() async throws {
+    /// Run with the synchronous API and with the async one, which reads on the calling task when it can.
+    @Test(arguments: [false, true])
+    func readersRacingOverwritesAlwaysGetAValue(async: Bool) async throws {
         try await Self.withFolder { folder in
             let cache = try DiskCache(directory: folder)
             let value: @Sendable (String, Int) -> Data = { key, round in
@@ -556,7 +558,7 @@ import WorkerValue
             var misses = 0
             var wrong = 0
             for _ in 0..<20_000 {
-                guard let read = try cache.value(forKey: "a") else {
+                guard let read = try await (async ? cache.get("a") : cache.value(forKey: "a")) else {
                     misses += 1
                     continue
                 }

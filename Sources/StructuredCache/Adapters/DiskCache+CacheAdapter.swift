@@ -1,16 +1,19 @@
-// DiskCache's async API: each call runs its file I/O on the I/O thread pool, off the cooperative pool.
+// DiskCache's async API: file I/O runs on the I/O thread pool, off the cooperative pool, except reads the
+// kernel can answer from memory without waiting.
 
 public import Foundation
 
 extension DiskCache: ExpiryReportingCacheAdapter {
-    /// Returns the value stored under `key`, reading the file on an I/O thread.
+    /// Returns the value stored under `key`: on the calling task when the kernel holds the file in
+    /// memory, otherwise reading it on an I/O thread.
     ///
     /// - Parameter key: Any string; compared by exact bytes.
     /// - Returns: The value, or `nil` when missing, expired, damaged or from a later format version.
     /// - Throws: ``CacheError`` when the file exists but cannot be read.
     /// - Complexity: O(*n*) in the entry's size.
     public func get(_ key: String) async throws -> Data? {
-        try await io.run { try self.value(forKey: key) }
+        if case .read(let entry) = lookupWithoutWaiting(key) { return entry?.value }
+        return try await io.run { try self.value(forKey: key) }
     }
 
     /// Stores `value` under `key`, writing the file on an I/O thread.
@@ -54,10 +57,14 @@ extension DiskCache: ExpiryReportingCacheAdapter {
     }
 
     func getWithRemainingTTL(_ key: String) async throws -> (value: Data, remaining: Duration?)? {
-        try await io.run { () -> (value: Data, remaining: Duration?)? in
-            guard let (value, expiry) = try self.lookup(key) else { return nil }
-            guard expiry != 0 else { return (value, nil) }
-            return (value, .milliseconds(max(0, expiry - self.clock.wallMilliseconds())))
+        let entry: (value: Data, expiry: Int64)?
+        if case .read(let cached) = lookupWithoutWaiting(key) {
+            entry = cached
+        } else {
+            entry = try await io.run { try self.lookup(key) }
         }
+        guard let (value, expiry) = entry else { return nil }
+        guard expiry != 0 else { return (value, nil) }
+        return (value, .milliseconds(max(0, expiry - clock.wallMilliseconds())))
     }
 }

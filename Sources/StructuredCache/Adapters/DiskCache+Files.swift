@@ -96,33 +96,73 @@ extension DiskCache {
                 // DiskSpareFiles), reads as damaged or as another key's; the entry now in its place
                 // is the one to return.
                 for _ in 0..<3 {
-                    if case .read(let entry) = try read(path, id: id, key: keyBytes) { return entry }
+                    if case .read(let entry) = try read(path, id: id, key: keyBytes, waiting: true) { return entry }
                 }
                 return nil
             }
         }
     }
 
+    /// Reads the entry of `key` if that needs nothing the kernel does not already hold in memory (the
+    /// path's directory entries, the file's pages) and changes no file, so it may run on a thread that
+    /// must never block.
+    ///
+    /// A plain hit or a miss the kernel already knows is answered here; anything else (a cold path or
+    /// page, a damaged, expired or replaced file, a file over ``largestReadWithoutWaiting``, a byte-budget
+    /// index to load, a platform without the calls) is `.wouldBlock`, for ``lookup(_:)`` on an I/O
+    /// thread to settle.
+    func lookupWithoutWaiting(_ key: String) -> ReadOutcome {
+        guard readsWithoutWaiting.load(ordering: .relaxed) else { return .wouldBlock }
+        var key = key
+        return key.withUTF8 { keyBytes in
+            let keyBytes = UnsafeRawBufferPointer(keyBytes)
+            let id = DiskEntryID(key: keyBytes)
+            return withEntryPath(id) { path in
+                switch try? read(path, id: id, key: keyBytes, waiting: false) {
+                case .read(let entry): .read(entry)
+                case .replaced, .wouldBlock, nil: .wouldBlock
+                }
+            }
+        }
+    }
+
+    /// The largest file ``lookupWithoutWaiting(_:)`` reads; larger ones are copied on an I/O thread.
+    static let largestReadWithoutWaiting = 1 << 20
+
     /// What one attempt to read an entry file found.
-    private enum ReadOutcome {
+    enum ReadOutcome {
         /// The entry, or `nil` for a miss.
         case read((value: Data, expiry: Int64)?)
         /// The file was replaced while it was read: read again.
         case replaced
+        /// Reading without waiting could not settle it: read on a thread that may block.
+        case wouldBlock
     }
 
+    /// Reads the entry file at `path` once. With `waiting` false it only uses calls that fail instead of
+    /// waiting for the disk, and returns `.wouldBlock` rather than change any file.
     private func read(
         _ path: UnsafePointer<CChar>,
         id: DiskEntryID,
-        key: UnsafeRawBufferPointer
+        key: UnsafeRawBufferPointer,
+        waiting: Bool
     ) throws -> ReadOutcome {
-        let fd = POSIXFile.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        // O_NONBLOCK: a FIFO planted in the folder must not hang the open.
+        let fd =
+            waiting
+            ? POSIXFile.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+            : POSIXFile.openWithoutWaiting(path)
         if fd < 0 {
             let code = errno
             switch code {
             case ENOENT, ENOTDIR:
                 forget(id)
                 return .read(nil)
+            case _ where !waiting:
+                if code == ENOSYS || code == EINVAL || code == EPERM {
+                    readsWithoutWaiting.store(false, ordering: .relaxed)
+                }
+                return .wouldBlock
             case ELOOP:
                 // A symbolic link is never something the cache wrote.
                 unlink(path)
@@ -133,14 +173,28 @@ extension DiskCache {
             }
         }
         defer { POSIXFile.close(fd) }
-        guard let info = POSIXFile.status(fd) else { throw POSIXFile.error(errno, "inspect", String(cString: path)) }
+        guard let info = POSIXFile.status(fd) else {
+            if !waiting { return .wouldBlock }
+            throw POSIXFile.error(errno, "inspect", String(cString: path))
+        }
         guard POSIXFile.isRegularFile(info) else { return .read(nil) }
         let size = Int(info.st_size)
+        if !waiting, size > Self.largestReadWithoutWaiting { return .wouldBlock }
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1), alignment: 16)
         var bufferOwned = true
         defer { if bufferOwned { buffer.deallocate() } }
-        let count = POSIXFile.read(fd, into: buffer, count: size, offset: 0)
-        guard count >= 0 else { throw POSIXFile.error(errno, "read", String(cString: path)) }
+        let count: Int
+        if waiting {
+            count = POSIXFile.read(fd, into: buffer, count: size, offset: 0)
+            guard count >= 0 else { throw POSIXFile.error(errno, "read", String(cString: path)) }
+        } else {
+            count = POSIXFile.readWithoutWaiting(fd, into: buffer, count: size, offset: 0)
+            if count < 0, errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL {
+                readsWithoutWaiting.store(false, ordering: .relaxed)
+            }
+            // Short: some pages are not in memory (or the file changed size, which the I/O thread sorts out).
+            guard count == size else { return .wouldBlock }
+        }
         let decoded =
             count == size
             ? DiskEntryFormat.decode(UnsafeRawBufferPointer(start: buffer, count: count), key: key)
@@ -149,8 +203,10 @@ extension DiskCache {
         case .futureVersion:
             return .read(nil)
         case .otherKey:
+            guard waiting else { return .wouldBlock }
             return isUnchanged(path, info) ? .read(nil) : .replaced
         case .corrupt:
+            guard waiting else { return .wouldBlock }
             guard isUnchanged(path, info) else { return .replaced }
             unlink(path)
             forget(id)
@@ -158,15 +214,20 @@ extension DiskCache {
         case .entry(let valueOffset, let valueLength, let expiry):
             let now = clock.wallMilliseconds()
             if expiry != 0, expiry <= now {
+                guard waiting else { return .wouldBlock }
                 removeIfUnchanged(path, info)
                 forget(id)
                 return .read(nil)
             }
             if configuration.maxBytes != nil {
-                if now - POSIXFile.modificationMilliseconds(info) > Self.recencyRefreshAge {
-                    futimens(fd, nil)
+                let refresh = now - POSIXFile.modificationMilliseconds(info) > Self.recencyRefreshAge
+                if waiting {
+                    if refresh { futimens(fd, nil) }
+                    record(id, size: size)
+                } else if refresh || !index.withLock({ $0.touchIfKnown(id, size: size) }) {
+                    // Refreshing the mtime writes; recording an unknown entry may load the index or evict.
+                    return .wouldBlock
                 }
-                record(id, size: size)
             }
             guard valueLength > 0 else { return .read((Data(), expiry)) }
             // Hand the read buffer to Data without copying; Data frees it when done.

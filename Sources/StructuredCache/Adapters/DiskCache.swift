@@ -48,7 +48,10 @@ import Synchronization
 /// entries (at most 8, of at most 1 MiB each) are not entries and do not count against the budget.
 ///
 /// **Threads.** The async methods run their file I/O on a small pool of dedicated threads, never on
-/// Swift's cooperative pool. The synchronous methods (``value(forKey:)`` and the others) block the
+/// Swift's cooperative pool. On Linux, a read whose path and pages the kernel already holds in memory
+/// (the usual hit) is answered on the calling task instead, with calls that fail rather than wait for
+/// the disk (`openat2` with `RESOLVE_CACHED`, `preadv2` with `RWF_NOWAIT`); everything else, and every
+/// write, goes to the pool. The synchronous methods (``value(forKey:)`` and the others) block the
 /// calling thread for the duration of the I/O; use them from threads you own.
 ///
 /// **Permissions.** Folders the cache creates are `0o700` and files ``Configuration/fileMode`` (`0o600`);
@@ -70,6 +73,9 @@ public final class DiskCache: CacheAdapter {
     let io: IOThreadPool
     /// Files of replaced entries, kept for later writes to fill.
     let spares = DiskSpareFiles()
+    /// Whether the async API may answer reads on the calling task when the kernel holds everything they
+    /// need (see `lookupWithoutWaiting`); cleared for good where the calls do not exist.
+    let readsWithoutWaiting = Atomic(true)
 
     /// How old an orphaned temporary file must be before ``sweep()`` removes it: long enough that no
     /// live writer in any process is still filling it.
@@ -89,7 +95,12 @@ public final class DiskCache: CacheAdapter {
     ///   non-file URL or a path that is not a folder; ``CacheError/Code/permissionDenied`` when the folder
     ///   cannot be created or written for lack of permission (or a read-only file system);
     ///   ``CacheError/Code/ioFailure`` for any other failure.
-    public init(directory: URL, configuration: Configuration = Configuration()) throws {
+    public convenience init(directory: URL, configuration: Configuration = Configuration()) throws {
+        try self.init(directory: directory, configuration: configuration, io: .shared)
+    }
+
+    /// Opens a cache whose async calls run their blocking file work on `io`.
+    init(directory: URL, configuration: Configuration, io: IOThreadPool) throws {
         try configuration.validate()
         guard directory.isFileURL else {
             throw CacheError.invalidConfiguration("DiskCache needs a file URL, got \(directory)")
@@ -103,7 +114,7 @@ public final class DiskCache: CacheAdapter {
         self.pathPrefix = Array((path == "/" ? "/" : path + "/").utf8)
         self.fileMode = mode_t(configuration.fileMode)
         self.index = Lock(DiskRecencyIndex())
-        self.io = .shared
+        self.io = io
         try prepareDirectory()
     }
 

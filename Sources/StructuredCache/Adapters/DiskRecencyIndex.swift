@@ -36,6 +36,17 @@ struct DiskRecencyIndex {
         return evicted
     }
 
+    /// Makes the entry of `id` the most recently used if the index is loaded and already knows it at
+    /// `size` bytes: a read that changes nothing else, so it cannot evict.
+    ///
+    /// - Returns: Whether it did; otherwise the read is for ``record(_:size:budget:)`` to note.
+    /// - Complexity: O(1) on average.
+    mutating func touchIfKnown(_ id: DiskEntryID, size: Int) -> Bool {
+        guard isLoaded, let slot = entries.slot(forKey: id), entries[slot] == size else { return false }
+        entries.touch(slot)
+        return true
+    }
+
     /// Forgets the file of `id` (it was removed or found missing).
     ///
     /// - Complexity: O(1) on average.

@@ -1,6 +1,7 @@
 // Thin, EINTR-safe wrappers over the POSIX calls DiskCache makes (and the descriptor close RedisCache
 // shares), and the mapping of errno to CacheError.
 
+internal import CStructuredCacheFiles
 import Foundation
 
 #if canImport(Glibc)
@@ -50,6 +51,33 @@ enum POSIXFile {
             } else if result == 0 {
                 break
             } else if errno != EINTR {
+                return -1
+            }
+        }
+        return done
+    }
+
+    /// Opens `path` read-only, close-on-exec and without following a final symbolic link, only if the
+    /// kernel can resolve the path without reading the disk; returns the descriptor or -1 with `errno`
+    /// set (`EAGAIN` when it would have to wait; `ENOSYS`, `EINVAL` or `EPERM` where the call does not
+    /// exist, as on macOS).
+    static func openWithoutWaiting(_ path: UnsafePointer<CChar>) -> Int32 {
+        structuredcache_open_cached(path)
+    }
+
+    /// Reads up to `count` bytes at `offset` from pages already in memory, looping over short reads;
+    /// returns the bytes read, which are fewer than `count` at end of file or when the rest would have
+    /// to come from the disk, or -1 with `errno` set when nothing could be read (`EAGAIN`: not in memory;
+    /// `EOPNOTSUPP`, `ENOSYS` or `EINVAL`: not possible here).
+    static func readWithoutWaiting(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int, offset: Int) -> Int {
+        var done = 0
+        while done < count {
+            let result = structuredcache_read_cached(fd, buffer + done, count - done, Int64(offset + done))
+            if result > 0 {
+                done += result
+            } else if result == 0 || done > 0 {
+                break
+            } else {
                 return -1
             }
         }

@@ -1,0 +1,28 @@
+// File calls that never wait for the disk: they succeed only when the kernel already holds what they
+// need (the path's directory entries, the file's pages) and fail with EAGAIN otherwise, so a caller may
+// run them on a thread that must not block and fall back to a thread that may.
+#ifndef CSTRUCTUREDCACHE_FILES_H
+#define CSTRUCTUREDCACHE_FILES_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Opens `path` read-only (close-on-exec, non-blocking, not following a final symbolic link) if every component of
+/// the path is in the kernel's lookup cache. Returns the descriptor, or -1 with errno: EAGAIN when the
+/// lookup would have to read the disk; ENOSYS, EINVAL or EPERM when this kernel (or its sandbox) has no
+/// such call; otherwise what open(2) reports (ENOENT, ELOOP, ...).
+int structuredcache_open_cached(const char *path);
+
+/// Reads up to `count` bytes at `offset` of `fd` only from pages already in memory. Returns the bytes
+/// read (fewer than asked when only some were in memory, or at end of file), or -1 with errno: EAGAIN
+/// when none were in memory; EOPNOTSUPP, ENOSYS or EINVAL when the call or the file system cannot do it.
+long structuredcache_read_cached(int fd, void *buffer, size_t count, long long offset);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
