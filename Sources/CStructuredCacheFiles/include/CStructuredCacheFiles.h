@@ -10,10 +10,10 @@
 extern "C" {
 #endif
 
-/// Opens `path` read-only (close-on-exec, non-blocking, not following a final symbolic link) if every component of
-/// the path is in the kernel's lookup cache. Returns the descriptor, or -1 with errno: EAGAIN when the
-/// lookup would have to read the disk; ENOSYS, EINVAL or EPERM when this kernel (or its sandbox) has no
-/// such call; otherwise what open(2) reports (ENOENT, ELOOP, ...).
+/// Opens `path` read-only (close-on-exec, non-blocking, not following a final symbolic link) if every
+/// component of the path is in the kernel's lookup cache. Returns the descriptor, or -1 with errno:
+/// EAGAIN when the lookup would have to read the disk; ENOSYS, EINVAL or EPERM when this kernel (or its
+/// sandbox) has no such call; otherwise what open(2) reports (ENOENT, ELOOP, ...).
 int structuredcache_open_cached(const char *path);
 
 /// Reads up to `count` bytes at `offset` of `fd` only from pages already in memory. Returns the bytes
