@@ -183,12 +183,10 @@ extension DiskCache {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1), alignment: 16)
         var bufferOwned = true
         defer { if bufferOwned { buffer.deallocate() } }
-        let count: Int
+        let count = POSIXFile.read(fd, into: buffer, count: size, offset: 0, waiting: waiting)
         if waiting {
-            count = POSIXFile.read(fd, into: buffer, count: size, offset: 0)
             guard count >= 0 else { throw POSIXFile.error(errno, "read", String(cString: path)) }
         } else {
-            count = POSIXFile.readWithoutWaiting(fd, into: buffer, count: size, offset: 0)
             if count < 0, errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL {
                 readsWithoutWaiting.store(false, ordering: .relaxed)
             }

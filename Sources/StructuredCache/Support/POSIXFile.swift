@@ -42,14 +42,25 @@ enum POSIXFile {
 
     /// Reads up to `count` bytes at `offset`, looping over short reads; returns the bytes read (fewer only
     /// at end of file) or -1 with `errno` set.
-    static func read(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int, offset: Int) -> Int {
+    ///
+    /// With `waiting` false it reads only pages already in memory: it also returns fewer bytes when the
+    /// rest would have to come from the disk, and -1 when nothing could be read (`EAGAIN`: not in memory;
+    /// `EOPNOTSUPP`, `ENOSYS` or `EINVAL`: not possible here).
+    static func read(
+        _ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int, offset: Int, waiting: Bool = true
+    ) -> Int {
         var done = 0
         while done < count {
-            let result = pread(fd, buffer + done, count - done, off_t(offset + done))
+            let result =
+                waiting
+                ? pread(fd, buffer + done, count - done, off_t(offset + done))
+                : structuredcache_read_cached(fd, buffer + done, count - done, Int64(offset + done))
             if result > 0 {
                 done += result
             } else if result == 0 {
                 break
+            } else if !waiting {
+                return done > 0 ? done : -1
             } else if errno != EINTR {
                 return -1
             }
@@ -63,25 +74,6 @@ enum POSIXFile {
     /// exist, as on macOS).
     static func openWithoutWaiting(_ path: UnsafePointer<CChar>) -> Int32 {
         structuredcache_open_cached(path)
-    }
-
-    /// Reads up to `count` bytes at `offset` from pages already in memory, looping over short reads;
-    /// returns the bytes read, which are fewer than `count` at end of file or when the rest would have
-    /// to come from the disk, or -1 with `errno` set when nothing could be read (`EAGAIN`: not in memory;
-    /// `EOPNOTSUPP`, `ENOSYS` or `EINVAL`: not possible here).
-    static func readWithoutWaiting(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int, offset: Int) -> Int {
-        var done = 0
-        while done < count {
-            let result = structuredcache_read_cached(fd, buffer + done, count - done, Int64(offset + done))
-            if result > 0 {
-                done += result
-            } else if result == 0 || done > 0 {
-                break
-            } else {
-                return -1
-            }
-        }
-        return done
     }
 
     /// Writes every byte of `first` then `second`, looping over short writes; returns false with `errno`
