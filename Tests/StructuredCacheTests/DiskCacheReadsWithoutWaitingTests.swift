@@ -86,7 +86,7 @@ struct DiskCacheReadsWithoutWaitingTests {
     }
 
     /// What `body` returned, or `nil` when it has not finished within `limit` (it goes on running).
-    static func finished<T: Sendable>(
+    private static func finished<T: Sendable>(
         within limit: Duration, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T? {
         let outcome = Lock<Result<T, any Error>?>(nil)
@@ -108,7 +108,7 @@ struct DiskCacheReadsWithoutWaitingTests {
 }
 
 /// An I/O thread pool whose only thread is held by a job until ``release()``.
-final class HeldIOPool: Sendable {
+private final class HeldIOPool: Sendable {
     let pool = IOThreadPool(threadCount: 1, name: "DiskCacheTests.held")
     private let gate = DispatchSemaphore(value: 0)
     private let released = Lock(false)

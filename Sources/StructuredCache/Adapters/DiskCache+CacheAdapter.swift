@@ -12,8 +12,7 @@ extension DiskCache: ExpiryReportingCacheAdapter {
     /// - Throws: ``CacheError`` when the file exists but cannot be read.
     /// - Complexity: O(*n*) in the entry's size.
     public func get(_ key: String) async throws -> Data? {
-        if case .read(let entry) = lookupWithoutWaiting(key) { return entry?.value }
-        return try await io.run { try self.value(forKey: key) }
+        try await entry(key)?.value
     }
 
     /// Stores `value` under `key`, writing the file on an I/O thread.
@@ -57,14 +56,15 @@ extension DiskCache: ExpiryReportingCacheAdapter {
     }
 
     func getWithRemainingTTL(_ key: String) async throws -> (value: Data, remaining: Duration?)? {
-        let entry: (value: Data, expiry: Int64)?
-        if case .read(let cached) = lookupWithoutWaiting(key) {
-            entry = cached
-        } else {
-            entry = try await io.run { try self.lookup(key) }
-        }
-        guard let (value, expiry) = entry else { return nil }
+        guard let (value, expiry) = try await entry(key) else { return nil }
         guard expiry != 0 else { return (value, nil) }
         return (value, .milliseconds(max(0, expiry - clock.wallMilliseconds())))
+    }
+
+    /// The entry of `key` and its expiry: read on the calling task when the kernel holds it in memory,
+    /// otherwise on an I/O thread.
+    private func entry(_ key: String) async throws -> (value: Data, expiry: Int64)? {
+        if case .read(let entry) = lookupWithoutWaiting(key) { return entry }
+        return try await io.run { try self.lookup(key) }
     }
 }
