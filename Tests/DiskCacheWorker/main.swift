@@ -29,7 +29,8 @@ case "mixed":
         if Bool.random(using: &generator) {
             let length = Int.random(in: 0...65_536, using: &generator)
             try await cache.set(
-                "key-\(key)", WorkerValue.make(key: key, worker: worker, sequence: sequence, length: length), ttl: nil)
+                "key-\(key)", WorkerValue.make(key: key, worker: worker, sequence: sequence, length: length),
+                ttl: .never)
             writes += 1
         } else {
             reads += 1

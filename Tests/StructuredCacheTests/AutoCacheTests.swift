@@ -29,6 +29,12 @@ import Testing
         #expect(cache.isConsistent())
     }
 
+    @Test func keepsEachTTLSpellingApart() async throws {
+        let clock = ManualClock()
+        let cache = try AutoCache(maxSize: 10, defaultTTL: .milliseconds(1_500), clock: clock)
+        try await CacheAdapterConformance.checkDefaultTTL(cache, advance: { clock.advance(by: $0) })
+    }
+
     /// Instructor's `test_auto_cache_rejects_invalid_size_and_evicts_least_recently_used`.
     @Test func evictsLeastRecentlyUsedLikeInstructor() throws {
         let cache = try AutoCache(maxSize: 2)
@@ -109,7 +115,7 @@ import Testing
         let cache = try AutoCache(maxSize: 10, defaultTTL: .seconds(5), clock: clock)
         cache.setValue(Self.data("default"), forKey: "default")
         cache.setValue(Self.data("longer"), forKey: "longer", ttl: .seconds(60))
-        cache.setValue(Self.data("x"), forKey: "gone", ttl: .zero)
+        cache.setValue(Self.data("x"), forKey: "gone", ttl: .after(.zero))
         #expect(cache.value(forKey: "gone") == nil)
         clock.advance(by: .seconds(6))
         #expect(cache.value(forKey: "default") == nil)
@@ -123,7 +129,7 @@ import Testing
         let clock = ManualClock()
         let cache = try AutoCache(maxSize: 100, maxBytes: 10_000, clock: clock)
         for index in 0..<10 {
-            cache.setValue(Self.data("v"), forKey: "k\(index)", ttl: index < 6 ? .seconds(1) : nil)
+            cache.setValue(Self.data("v"), forKey: "k\(index)", ttl: index < 6 ? .seconds(1) : .never)
         }
         #expect(cache.removeExpiredValues() == 0)
         clock.advance(by: .seconds(2))
@@ -190,7 +196,7 @@ import Testing
                         switch step % 4 {
                         case 0, 1:
                             let value = Data("\(key)|\(task)|\(step)".utf8)
-                            try await cache.set(key, value, ttl: nil)
+                            try await cache.set(key, value, ttl: .never)
                         case 2:
                             if let value = try await cache.get(key),
                                 !String(decoding: value, as: UTF8.self).hasPrefix(key + "|")
@@ -223,8 +229,8 @@ import Testing
                 group.addTask {
                     var mismatch: Int?
                     for version in 0..<500 {
-                        try await cache.set("owned-\(task)", Data("\(version)".utf8), ttl: nil)
-                        try await cache.set("shared", Data("\(task)-\(version)".utf8), ttl: nil)
+                        try await cache.set("owned-\(task)", Data("\(version)".utf8), ttl: .never)
+                        try await cache.set("shared", Data("\(task)-\(version)".utf8), ttl: .never)
                         let read = try await cache.get("owned-\(task)").map { String(decoding: $0, as: UTF8.self) }
                         if read != "\(version)", mismatch == nil { mismatch = version }
                     }

@@ -33,11 +33,11 @@ enum CacheAdapterConformance {
     }
 
     static func roundTripsAndOverwrites(_ adapter: any CacheAdapter) async throws {
-        try await adapter.set("conformance-a", Data("first".utf8), ttl: nil)
+        try await adapter.set("conformance-a", Data("first".utf8), ttl: .never)
         #expect(try await adapter.get("conformance-a") == Data("first".utf8))
-        try await adapter.set("conformance-a", Data("second".utf8), ttl: nil)
+        try await adapter.set("conformance-a", Data("second".utf8), ttl: .never)
         #expect(try await adapter.get("conformance-a") == Data("second".utf8))
-        try await adapter.set("conformance-empty", Data(), ttl: nil)
+        try await adapter.set("conformance-empty", Data(), ttl: .never)
         #expect(try await adapter.get("conformance-empty") == Data())
     }
 
@@ -45,26 +45,26 @@ enum CacheAdapterConformance {
         // Swift's String == treats these as equal; a cache must not.
         let composed = "caf\u{E9}"
         let decomposed = "cafe\u{301}"
-        try await adapter.set(composed, Data("composed".utf8), ttl: nil)
-        try await adapter.set(decomposed, Data("decomposed".utf8), ttl: nil)
+        try await adapter.set(composed, Data("composed".utf8), ttl: .never)
+        try await adapter.set(decomposed, Data("decomposed".utf8), ttl: .never)
         #expect(try await adapter.get(composed) == Data("composed".utf8))
         #expect(try await adapter.get(decomposed) == Data("decomposed".utf8))
         let awkward = "../../etc/passwd\u{0}/\\:*?\"<>| " + String(repeating: "k", count: 2_000)
-        try await adapter.set(awkward, Data("awkward".utf8), ttl: nil)
+        try await adapter.set(awkward, Data("awkward".utf8), ttl: .never)
         #expect(try await adapter.get(awkward) == Data("awkward".utf8))
     }
 
     static func storesAnyBytes(_ adapter: any CacheAdapter) async throws {
         let everyByte = Data((0...255).map { UInt8($0) } + (0...255).reversed().map { UInt8($0) })
-        try await adapter.set("conformance-bytes", everyByte, ttl: nil)
+        try await adapter.set("conformance-bytes", everyByte, ttl: .never)
         #expect(try await adapter.get("conformance-bytes") == everyByte)
         let large = Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
-        try await adapter.set("conformance-large", large, ttl: nil)
+        try await adapter.set("conformance-large", large, ttl: .never)
         #expect(try await adapter.get("conformance-large") == large)
     }
 
     static func removes(_ adapter: any CacheAdapter) async throws {
-        try await adapter.set("conformance-remove", Data("x".utf8), ttl: nil)
+        try await adapter.set("conformance-remove", Data("x".utf8), ttl: .never)
         try await adapter.remove("conformance-remove")
         #expect(try await adapter.get("conformance-remove") == nil)
         try await adapter.remove("conformance-never-set")
@@ -81,7 +81,7 @@ enum CacheAdapterConformance {
             #expect(early == Data("short".utf8))
         }
         try await adapter.set("conformance-hour", Data("hour".utf8), ttl: .seconds(3_600))
-        try await adapter.set("conformance-no-ttl", Data("long".utf8), ttl: nil)
+        try await adapter.set("conformance-no-ttl", Data("long".utf8), ttl: .never)
         #expect(try await adapter.get("conformance-hour") == Data("hour".utf8))
         try await advance(.milliseconds(1_700))
         #expect(try await adapter.get("conformance-ttl") == nil)
@@ -89,9 +89,30 @@ enum CacheAdapterConformance {
         #expect(try await adapter.get("conformance-no-ttl") == Data("long".utf8))
         // A later set without TTL replaces an expiring value with a lasting one.
         try await adapter.set("conformance-ttl", Data("short".utf8), ttl: .milliseconds(1_500))
-        try await adapter.set("conformance-ttl", Data("lasting".utf8), ttl: nil)
+        try await adapter.set("conformance-ttl", Data("lasting".utf8), ttl: .never)
         try await advance(.milliseconds(1_700))
         #expect(try await adapter.get("conformance-ttl") == Data("lasting".utf8))
+    }
+
+    /// Checks the three spellings of a TTL against an adapter configured with a default TTL of 1.5 s:
+    /// ``CacheTTL/adapterDefault`` takes that default, ``CacheTTL/never`` ignores it, a duration wins
+    /// over it.
+    ///
+    /// - Parameters:
+    ///   - adapter: A fresh adapter whose default TTL is 1.5 s.
+    ///   - advance: Moves the adapter's notion of time forward by at least the given duration.
+    static func checkDefaultTTL(
+        _ adapter: any CacheAdapter,
+        advance: (Duration) async throws -> Void
+    ) async throws {
+        try await adapter.set("conformance-default", Data("default".utf8), ttl: .adapterDefault)
+        try await adapter.set("conformance-never", Data("never".utf8), ttl: .never)
+        try await adapter.set("conformance-hour", Data("hour".utf8), ttl: .seconds(3_600))
+        try await advance(.milliseconds(1_700))
+        #expect(try await adapter.get("conformance-default") == nil)
+        #expect(try await adapter.get("conformance-never") == Data("never".utf8))
+        #expect(try await adapter.get("conformance-hour") == Data("hour".utf8))
+        try await adapter.removeAll()
     }
 
     static func survivesConcurrentUse(_ adapter: any CacheAdapter) async throws {
@@ -101,7 +122,7 @@ enum CacheAdapterConformance {
                     for index in 0..<25 {
                         let key = "conformance-concurrent-\(task)-\(index)"
                         let value = Data("\(task):\(index)".utf8)
-                        try await adapter.set(key, value, ttl: nil)
+                        try await adapter.set(key, value, ttl: .never)
                         #expect(try await adapter.get(key) == value)
                     }
                 }
@@ -111,11 +132,11 @@ enum CacheAdapterConformance {
     }
 
     static func removesAll(_ adapter: any CacheAdapter) async throws {
-        try await adapter.set("conformance-before-clear", Data("x".utf8), ttl: nil)
+        try await adapter.set("conformance-before-clear", Data("x".utf8), ttl: .never)
         try await adapter.removeAll()
         #expect(try await adapter.get("conformance-before-clear") == nil)
         #expect(try await adapter.get("conformance-a") == nil)
-        try await adapter.set("conformance-after-clear", Data("y".utf8), ttl: nil)
+        try await adapter.set("conformance-after-clear", Data("y".utf8), ttl: .never)
         #expect(try await adapter.get("conformance-after-clear") == Data("y".utf8))
     }
 }

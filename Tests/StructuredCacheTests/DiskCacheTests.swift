@@ -73,12 +73,21 @@ import WorkerValue
         }
     }
 
+    @Test func keepsEachTTLSpellingApart() async throws {
+        try await Self.withFolder { folder in
+            let clock = ManualClock()
+            let cache = try DiskCache(
+                directory: folder, configuration: .init(defaultTTL: .milliseconds(1_500), clock: clock))
+            try await CacheAdapterConformance.checkDefaultTTL(cache, advance: { clock.advance(by: $0) })
+        }
+    }
+
     /// Instructor's `test_disk_cache_round_trip_supports_plain_and_ttl_writes`, through both APIs.
     @Test func roundTripsPlainAndTTLWrites() async throws {
         try await Self.withFolder { folder in
             let cache = try DiskCache(directory: folder)
             #expect(try await cache.get("missing") == nil)
-            try await cache.set("plain", Self.data(#"{"a": 1}"#), ttl: nil)
+            try await cache.set("plain", Self.data(#"{"a": 1}"#), ttl: .never)
             try await cache.set("ttl", Self.data(#"{"b": 2}"#), ttl: .seconds(60))
             #expect(try await cache.get("plain") == Self.data(#"{"a": 1}"#))
             #expect(try cache.value(forKey: "ttl") == Self.data(#"{"b": 2}"#))
@@ -591,13 +600,13 @@ import WorkerValue
     @Test func survivesItsFolderBeingDeleted() async throws {
         try await Self.withFolder { folder in
             let cache = try DiskCache(directory: folder, configuration: .init(maxBytes: 1 << 20))
-            try await cache.set("k", Self.data("before"), ttl: nil)
+            try await cache.set("k", Self.data("before"), ttl: .never)
             try FileManager.default.removeItem(at: folder)
             #expect(try await cache.get("k") == nil)
             try await cache.remove("k")
             #expect(try await cache.sweep() == 0)
             try await cache.removeAll()
-            try await cache.set("k", Self.data("after"), ttl: nil)
+            try await cache.set("k", Self.data("after"), ttl: .never)
             #expect(try await cache.get("k") == Self.data("after"))
             #expect(try Self.permissions(folder) == 0o700)
             // Only the fan-out folder goes this time.

@@ -19,6 +19,14 @@ struct RedisCacheTests {
         }
     }
 
+    @Test func keepsEachTTLSpellingApart() async throws {
+        try await RedisServerProcess.with { server in
+            let cache = try RedisCache(url: server.url, configuration: .init(defaultTTL: .milliseconds(1_500)))
+            defer { cache.shutdown() }
+            try await CacheAdapterConformance.checkDefaultTTL(cache) { try await Task.sleep(for: $0) }
+        }
+    }
+
     @Test func expiresEntriesAfterTheirTTL() async throws {
         try await RedisServerProcess.with { server in
             let cache = try RedisCache(url: server.url)
@@ -27,7 +35,7 @@ struct RedisCacheTests {
             // server holds is read on an hour-long entry, and the short one is only checked for expiry.
             try await cache.set("ttl", Data("soon gone".utf8), ttl: .milliseconds(1_500))
             try await cache.set("hour", Data("an hour".utf8), ttl: .seconds(3_600))
-            try await cache.set("lasting", Data("stays".utf8), ttl: nil)
+            try await cache.set("lasting", Data("stays".utf8), ttl: .never)
             #expect(try await cache.get("hour") == Data("an hour".utf8))
             guard case .integer(let remaining) = try await cache.command(["PTTL", "structuredcache:hour"]) else {
                 Issue.record("PTTL did not return an integer")
@@ -49,14 +57,14 @@ struct RedisCacheTests {
             defer { cache.shutdown() }
             for byte in 0...255 {
                 let key = "byte-" + String(Character(Unicode.Scalar(UInt8(byte))))
-                try await cache.set(key, Data([UInt8(byte)]), ttl: nil)
+                try await cache.set(key, Data([UInt8(byte)]), ttl: .never)
             }
             for byte in 0...255 {
                 let key = "byte-" + String(Character(Unicode.Scalar(UInt8(byte))))
                 #expect(try await cache.get(key) == Data([UInt8(byte)]), "byte \(byte)")
             }
             let everyByte = Data((0...255).map { UInt8($0) } + [13, 10, 13, 10, 0, 0])
-            try await cache.set("\u{0}\r\n key with NUL, CRLF and space \u{1F600}", everyByte, ttl: nil)
+            try await cache.set("\u{0}\r\n key with NUL, CRLF and space \u{1F600}", everyByte, ttl: .never)
             #expect(try await cache.get("\u{0}\r\n key with NUL, CRLF and space \u{1F600}") == everyByte)
             #expect(try await cache.get("\u{0}\r\n key with NUL, CRLF and space") == nil)
         }
@@ -73,7 +81,7 @@ struct RedisCacheTests {
             #expect(read?.count == large.count)
             #expect(read == large)
             // The connection is still in step after the large transfer.
-            try await cache.set("after", Data("small".utf8), ttl: nil)
+            try await cache.set("after", Data("small".utf8), ttl: .never)
             #expect(try await cache.get("after") == Data("small".utf8))
         }
     }
@@ -105,7 +113,7 @@ struct RedisCacheTests {
             let url = "redis://alice:wonderland@127.0.0.1:\(server.port)"
             let cache = try RedisCache(url: url)
             defer { cache.shutdown() }
-            try await cache.set("acl", Data("ok".utf8), ttl: nil)
+            try await cache.set("acl", Data("ok".utf8), ttl: .never)
             #expect(try await cache.get("acl") == Data("ok".utf8))
             #expect(try await cache.command(["ACL", "WHOAMI"]).string == "alice")
             try await cache.removeAll()
@@ -133,7 +141,7 @@ struct RedisCacheTests {
         try await RedisServerProcess.with(arguments: ["--requirepass", "s3cret/with:odd@chars"]) { server in
             let cache = try RedisCache(url: "redis://:s3cret%2Fwith%3Aodd%40chars@127.0.0.1:\(server.port)/0")
             defer { cache.shutdown() }
-            try await cache.set("pw", Data("ok".utf8), ttl: nil)
+            try await cache.set("pw", Data("ok".utf8), ttl: .never)
             #expect(try await cache.get("pw") == Data("ok".utf8))
         }
     }
@@ -148,8 +156,8 @@ struct RedisCacheTests {
                 second.shutdown()
                 zero.shutdown()
             }
-            try await first.set("shared-key", Data("one".utf8), ttl: nil)
-            try await second.set("shared-key", Data("two".utf8), ttl: nil)
+            try await first.set("shared-key", Data("one".utf8), ttl: .never)
+            try await second.set("shared-key", Data("two".utf8), ttl: .never)
             #expect(try await first.get("shared-key") == Data("one".utf8))
             #expect(try await second.get("shared-key") == Data("two".utf8))
             #expect(try await zero.get("shared-key") == nil)
@@ -176,7 +184,7 @@ struct RedisCacheTests {
             let options = RedisCache.Configuration(poolSize: 1, protocolVersion: .resp2)
             let cache = try RedisCache(url: server.url + "/3", configuration: options)
             defer { cache.shutdown() }
-            try await cache.set("k", Data("v".utf8), ttl: nil)
+            try await cache.set("k", Data("v".utf8), ttl: .never)
             #expect(try await cache.get("k") == Data("v".utf8))
             let info = try await cache.command(["CLIENT", "INFO"]).string ?? ""
             #expect(info.contains("resp=2"))
@@ -198,10 +206,10 @@ struct RedisCacheTests {
                 plain.shutdown()
             }
             for index in 0..<2_500 {
-                try await cache.set("k\(index)", Data([UInt8(truncatingIfNeeded: index)]), ttl: nil)
+                try await cache.set("k\(index)", Data([UInt8(truncatingIfNeeded: index)]), ttl: .never)
             }
-            try await neighbour.set("k1", Data("neighbour".utf8), ttl: nil)
-            try await plain.set("k1", Data("plain".utf8), ttl: nil)
+            try await neighbour.set("k1", Data("neighbour".utf8), ttl: .never)
+            try await plain.set("k1", Data("plain".utf8), ttl: .never)
             _ = try await cache.command(["SET", "unrelated", "x"])
             try await cache.removeAll()
             #expect(try await cache.get("k1") == nil)
@@ -224,13 +232,13 @@ struct RedisCacheTests {
             let options = RedisCache.Configuration(poolSize: 1, maximumValueSize: 4_000, maximumReplySize: 1_000)
             let cache = try RedisCache(url: server.url, configuration: options)
             defer { cache.shutdown() }
-            await #expect { try await cache.set("big", Data(count: 4_001), ttl: nil) } throws: {
+            await #expect { try await cache.set("big", Data(count: 4_001), ttl: .never) } throws: {
                 ($0 as? RedisError)?.code == .valueTooLarge
             }
-            try await cache.set("medium", Data(count: 2_000), ttl: nil)
+            try await cache.set("medium", Data(count: 2_000), ttl: .never)
             await #expect { try await cache.get("medium") } throws: { ($0 as? RedisError)?.code == .valueTooLarge }
             // The connection was dropped, not desynchronised: the next command reconnects and works.
-            try await cache.set("small", Data(count: 10), ttl: nil)
+            try await cache.set("small", Data(count: 10), ttl: .never)
             #expect(try await cache.get("small") == Data(count: 10))
         }
     }
@@ -238,7 +246,7 @@ struct RedisCacheTests {
     @Test func failsEveryCallAfterShutdown() async throws {
         try await RedisServerProcess.with { server in
             let cache = try RedisCache(url: server.url)
-            try await cache.set("k", Data("v".utf8), ttl: nil)
+            try await cache.set("k", Data("v".utf8), ttl: .never)
             cache.shutdown()
             await #expect { try await cache.get("k") } throws: { ($0 as? RedisError)?.code == .shutDown }
         }
@@ -256,7 +264,7 @@ struct RedisCacheTests {
             #expect(promoted.value == Data("from redis".utf8))
             let remaining = try #require(promoted.remaining)
             #expect(remaining <= .seconds(60) && remaining > .seconds(50))
-            try await redis.set("lasting", Data("x".utf8), ttl: nil)
+            try await redis.set("lasting", Data("x".utf8), ttl: .never)
             _ = try await tiered.get("lasting")
             #expect(try await memory.getWithRemainingTTL("lasting")?.remaining == nil)
         }

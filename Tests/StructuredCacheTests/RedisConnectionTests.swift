@@ -106,8 +106,8 @@ struct RedisConnectionTests {
         let cache = try RedisCache(url: server.url, configuration: options)
         defer { cache.shutdown() }
         try await cache.set("k", Data([0, 1]), ttl: .milliseconds(1500))
-        try await cache.set("k", Data("v".utf8), ttl: nil)
-        try await cache.set("k", Data("v".utf8), ttl: .microseconds(10))
+        try await cache.set("k", Data("v".utf8), ttl: .never)
+        try await cache.set("k", Data("v".utf8), ttl: .after(.microseconds(10)))
         #expect(try await cache.get("k") == nil)
         try await cache.remove("k")
         try await cache.removeAll()
@@ -130,7 +130,7 @@ struct RedisConnectionTests {
         defer { server.stop() }
         let cache = try RedisCache(url: server.url, configuration: .init(poolSize: 1, clientName: nil))
         defer { cache.shutdown() }
-        try await cache.set("k", Data("v".utf8), ttl: .zero)
+        try await cache.set("k", Data("v".utf8), ttl: .after(.zero))
         try await cache.set("k", Data("v".utf8), ttl: .seconds(-5))
         #expect(server.receivedCommands.dropFirst().map { $0[0] } == ["UNLINK", "UNLINK"])
     }
@@ -229,7 +229,7 @@ struct RedisConnectionServerTests {
         try await RedisServerProcess.with { server in
             let cache = try RedisCache(url: server.unixURL + "?db=1")
             defer { cache.shutdown() }
-            try await cache.set("unix", Data("socket".utf8), ttl: nil)
+            try await cache.set("unix", Data("socket".utf8), ttl: .never)
             #expect(try await cache.get("unix") == Data("socket".utf8))
             let info = try await cache.command(["CLIENT", "INFO"]).string ?? ""
             #expect(info.contains("db=1"))
@@ -248,7 +248,7 @@ struct RedisConnectionServerTests {
         defer { server.stop() }
         let cache = try RedisCache(url: "redis://[::1]:\(server.port)")
         defer { cache.shutdown() }
-        try await cache.set("six", Data("v6".utf8), ttl: nil)
+        try await cache.set("six", Data("v6".utf8), ttl: .never)
         #expect(try await cache.get("six") == Data("v6".utf8))
     }
 
@@ -287,7 +287,7 @@ struct RedisConnectionServerTests {
                 url: server.url, configuration: .init(poolSize: 4, clientName: "lone-task", readerSpin: readerSpin))
             defer { cache.shutdown() }
             for index in 0..<200 {
-                try await cache.set("lone\(index)", Data("\(index)".utf8), ttl: nil)
+                try await cache.set("lone\(index)", Data("\(index)".utf8), ttl: .never)
                 #expect(try await cache.get("lone\(index)") == Data("\(index)".utf8))
             }
             let clients = try await cache.command(["CLIENT", "LIST"]).string ?? ""
@@ -301,7 +301,7 @@ struct RedisConnectionServerTests {
             defer { cache.shutdown() }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<300 {
-                    group.addTask { try await cache.set("p\(index)", Data(), ttl: nil) }
+                    group.addTask { try await cache.set("p\(index)", Data(), ttl: .never) }
                 }
                 try await group.waitForAll()
             }

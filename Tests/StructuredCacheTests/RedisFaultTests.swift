@@ -55,7 +55,7 @@ struct RedisFaultTests {
         let clock = ContinuousClock()
         let start = clock.now
         for _ in 0..<100 {
-            await Self.expectFailure([.connectionFailed]) { try await cache.set("k", Data(), ttl: nil) }
+            await Self.expectFailure([.connectionFailed]) { try await cache.set("k", Data(), ttl: .never) }
         }
         #expect(clock.now - start < .seconds(20))
     }
@@ -247,7 +247,7 @@ struct RedisFaultTests {
             reconnectBackoff: .init(initial: .milliseconds(20), maximum: .milliseconds(200)))
         let cache = try RedisCache(url: server.url, configuration: options)
         defer { cache.shutdown() }
-        try await cache.set("before", Data("x".utf8), ttl: nil)
+        try await cache.set("before", Data("x".utf8), ttl: .never)
 
         let stop = Flag()
         let report = Report()
@@ -290,7 +290,7 @@ struct RedisFaultTests {
         let deadline = clock.now + .seconds(15)
         var recovered = false
         while clock.now < deadline {
-            if (try? await cache.set("after", Data(), ttl: nil)) != nil {
+            if (try? await cache.set("after", Data(), ttl: .never)) != nil {
                 recovered = true
                 break
             }
@@ -323,7 +323,7 @@ struct RedisFaultTests {
             reconnectBackoff: .init(initial: .milliseconds(20), maximum: .milliseconds(100)))
         let cache = try RedisCache(url: server.url, configuration: options)
         defer { cache.shutdown() }
-        try await cache.set("k", Data("v".utf8), ttl: nil)
+        try await cache.set("k", Data("v".utf8), ttl: .never)
         server.signal(SIGSTOP)
         let elapsed = await Self.expectFailure([.timeout]) { _ = try await cache.get("k") }
         #expect(elapsed < .seconds(20))
@@ -353,7 +353,7 @@ struct RedisFaultTests {
         defer { server.stop() }
         let cache = try RedisCache(url: server.url, configuration: .init(poolSize: 1, commandTimeout: .seconds(30)))
         defer { cache.shutdown() }
-        for index in 0..<20 { try await cache.set("k\(index)", Data("v\(index)".utf8), ttl: nil) }
+        for index in 0..<20 { try await cache.set("k\(index)", Data("v\(index)".utf8), ttl: .never) }
         server.signal(SIGSTOP)
         let gets = (0..<20).map { index in Task { try await cache.get("k\(index)") } }
         // Every GET is written to the socket and waits for a reply the stopped server cannot send.

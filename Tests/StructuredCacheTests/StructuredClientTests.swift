@@ -82,7 +82,12 @@ struct StructuredClientTests {
                 server, cache: cache, configuration: .init(defaultModel: "gpt-test", cacheTTL: .seconds(30)))
             _ = try await client.create(messages: Self.hello, responseModel: User.self)
             _ = try await client.create(messages: [.user("other")], responseModel: User.self, cacheTTL: .seconds(45))
-            #expect(cache.setTTLs == [.seconds(30), .seconds(45)])
+            _ = try await client.create(messages: [.user("third")], responseModel: User.self, cacheTTL: .never)
+            #expect(cache.setTTLs == [.seconds(30), .seconds(45), .never])
+            // Unless told otherwise, the client leaves the lifetime to the adapter's default.
+            let plain = Self.client(server, cache: cache)
+            _ = try await plain.create(messages: [.user("fourth")], responseModel: User.self)
+            #expect(cache.setTTLs.last == .adapterDefault)
         }
     }
 
@@ -91,7 +96,7 @@ struct StructuredClientTests {
             let cache = try AutoCache(maxSize: 10)
             let client = Self.client(server, cache: cache)
             let key = try client.cacheKey(messages: Self.hello, responseModel: User.self)
-            try await cache.set(key, Data(#"{"name":"legacy"}"#.utf8), ttl: nil)
+            try await cache.set(key, Data(#"{"name":"legacy"}"#.utf8), ttl: .never)
             #expect(try await client.create(messages: Self.hello, responseModel: User.self) == User(name: "legacy"))
             #expect(server.requestCount == 0)
         }
@@ -119,7 +124,7 @@ struct StructuredClientTests {
             let cache = try AutoCache(maxSize: 10)
             let client = Self.client(server, cache: cache)
             let key = try client.cacheKey(messages: Self.hello, responseModel: User.self)
-            try await cache.set(key, Data(#"{"model": "{\"name\":\"stored\"}", "raw": null}"#.utf8), ttl: nil)
+            try await cache.set(key, Data(#"{"model": "{\"name\":\"stored\"}", "raw": null}"#.utf8), ttl: .never)
             #expect(try await client.create(messages: Self.hello, responseModel: User.self).name == "stored")
             #expect(server.requestCount == 0)
             let (user, completion) = try await client.createWithCompletion(
@@ -254,7 +259,7 @@ struct StructuredClientTests {
             let client = Self.client(server, cache: cache)
             let key = try client.cacheKey(messages: Self.hello, responseModel: User.self)
             for stored in [#"{"model": "{\"nom\":\"old schema\"}", "raw": null}"#, "\u{FF}garbage", "[1, 2"] {
-                try await cache.wrapped.set(key, Data(stored.utf8), ttl: nil)
+                try await cache.wrapped.set(key, Data(stored.utf8), ttl: .never)
                 #expect(try await client.create(messages: Self.hello, responseModel: User.self).name == "fresh")
             }
             #expect(server.requestCount == 3)

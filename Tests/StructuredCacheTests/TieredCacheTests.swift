@@ -9,9 +9,9 @@ import Testing
 
 /// A plain adapter that cannot report remaining TTLs, records the TTLs it was given, and can be told to fail.
 private final class ScriptedTier: CacheAdapter {
-    private let state = Mutex<(values: [String: Data], ttls: [Duration?], failing: Bool)>(([:], [], false))
+    private let state = Mutex<(values: [String: Data], ttls: [CacheTTL], failing: Bool)>(([:], [], false))
 
-    var ttls: [Duration?] { state.withLock { $0.ttls } }
+    var ttls: [CacheTTL] { state.withLock { $0.ttls } }
     func fail(_ failing: Bool) { state.withLock { $0.failing = failing } }
     func contains(_ key: String) -> Bool { state.withLock { $0.values[key] != nil } }
 
@@ -24,7 +24,7 @@ private final class ScriptedTier: CacheAdapter {
         return state.withLock { $0.values[key] }
     }
 
-    func set(_ key: String, _ value: Data, ttl: Duration?) async throws {
+    func set(_ key: String, _ value: Data, ttl: CacheTTL) async throws {
         try check()
         state.withLock {
             $0.values[key] = value
@@ -56,7 +56,7 @@ private final class ScriptedTier: CacheAdapter {
     @Test func rejectsInvalidConfiguration() {
         let empty = #expect(throws: CacheError.self) { try TieredCache([]) }
         #expect(empty?.code == .invalidConfiguration)
-        let ttl = #expect(throws: CacheError.self) { try TieredCache([try AutoCache()], promotionTTL: .zero) }
+        let ttl = #expect(throws: CacheError.self) { try TieredCache([try AutoCache()], promotionTTL: .after(.zero)) }
         #expect(ttl?.code == .invalidConfiguration)
     }
 
@@ -94,13 +94,39 @@ private final class ScriptedTier: CacheAdapter {
         }
     }
 
+    @Test func keepsEachTTLSpellingApart() async throws {
+        try await Self.withFolder { folder in
+            let clock = ManualClock()
+            let memory = try AutoCache(maxSize: 10, defaultTTL: .milliseconds(1_500), clock: clock)
+            let disk = try DiskCache(
+                directory: folder, configuration: .init(defaultTTL: .milliseconds(1_500), clock: clock))
+            try await CacheAdapterConformance.checkDefaultTTL(
+                TieredCache([memory, disk]), advance: { clock.advance(by: $0) })
+        }
+    }
+
+    /// A value that never expires in the slower tier must not be cut short by a faster tier's default.
+    @Test func promotesALastingValueAsLasting() async throws {
+        try await Self.withFolder { folder in
+            let clock = ManualClock()
+            let memory = try AutoCache(maxSize: 10, defaultTTL: .seconds(1), clock: clock)
+            let disk = try DiskCache(directory: folder, configuration: .init(clock: clock))
+            let cache = try TieredCache([memory, disk])
+            try disk.setValue(Self.data("forever"), forKey: "k", ttl: .never)
+            #expect(try await cache.get("k") == Self.data("forever"))
+            #expect(memory.value(forKey: "k") == Self.data("forever"))
+            clock.advance(by: .seconds(5))
+            #expect(memory.value(forKey: "k") == Self.data("forever"))
+        }
+    }
+
     @Test func promotesFromUnknownAdaptersWithPromotionTTL() async throws {
         let clock = ManualClock()
         let memory = try AutoCache(maxSize: 10, clock: clock)
         let middle = ScriptedTier()
         let slow = ScriptedTier()
         let cache = try TieredCache([memory, middle, slow], promotionTTL: .seconds(30))
-        try await slow.set("k", Self.data("slow"), ttl: nil)
+        try await slow.set("k", Self.data("slow"), ttl: .never)
         #expect(try await cache.get("k") == Self.data("slow"))
         #expect(memory.entry(forKey: "k")?.remaining == .seconds(30))
         #expect(middle.ttls == [.seconds(30)])
@@ -122,7 +148,7 @@ private final class ScriptedTier: CacheAdapter {
         try await cache.remove("k")
         #expect(memory.value(forKey: "k") == nil)
         #expect(!slow.contains("k"))
-        try await cache.set("a", Self.data("v"), ttl: nil)
+        try await cache.set("a", Self.data("v"), ttl: .never)
         try await cache.removeAll()
         #expect(memory.count == 0)
         #expect(!slow.contains("a"))
@@ -132,13 +158,13 @@ private final class ScriptedTier: CacheAdapter {
         let broken = ScriptedTier()
         let slow = ScriptedTier()
         let cache = try TieredCache([broken, slow])
-        try await slow.set("k", Self.data("v"), ttl: nil)
+        try await slow.set("k", Self.data("v"), ttl: .never)
         broken.fail(true)
         #expect(try await cache.get("k") == Self.data("v"), "a failed promotion does not fail the read")
         let error = await #expect(throws: CacheError.self) { try await cache.get("missing") }
         #expect(error?.code == .ioFailure)
         // A write reaches the healthy tier even though another fails, then reports the failure.
-        await #expect(throws: CacheError.self) { try await cache.set("new", Self.data("n"), ttl: nil) }
+        await #expect(throws: CacheError.self) { try await cache.set("new", Self.data("n"), ttl: .never) }
         #expect(slow.contains("new"))
     }
 }

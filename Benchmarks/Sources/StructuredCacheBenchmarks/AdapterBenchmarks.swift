@@ -66,7 +66,7 @@ private func autoCacheBenchmarks(into rows: inout [String: Double]) async throws
     rows["autocache.set-evict.1t.async"] =
         try await Harness.measureAsync("set with eviction, 1 task (async CacheAdapter)", iterations: iterations) {
             index in
-            try await evicting.set(hitKeys[index & mask], value, ttl: nil)
+            try await evicting.set(hitKeys[index & mask], value, ttl: .never)
         }.operationsPerSecond
 
     let perThread = iterations / 2
@@ -131,7 +131,7 @@ private func diskCacheBenchmarks(into rows: inout [String: Double]) async throws
             }.operationsPerSecond
         rows["disk.\(label).set.async"] =
             try await Harness.measureAsync("set (async, 1 task)", iterations: keyCount, rounds: rounds) { index in
-                try await cache.set(keys[index], value, ttl: nil)
+                try await cache.set(keys[index], value, ttl: .never)
             }.operationsPerSecond
         rows["disk.\(label).get-hit.async"] =
             try await Harness.measureAsync("get-hit (async, 1 task)", iterations: keyCount, rounds: rounds) { index in
@@ -148,7 +148,7 @@ private func diskCacheBenchmarks(into rows: inout [String: Double]) async throws
             try await measureConcurrent("set (async, 8 tasks at once)", tasks: 8, iterations: keyCount, rounds: rounds)
         {
             index in
-            try await cache.set(keys[index], value, ttl: nil)
+            try await cache.set(keys[index], value, ttl: .never)
         }.operationsPerSecond
     }
 }

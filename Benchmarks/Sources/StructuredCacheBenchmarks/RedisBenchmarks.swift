@@ -55,7 +55,7 @@ func redisBenchmarks() async throws {
         "server: \(url); \(requests) requests per run, \(rounds) interleaved rounds; "
             + "pool size \(options.poolSize), reader spin \(options.readerSpin)")
     defer { cache.shutdown() }
-    try await cache.set(key, value, ttl: nil)
+    try await cache.set(key, value, ttl: .never)
     _ = try await runRedisBenchmark(redisBenchmark, target, ["-c", "1", "-n", "2000", "-t", "set", "-d", "1024"])
 
     struct Case {
@@ -173,7 +173,7 @@ private func runOperations(_ cache: RedisCache, key: String, value: Data, test: 
         }
     } else {
         for _ in 0..<count {
-            try await cache.set(key, value, ttl: nil)
+            try await cache.set(key, value, ttl: .never)
         }
     }
 }

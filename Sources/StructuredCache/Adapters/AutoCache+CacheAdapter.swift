@@ -17,9 +17,9 @@ extension AutoCache: ExpiryReportingCacheAdapter {
     /// - Parameters:
     ///   - key: The key, compared by Unicode scalars.
     ///   - value: The bytes to store.
-    ///   - ttl: How long the value lives; `nil` for ``defaultTTL``.
+    ///   - ttl: How long the value lives; ``CacheTTL/adapterDefault`` for ``defaultTTL``.
     /// - Complexity: O(1) on average.
-    public func set(_ key: String, _ value: Data, ttl: Duration?) async throws {
+    public func set(_ key: String, _ value: Data, ttl: CacheTTL) async throws {
         setValue(value, forKey: key, ttl: ttl)
     }
 

@@ -38,7 +38,7 @@ public final class AutoCache: CacheAdapter {
     public let maxSize: Int
     /// The most bytes (values plus keys, in UTF-8) the cache holds, if limited.
     public let maxBytes: Int?
-    /// The TTL of values stored without one, if any.
+    /// The TTL of values stored with ``CacheTTL/adapterDefault``, if any.
     public let defaultTTL: Duration?
 
     let clock: CacheClock
@@ -50,7 +50,7 @@ public final class AutoCache: CacheAdapter {
     ///   - maxSize: The most entries to hold; at least 1. Instructor's default is 128.
     ///   - maxBytes: The most bytes to hold, counting each value's bytes plus its key's UTF-8 bytes;
     ///     `nil` for no byte limit. A single value over this limit is not stored.
-    ///   - defaultTTL: How long values stored without a TTL live; `nil` for no expiry.
+    ///   - defaultTTL: How long values stored with ``CacheTTL/adapterDefault`` live; `nil` for no expiry.
     ///   - clock: The clock TTLs are measured with; tests pass one they can move.
     /// - Throws: ``CacheError/Code/invalidConfiguration`` when `maxSize` or `maxBytes` is not positive,
     ///   or `defaultTTL` is not longer than zero.
@@ -118,12 +118,13 @@ public final class AutoCache: CacheAdapter {
     /// - Parameters:
     ///   - value: The bytes to store.
     ///   - key: The key, compared by Unicode scalars.
-    ///   - ttl: How long the value lives; `nil` for ``defaultTTL``. A TTL of zero or less removes the key.
+    ///   - ttl: How long the value lives; ``CacheTTL/adapterDefault`` (the default) for ``defaultTTL``. A
+    ///     TTL of zero or less removes the key.
     /// - Complexity: O(1) on average (O(*k*) when *k* entries must go to fit the byte budget).
-    public func setValue(_ value: Data, forKey key: String, ttl: Duration? = nil) {
+    public func setValue(_ value: Data, forKey key: String, ttl: CacheTTL = .adapterDefault) {
         let key = ScalarKey(key)
         var deadline = Int64.max
-        if let ttl = ttl ?? defaultTTL {
+        if let ttl = ttl.resolved(defaultTTL: defaultTTL) {
             guard ttl > .zero else {
                 removeValue(forKey: key.string)
                 return

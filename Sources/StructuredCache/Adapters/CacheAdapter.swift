@@ -8,8 +8,9 @@ public import Foundation
 /// a value holds; the client decides both. Every adapter keeps the same contract:
 ///
 /// - ``get(_:)`` returns `nil` when the key is missing **or expired**; it never returns an expired value.
-/// - ``set(_:_:ttl:)`` honours the time to live: after `ttl` has passed the value is gone. A `nil`
-///   `ttl` means the adapter's default (usually "no expiry").
+/// - ``set(_:_:ttl:)`` honours the time to live: after `ttl` has passed the value is gone; ``CacheTTL/never``
+///   never expires, and ``CacheTTL/adapterDefault`` is the adapter's configured default (no expiry when
+///   it has none).
 /// - Every method is safe to call from many tasks and threads at once.
 /// - A value read back is byte-for-byte the value written.
 ///
@@ -29,9 +30,10 @@ public protocol CacheAdapter: Sendable {
     /// - Parameters:
     ///   - key: The key to store the value under.
     ///   - value: The bytes to store.
-    ///   - ttl: How long the value lives; `nil` for the adapter's default (no expiry unless configured).
+    ///   - ttl: How long the value lives: a duration, ``CacheTTL/never``, or ``CacheTTL/adapterDefault``.
+    ///     A duration of zero or less removes the key.
     /// - Throws: ``CacheError`` (or the adapter's own typed error) when the backend cannot be written.
-    func set(_ key: String, _ value: Data, ttl: Duration?) async throws
+    func set(_ key: String, _ value: Data, ttl: CacheTTL) async throws
 
     /// Removes the value stored under `key`, if any.
     ///

@@ -20,10 +20,10 @@ extension DiskCache: ExpiryReportingCacheAdapter {
     /// - Parameters:
     ///   - key: Any string; compared by exact bytes.
     ///   - value: The bytes to store.
-    ///   - ttl: How long the value lives; `nil` for ``Configuration/defaultTTL``.
+    ///   - ttl: How long the value lives; ``CacheTTL/adapterDefault`` for ``Configuration/defaultTTL``.
     /// - Throws: ``CacheError`` when the entry cannot be written.
     /// - Complexity: O(*n*) in the entry's size.
-    public func set(_ key: String, _ value: Data, ttl: Duration?) async throws {
+    public func set(_ key: String, _ value: Data, ttl: CacheTTL) async throws {
         try await io.run { try self.setValue(value, forKey: key, ttl: ttl) }
     }
 

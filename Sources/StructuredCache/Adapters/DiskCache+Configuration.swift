@@ -3,7 +3,7 @@
 extension DiskCache {
     /// How a ``DiskCache`` stores its entries. Every property has a default.
     public struct Configuration: Sendable {
-        /// The TTL of values stored without one; `nil` (the default) for no expiry.
+        /// The TTL of values stored with ``CacheTTL/adapterDefault``; `nil` (the default) for no expiry.
         public var defaultTTL: Duration?
 
         /// The most bytes the entry files may take (headers and keys included); `nil` (the default) for
@@ -30,7 +30,7 @@ extension DiskCache {
         /// Creates a configuration.
         ///
         /// - Parameters:
-        ///   - defaultTTL: The TTL of values stored without one; `nil` for no expiry.
+        ///   - defaultTTL: The TTL of values stored with ``CacheTTL/adapterDefault``; `nil` for no expiry.
         ///   - maxBytes: The byte budget of the entry files; `nil` for no limit.
         ///   - fsyncOnWrite: Whether writes are flushed to stable storage before returning.
         ///   - fileMode: The permission bits of entry files.

@@ -133,13 +133,13 @@ public final class DiskCache: CacheAdapter {
     /// - Parameters:
     ///   - value: The bytes to store.
     ///   - key: Any string; compared by exact bytes.
-    ///   - ttl: How long the value lives; `nil` for ``Configuration/defaultTTL``. A TTL of zero or less
-    ///     removes the key.
+    ///   - ttl: How long the value lives; ``CacheTTL/adapterDefault`` (the default) for
+    ///     ``Configuration/defaultTTL``. A TTL of zero or less removes the key.
     /// - Throws: ``CacheError`` when the entry cannot be written (full disk, permissions).
     /// - Complexity: O(*n*) in the entry's size, plus O(*k*) for *k* entries evicted by the byte budget.
-    public func setValue(_ value: Data, forKey key: String, ttl: Duration? = nil) throws {
+    public func setValue(_ value: Data, forKey key: String, ttl: CacheTTL = .adapterDefault) throws {
         var expiry: Int64 = 0
-        if let ttl = ttl ?? configuration.defaultTTL {
+        if let ttl = ttl.resolved(defaultTTL: configuration.defaultTTL) {
             guard ttl > .zero else {
                 try removeValue(forKey: key)
                 return

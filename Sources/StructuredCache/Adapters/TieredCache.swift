@@ -13,7 +13,8 @@ public import Foundation
 ///   (promotion) before it is returned. The copy keeps the time the value has left when the tier that
 ///   answered can tell it (``AutoCache``, ``DiskCache``, and tiered caches of them); for any other
 ///   adapter the copy lives for `promotionTTL`, which bounds how long a faster tier can serve a value
-///   the slower one has since dropped.
+///   the slower one has since dropped. A value that never expires in the tier that answered is promoted
+///   with ``CacheTTL/never``, so a faster tier's default TTL does not cut it short.
 /// - ``set(_:_:ttl:)``, ``remove(_:)`` and ``removeAll()`` go to every tier at once.
 ///
 /// Errors: a tier that throws on read is skipped (the next tier may still answer); if no tier answers
@@ -22,21 +23,20 @@ public import Foundation
 public final class TieredCache: CacheAdapter {
     /// The tiers, fastest first.
     public let tiers: [any CacheAdapter]
-    /// How long a value promoted from a tier that cannot report its remaining TTL lives in faster tiers;
-    /// `nil` to use each faster tier's default.
-    public let promotionTTL: Duration?
+    /// How long a value promoted from a tier that cannot report its remaining TTL lives in faster tiers.
+    public let promotionTTL: CacheTTL
 
     /// Creates a tiered cache.
     ///
     /// - Parameters:
     ///   - tiers: The adapters, fastest first; at least one.
     ///   - promotionTTL: The TTL of copies promoted from tiers that cannot tell how long a value has left;
-    ///     `nil` to use the faster tier's default TTL. One minute by default.
-    /// - Throws: ``CacheError/Code/invalidConfiguration`` when `tiers` is empty or `promotionTTL` is not
-    ///   longer than zero.
-    public init(_ tiers: [any CacheAdapter], promotionTTL: Duration? = .seconds(60)) throws {
+    ///     ``CacheTTL/adapterDefault`` for each faster tier's default TTL. One minute by default.
+    /// - Throws: ``CacheError/Code/invalidConfiguration`` when `tiers` is empty or `promotionTTL` is a
+    ///   duration not longer than zero.
+    public init(_ tiers: [any CacheAdapter], promotionTTL: CacheTTL = .seconds(60)) throws {
         guard !tiers.isEmpty else { throw CacheError.invalidConfiguration("TieredCache needs at least one tier") }
-        if let promotionTTL, promotionTTL <= .zero {
+        if let promotionTTL = promotionTTL.duration, promotionTTL <= .zero {
             throw CacheError.invalidConfiguration("TieredCache promotionTTL must be > 0, got \(promotionTTL)")
         }
         self.tiers = tiers
@@ -58,10 +58,10 @@ public final class TieredCache: CacheAdapter {
     /// - Parameters:
     ///   - key: The key.
     ///   - value: The bytes to store.
-    ///   - ttl: How long the value lives; `nil` for each tier's default.
+    ///   - ttl: How long the value lives; ``CacheTTL/adapterDefault`` for each tier's default.
     /// - Throws: The first tier error, after every tier was tried.
     /// - Complexity: One write per tier, all at once.
-    public func set(_ key: String, _ value: Data, ttl: Duration?) async throws {
+    public func set(_ key: String, _ value: Data, ttl: CacheTTL) async throws {
         try await everyTier { tier in try await tier.set(key, value, ttl: ttl) }
     }
 
@@ -114,14 +114,15 @@ extension TieredCache: ExpiryReportingCacheAdapter {
         var firstError: (any Error)?
         for (position, tier) in tiers.enumerated() {
             let found: (value: Data, remaining: Duration?)?
-            let known: Bool
+            // What the faster tiers' copies live for.
+            let copyTTL: CacheTTL
             do {
                 if let reporting = tier as? any ExpiryReportingCacheAdapter {
                     found = try await reporting.getWithRemainingTTL(key)
-                    known = true
+                    copyTTL = found?.remaining.map { .after($0) } ?? .never
                 } else {
-                    found = try await tier.get(key).map { ($0, promotionTTL) }
-                    known = false
+                    found = try await tier.get(key).map { ($0, promotionTTL.resolved(defaultTTL: nil)) }
+                    copyTTL = promotionTTL
                 }
             } catch {
                 if firstError == nil { firstError = error }
@@ -130,9 +131,9 @@ extension TieredCache: ExpiryReportingCacheAdapter {
             guard let found else { continue }
             if position > 0 {
                 // A copy with (almost) no time left is not worth writing: it would expire on arrival.
-                if known, let remaining = found.remaining, remaining <= .zero { return found }
+                if let remaining = copyTTL.duration, remaining <= .zero { return found }
                 for faster in tiers[..<position] {
-                    try? await faster.set(key, found.value, ttl: found.remaining)
+                    try? await faster.set(key, found.value, ttl: copyTTL)
                 }
             }
             return found

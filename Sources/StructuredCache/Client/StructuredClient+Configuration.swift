@@ -32,8 +32,9 @@ extension StructuredClient {
         /// How many times to ask again after an answer fails to decode or validate. Instructor's
         /// `max_retries` counts attempts: its `max_retries=2` is `maxRetries: 1` here.
         public var maxRetries: Int
-        /// How long stored answers live; `nil` for the adapter's default.
-        public var cacheTTL: Duration?
+        /// How long stored answers live; ``CacheTTL/adapterDefault`` (the default) for the adapter's
+        /// default TTL, ``CacheTTL/never`` for no expiry whatever the adapter's default.
+        public var cacheTTL: CacheTTL
         /// How calls use the cache.
         public var cachePolicy: CachePolicy
         /// The scope of cache keys. `nil` (the default) derives it from the provider's
@@ -52,13 +53,13 @@ extension StructuredClient {
         ///   - defaultModel: The model used when a call names none.
         ///   - mode: The mode used when a call names none.
         ///   - maxRetries: How many times to ask again after a failed answer.
-        ///   - cacheTTL: How long stored answers live.
+        ///   - cacheTTL: How long stored answers live; the adapter's default TTL unless given.
         ///   - cachePolicy: How calls use the cache.
         ///   - namespace: The scope of cache keys; derived from the provider when `nil`.
         ///   - keyCompatibility: How keys are computed.
         ///   - onEvent: Called with every cache event.
         public init(
-            defaultModel: String? = nil, mode: Mode = .tools, maxRetries: Int = 1, cacheTTL: Duration? = nil,
+            defaultModel: String? = nil, mode: Mode = .tools, maxRetries: Int = 1, cacheTTL: CacheTTL = .adapterDefault,
             cachePolicy: CachePolicy = .use, namespace: String? = nil, keyCompatibility: KeyCompatibility = .standard,
             onEvent: (@Sendable (CacheEvent) -> Void)? = nil
         ) {

@@ -68,7 +68,7 @@ public final class StructuredClient: Sendable {
     public func create<Response: Decodable & Sendable>(
         model: String? = nil, messages: [ChatMessage], responseModel: Response.Type, mode: Mode? = nil,
         maxRetries: Int? = nil, options: RequestOptions = RequestOptions(), cache: (any CacheAdapter)? = nil,
-        cacheTTL: Duration? = nil, cachePolicy: CachePolicy? = nil
+        cacheTTL: CacheTTL? = nil, cachePolicy: CachePolicy? = nil
     ) async throws -> Response {
         let call = try plan(
             model: model, messages: messages, responseModel: responseModel, mode: mode, maxRetries: maxRetries,
@@ -96,7 +96,7 @@ public final class StructuredClient: Sendable {
     public func createWithCompletion<Response: Decodable & Sendable>(
         model: String? = nil, messages: [ChatMessage], responseModel: Response.Type, mode: Mode? = nil,
         maxRetries: Int? = nil, options: RequestOptions = RequestOptions(), cache: (any CacheAdapter)? = nil,
-        cacheTTL: Duration? = nil, cachePolicy: CachePolicy? = nil
+        cacheTTL: CacheTTL? = nil, cachePolicy: CachePolicy? = nil
     ) async throws -> (Response, ChatCompletion) {
         let call = try plan(
             model: model, messages: messages, responseModel: responseModel, mode: mode, maxRetries: maxRetries,
@@ -153,13 +153,13 @@ public final class StructuredClient: Sendable {
         var mode: Mode
         var maxRetries: Int
         var cache: (any CacheAdapter)?
-        var ttl: Duration?
+        var ttl: CacheTTL
         var policy: CachePolicy
     }
 
     func plan<Response: Decodable>(
         model: String?, messages: [ChatMessage], responseModel: Response.Type, mode: Mode?, maxRetries: Int?,
-        options: RequestOptions, cache: (any CacheAdapter)?, cacheTTL: Duration?, cachePolicy: CachePolicy?,
+        options: RequestOptions, cache: (any CacheAdapter)?, cacheTTL: CacheTTL?, cachePolicy: CachePolicy?,
         streaming: Bool = false
     ) throws -> Call {
         try plan(
@@ -170,7 +170,7 @@ public final class StructuredClient: Sendable {
 
     func plan(
         model: String?, messages: [ChatMessage], schema: SchemaCache.Entry, mode: Mode?, maxRetries: Int?,
-        options: RequestOptions, cache: (any CacheAdapter)?, cacheTTL: Duration?, cachePolicy: CachePolicy?,
+        options: RequestOptions, cache: (any CacheAdapter)?, cacheTTL: CacheTTL?, cachePolicy: CachePolicy?,
         streaming: Bool
     ) throws -> Call {
         guard let model = model ?? configuration.defaultModel else {

@@ -87,6 +87,8 @@ extension RedisCache {
         /// one reader in the process polls at a time, and the polling runs on the connection's own
         /// thread, never on Swift's cooperative pool. `.zero` turns polling off. Default 100 µs.
         public var readerSpin: Duration
+        /// The TTL of values stored with ``CacheTTL/adapterDefault``; `nil` (the default) for no expiry.
+        public var defaultTTL: Duration?
 
         /// Creates options; every parameter has a default.
         ///
@@ -105,6 +107,7 @@ extension RedisCache {
         ///   - scanBatchSize: Keys per `SCAN` step and per `UNLINK` in `removeAll()`. Default 500.
         ///   - readerSpin: How long a reader thread polls for the next reply before it sleeps; `.zero`
         ///     for never. Default 100 µs.
+        ///   - defaultTTL: The TTL of values stored with ``CacheTTL/adapterDefault``; `nil` for no expiry.
         public init(
             keyPrefix: String = "structuredcache:",
             poolSize: Int = 4,
@@ -118,7 +121,8 @@ extension RedisCache {
             maximumReplySize: Int = 512 * 1024 * 1024,
             reconnectBackoff: Backoff = Backoff(),
             scanBatchSize: Int = 500,
-            readerSpin: Duration = .microseconds(100)
+            readerSpin: Duration = .microseconds(100),
+            defaultTTL: Duration? = nil
         ) {
             self.keyPrefix = keyPrefix
             self.poolSize = poolSize
@@ -133,6 +137,7 @@ extension RedisCache {
             self.reconnectBackoff = reconnectBackoff
             self.scanBatchSize = scanBatchSize
             self.readerSpin = readerSpin
+            self.defaultTTL = defaultTTL
         }
     }
 }

@@ -52,6 +52,9 @@ public final class RedisCache: CacheAdapter {
         guard configuration.scanBatchSize > 0 else {
             throw RedisError.invalidConfiguration("scanBatchSize must be positive")
         }
+        if let defaultTTL = configuration.defaultTTL, defaultTTL <= .zero {
+            throw RedisError.invalidConfiguration("defaultTTL must be > 0, got \(defaultTTL)")
+        }
         self.configuration = configuration
         self.keyPrefix = configuration.keyPrefix
         self.pool = RedisConnectionPool(configuration: try RedisConfiguration(url: url, options: configuration))
@@ -95,16 +98,16 @@ public final class RedisCache: CacheAdapter {
     /// - Parameters:
     ///   - key: The key, without the prefix.
     ///   - value: The bytes to store.
-    ///   - ttl: How long the value lives, or `nil` for no expiry.
+    ///   - ttl: How long the value lives; ``CacheTTL/adapterDefault`` for ``Configuration/defaultTTL``.
     /// - Throws: ``RedisError``: `valueTooLarge` above ``Configuration/maximumValueSize``, or a
     ///   connection or server error.
-    public func set(_ key: String, _ value: Data, ttl: Duration?) async throws {
+    public func set(_ key: String, _ value: Data, ttl: CacheTTL) async throws {
         guard value.count <= configuration.maximumValueSize else {
             throw RedisError.valueTooLarge(
                 "a value of \(value.count) bytes exceeds maximumValueSize (\(configuration.maximumValueSize))")
         }
         var milliseconds: Int?
-        if let ttl {
+        if let ttl = ttl.resolved(defaultTTL: configuration.defaultTTL) {
             guard ttl > .zero else {
                 try await remove(key)
                 return

@@ -8,7 +8,7 @@ import Synchronization
 final class RecordingAdapter: CacheAdapter {
     enum Call: Equatable, Sendable {
         case get(String)
-        case set(String, ttl: Duration?)
+        case set(String, ttl: CacheTTL)
         case remove(String)
         case removeAll
     }
@@ -21,14 +21,14 @@ final class RecordingAdapter: CacheAdapter {
     convenience init() throws { self.init(try AutoCache(maxSize: 100)) }
 
     var calls: [Call] { log.withLock { $0 } }
-    var setTTLs: [Duration?] { calls.compactMap { if case .set(_, let ttl) = $0 { return ttl } else { return nil } } }
+    var setTTLs: [CacheTTL] { calls.compactMap { if case .set(_, let ttl) = $0 { return ttl } else { return nil } } }
 
     func get(_ key: String) async throws -> Data? {
         log.withLock { $0.append(.get(key)) }
         return try await wrapped.get(key)
     }
 
-    func set(_ key: String, _ value: Data, ttl: Duration?) async throws {
+    func set(_ key: String, _ value: Data, ttl: CacheTTL) async throws {
         log.withLock { $0.append(.set(key, ttl: ttl)) }
         try await wrapped.set(key, value, ttl: ttl)
     }
