@@ -1,5 +1,6 @@
-// Linux: openat2(2) with RESOLVE_CACHED (5.12) and preadv2(2) with RWF_NOWAIT (buffered reads: 5.9).
-// Elsewhere both report ENOSYS and the caller always takes its blocking path.
+// Linux: openat2(2) with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS (5.6), RESOLVE_CACHED (5.12), and preadv2(2)
+// with RWF_NOWAIT (buffered reads: 5.9). Elsewhere both report ENOSYS and the caller takes its portable
+// path.
 
 #if defined(__linux__)
 #define _GNU_SOURCE
@@ -19,6 +20,12 @@
 #ifndef SYS_openat2
 #define SYS_openat2 437
 #endif
+#ifndef RESOLVE_NO_SYMLINKS
+#define RESOLVE_NO_SYMLINKS 0x04
+#endif
+#ifndef RESOLVE_BENEATH
+#define RESOLVE_BENEATH 0x08
+#endif
 #ifndef RESOLVE_CACHED
 #define RESOLVE_CACHED 0x20
 #endif
@@ -33,15 +40,15 @@ struct structuredcache_open_how {
     uint64_t resolve;
 };
 
-int structuredcache_open_cached(const char *path) {
+int structuredcache_open_beneath(int directory, const char *path, int cached) {
     struct structuredcache_open_how how = {
         .flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
         .mode = 0,
-        .resolve = RESOLVE_CACHED,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | (cached ? RESOLVE_CACHED : 0),
     };
     long fd;
     do {
-        fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+        fd = syscall(SYS_openat2, directory, path, &how, sizeof how);
     } while (fd < 0 && errno == EINTR);
     return (int)fd;
 }
@@ -57,8 +64,10 @@ long structuredcache_read_cached(int fd, void *buffer, size_t count, long long o
 
 #else
 
-int structuredcache_open_cached(const char *path) {
+int structuredcache_open_beneath(int directory, const char *path, int cached) {
+    (void)directory;
     (void)path;
+    (void)cached;
     errno = ENOSYS;
     return -1;
 }

@@ -2,6 +2,7 @@
 // thread, and everything that needs file work (an expired entry to remove, a damaged file) must still go
 // to one. The pool's only thread is held, so a call that needs it visibly waits.
 
+import CStructuredCacheFiles
 import Dispatch
 import Foundation
 import Synchronization
@@ -11,7 +12,7 @@ import Testing
 
 /// Whether this kernel opens a path without waiting (`/` is always in the lookup cache).
 private let kernelCanReadWithoutWaiting: Bool = {
-    let fd = POSIXFile.openWithoutWaiting("/")
+    let fd = structuredcache_open_beneath(AT_FDCWD, ".", 1)
     guard fd >= 0 else { return false }
     POSIXFile.close(fd)
     return true

@@ -321,7 +321,7 @@ import WorkerValue
         }
     }
 
-    @Test func sweepRemovesExpiredDamagedAndStaleTemporaryFiles() async throws {
+    @Test func sweepRemovesExpiredDamagedAndAbandonedTemporaryFiles() async throws {
         try await Self.withFolder { folder in
             let clock = ManualClock()
             let cache = try DiskCache(directory: folder, configuration: .init(clock: clock))
@@ -345,26 +345,27 @@ import WorkerValue
             var futureBytes = try Data(contentsOf: future)
             futureBytes[4] = 9
             try futureBytes.write(to: future)
-            // A temporary file a crashed writer left, one being written now, and files that are not ours.
+            // A temporary file a crashed writer left (no one holds its lock, however new it is), one being
+            // written now (its writer holds the lock), and files that are not ours.
             let sub = corrupt.deletingLastPathComponent()
-            let stale = sub.appendingPathComponent(".0123456789abcdef0123456789abcd.1.tmp")
-            let fresh = sub.appendingPathComponent(".0123456789abcdef0123456789abcd.2.tmp")
+            let abandoned = sub.appendingPathComponent(".0123456789abcdef0123456789abcd.1.tmp")
+            let live = sub.appendingPathComponent(".0123456789abcdef0123456789abcd.2.tmp")
             let foreign = [folder.appendingPathComponent("notes.txt"), sub.appendingPathComponent("README")]
-            for url in [stale, fresh] + foreign { try Data("partial".utf8).write(to: url) }
-            try FileManager.default.setAttributes(
-                [.modificationDate: Date().addingTimeInterval(-3_600)], ofItemAtPath: stale.path)
+            for url in [abandoned, live] + foreign { try Data("partial".utf8).write(to: url) }
+            let writer = open(live.path, O_RDONLY)
+            try #require(writer >= 0 && flock(writer, LOCK_EX) == 0)
 
-            #expect(try await cache.sweep() == 2, "nothing expired yet: the corrupt file and the stale temporary")
+            #expect(try await cache.sweep() == 2, "nothing expired yet: the corrupt file and the abandoned temporary")
             clock.advance(by: .seconds(11))
             #expect(try await cache.sweep() == 3, "the three expired entries")
             #expect(Self.entryFiles(in: folder).count == 3, "two lasting entries and the future-format one")
-            #expect(Self.exists(future) && Self.exists(fresh) && foreign.allSatisfy(Self.exists))
-            #expect(!Self.exists(stale) && !Self.exists(corrupt))
+            #expect(Self.exists(future) && Self.exists(live) && foreign.allSatisfy(Self.exists))
+            #expect(!Self.exists(abandoned) && !Self.exists(corrupt))
             for index in 0..<2 { #expect(try cache.value(forKey: "lasting-\(index)") == Self.data("l")) }
-            // Once old enough, the other temporary file goes too.
-            clock.advance(by: .seconds(3_600))
+            // Once its writer is gone, the other temporary file goes too.
+            close(writer)
             #expect(try cache.removeExpiredValues() == 1)
-            #expect(!Self.exists(fresh))
+            #expect(!Self.exists(live))
         }
     }
 
@@ -447,16 +448,23 @@ import WorkerValue
     private static func entryPath(_ cache: DiskCache, _ key: String) -> String {
         var key = key
         let id = key.withUTF8 { DiskEntryID(key: UnsafeRawBufferPointer($0)) }
-        return cache.withEntryPath(id) { String(cString: $0) }
+        return id.withNames { cache.folder.path + "/" + String(cString: $0.relativePath) }
     }
 
     private static func inode(_ path: String) throws -> UInt64 {
         UInt64(try #require(POSIXFile.linkStatus(path), "no file at \(path)").st_ino)
     }
 
-    /// Every temporary file (`.<name>.<random>.tmp`) under `folder`, by path.
+    /// Whether `name` is a temporary file's name (`.<name>.<random>.tmp`).
+    private static func isTemporaryName(_ name: String) -> Bool {
+        name.hasPrefix(".") && name.hasSuffix(".tmp")
+    }
+
+    /// Every temporary file under `folder` (in it, and in its fan-out folders), by path.
     private static func temporaryFiles(in folder: URL) -> [String] {
-        files(in: folder, where: DiskCache.isTemporaryName).map(\.path)
+        let top = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+            .filter(isTemporaryName).map { folder.path + "/" + $0 }
+        return (top + files(in: folder, where: isTemporaryName).map(\.path)).sorted()
     }
 
     @Test func fillsTheFileOfAReplacedEntryForTheNextWrite() async throws {
@@ -587,10 +595,11 @@ import WorkerValue
             // The same file, filled again later (its change time moves on, at the clock's granularity).
             try await Task.sleep(for: .milliseconds(30))
             #expect(chmod(path, 0o600) == 0)
-            path.withCString { cache.removeIfUnchanged($0, seen) }
+            let id = Array("a".utf8).withUnsafeBytes { DiskEntryID(key: $0) }
+            id.withNames { names in cache.removeEntry(names) { POSIXFile.isSameFile($0, seen) } }
             #expect(Self.exists(URL(fileURLWithPath: path)))
             let now = try #require(POSIXFile.linkStatus(path))
-            path.withCString { cache.removeIfUnchanged($0, now) }
+            id.withNames { names in cache.removeEntry(names) { POSIXFile.isSameFile($0, now) } }
             #expect(!Self.exists(URL(fileURLWithPath: path)))
         }
     }
@@ -674,7 +683,9 @@ import WorkerValue
             }
             #expect(problems.isEmpty, "\(problems.prefix(3))")
             #expect(hits > 0, "the workers must have read values the others wrote")
-            // The workers overwrote entries and kept the replaced files; they remove them when they exit.
+            // The workers overwrote entries and kept the replaced files; once they have exited, the next
+            // cache opened on the folder removes them.
+            _ = try DiskCache(directory: folder)
             #expect(Self.temporaryFiles(in: folder).isEmpty)
         }
     }

@@ -15,6 +15,7 @@ public struct CacheError: Error, CustomStringConvertible, Sendable {
             case ioFailure
             case permissionDenied
             case unsupported
+            case valueTooLarge
         }
 
         private let base: Base
@@ -32,6 +33,8 @@ public struct CacheError: Error, CustomStringConvertible, Sendable {
         public static let permissionDenied = Code(.permissionDenied)
         /// The operation or option is not supported by this adapter or platform.
         public static let unsupported = Code(.unsupported)
+        /// A value is larger than the adapter stores.
+        public static let valueTooLarge = Code(.valueTooLarge)
 
         public var description: String { base.rawValue }
     }
@@ -90,5 +93,10 @@ public struct CacheError: Error, CustomStringConvertible, Sendable {
     /// The operation or option is not supported.
     public static func unsupported(_ message: String) -> CacheError {
         CacheError(code: .unsupported, message: message)
+    }
+
+    /// A value is larger than the adapter stores.
+    public static func valueTooLarge(_ message: String) -> CacheError {
+        CacheError(code: .valueTooLarge, message: message)
     }
 }

@@ -1,4 +1,5 @@
-// DiskCache's options: TTL, byte budget, durability, file permissions and the clock.
+// DiskCache's options: TTL, byte budget, durability, file permissions, limits on what is read, and the
+// clock.
 
 extension DiskCache {
     /// How a ``DiskCache`` stores its entries. Every property has a default.
@@ -22,6 +23,18 @@ extension DiskCache {
         /// owner read and write and nothing beyond `0o777`. Folders the cache creates are always `0o700`.
         public var fileMode: UInt16
 
+        /// The largest entry file the cache writes or reads, in bytes (its header and key included); 64 MiB
+        /// by default. A larger value is refused with ``CacheError/Code/valueTooLarge``, and a larger file
+        /// found in the folder is a miss and is removed, so a planted huge (or sparse) file costs nothing.
+        /// Processes sharing a folder should agree on it.
+        public var maxEntryBytes: Int
+
+        /// Whether entries written by other users are read. Off by default: a file in the folder owned by
+        /// another user (root excepted) is foreign, a miss, and is removed where the folder allows it, since
+        /// anyone who can write the folder could otherwise plant answers. Turn it on only for a folder
+        /// several accounts share on purpose (with a ``fileMode`` that lets them read each other's entries).
+        public var acceptsEntriesOfOtherUsers: Bool
+
         /// The clock TTLs are measured with; the continuous clock by default. Expiries are stored as wall
         /// time (the system time when the cache was created, moved on by this clock), so they mean the
         /// same in every process; tests pass a clock they can move.
@@ -34,24 +47,34 @@ extension DiskCache {
         ///   - maxBytes: The byte budget of the entry files; `nil` for no limit.
         ///   - fsyncOnWrite: Whether writes are flushed to stable storage before returning.
         ///   - fileMode: The permission bits of entry files.
+        ///   - maxEntryBytes: The largest entry file written or read.
+        ///   - acceptsEntriesOfOtherUsers: Whether entries written by other users are read.
         ///   - clock: The clock TTLs are measured with.
         public init(
             defaultTTL: Duration? = nil,
             maxBytes: Int? = nil,
             fsyncOnWrite: Bool = false,
             fileMode: UInt16 = 0o600,
+            maxEntryBytes: Int = 64 << 20,
+            acceptsEntriesOfOtherUsers: Bool = false,
             clock: any Clock<Duration> = ContinuousClock()
         ) {
             self.defaultTTL = defaultTTL
             self.maxBytes = maxBytes
             self.fsyncOnWrite = fsyncOnWrite
             self.fileMode = fileMode
+            self.maxEntryBytes = maxEntryBytes
+            self.acceptsEntriesOfOtherUsers = acceptsEntriesOfOtherUsers
             self.clock = clock
         }
 
         func validate() throws {
             if let maxBytes, maxBytes <= 0 {
                 throw CacheError.invalidConfiguration("DiskCache maxBytes must be > 0, got \(maxBytes)")
+            }
+            if maxEntryBytes <= DiskEntryFormat.headerSize {
+                throw CacheError.invalidConfiguration(
+                    "DiskCache maxEntryBytes must be > \(DiskEntryFormat.headerSize), got \(maxEntryBytes)")
             }
             if let defaultTTL, defaultTTL <= .zero {
                 throw CacheError.invalidConfiguration("DiskCache defaultTTL must be > 0, got \(defaultTTL)")

@@ -1,5 +1,5 @@
-// DiskCache's file work: paths, reading and validating an entry, writing one atomically, and keeping the
-// folder in place.
+// DiskCache's file work: reading and validating an entry, writing one atomically, and the byte-budget
+// index. Every path is resolved beneath the cache folder's descriptor, never through a link (DiskFolder).
 
 import Foundation
 import Synchronization
@@ -13,90 +13,23 @@ import Synchronization
 #endif
 
 extension DiskCache {
-    // MARK: Paths
-
-    /// Calls `body` with the NUL-terminated path of the entry file of `id`, built on the stack.
-    func withEntryPath<Result>(_ id: DiskEntryID, _ body: (UnsafePointer<CChar>) throws -> Result) rethrows -> Result {
-        let length = pathPrefix.count + 2 + 1 + 30
-        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length + 1) { buffer in
-            let base = UnsafeMutableRawBufferPointer(buffer)
-            pathPrefix.withUnsafeBytes { base.copyMemory(from: $0) }
-            var offset = pathPrefix.count
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { hex in
-                id.writeHex(into: UnsafeMutableRawBufferPointer(hex))
-                base[offset] = hex[0]
-                base[offset + 1] = hex[1]
-                base[offset + 2] = UInt8(ascii: "/")
-                offset += 3
-                for position in 2..<32 { base[offset + position - 2] = hex[position] }
-            }
-            base[length] = 0
-            return try buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: length + 1) { try body($0) }
-        }
-    }
-
-    /// The path of the fan-out folder of `id`.
-    func folderPath(_ id: DiskEntryID) -> String {
-        rootPath == "/" ? "/" + id.folderName : rootPath + "/" + id.folderName
-    }
-
-    /// A fresh, unique temporary path beside the entry file of `id`: `<folder>/.<file>.<random>.tmp`.
-    func temporaryPath(_ id: DiskEntryID) -> String {
-        let random = String(UInt64.random(in: .min ... .max), radix: 16)
-        return folderPath(id) + "/." + id.fileName + "." + random + ".tmp"
-    }
-
-    /// Whether `name` is one of the cache's temporary files.
-    static func isTemporaryName(_ name: String) -> Bool {
-        name.hasPrefix(".") && name.hasSuffix(".tmp")
-    }
-
-    // MARK: Folder
-
-    /// Creates the root folder if needed and checks it is a folder that can be written.
-    func prepareDirectory() throws {
-        let code = POSIXFile.makeDirectories(rootPath, mode: 0o700)
-        if code == ENOTDIR || code == EEXIST {
-            throw CacheError.invalidConfiguration(
-                "DiskCache directory \(rootPath) is not a folder (or lies under a file)")
-        }
-        if code != 0 { throw POSIXFile.error(code, "create the cache folder", rootPath) }
-        var info = stat()
-        guard stat(rootPath, &info) == 0 else { throw POSIXFile.error(errno, "inspect", rootPath) }
-        guard POSIXFile.isDirectory(info) else {
-            throw CacheError.invalidConfiguration("DiskCache directory \(rootPath) is not a folder")
-        }
-        // access() says yes to root even on a read-only mount; creating a file is the real test.
-        let probe = rootPath + "/.probe." + String(UInt64.random(in: .min ... .max), radix: 16) + ".tmp"
-        let fd = POSIXFile.open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, fileMode)
-        guard fd >= 0 else { throw POSIXFile.error(errno, "write in the cache folder", rootPath) }
-        POSIXFile.close(fd)
-        unlink(probe)
-    }
-
-    /// Recreates the root and fan-out folder of `id` (after someone deleted them).
-    func createFolders(for id: DiskEntryID) throws {
-        let code = POSIXFile.makeDirectories(folderPath(id), mode: 0o700)
-        if code != 0 { throw POSIXFile.error(code, "create the cache folder", folderPath(id)) }
-    }
-
     // MARK: Reading
 
     /// Reads and validates the entry of `key`.
     ///
-    /// - Returns: The value and its expiry (0 for none), or `nil` on a miss. Damaged and expired files are
-    ///   removed on the way.
+    /// - Returns: The value and its expiry (0 for none), or `nil` on a miss. Damaged, foreign and expired
+    ///   files are removed on the way.
     func lookup(_ key: String) throws -> (value: Data, expiry: Int64)? {
         var key = key
         return try key.withUTF8 { keyBytes in
             let keyBytes = UnsafeRawBufferPointer(keyBytes)
             let id = DiskEntryID(key: keyBytes)
-            return try withEntryPath(id) { path in
+            return try id.withNames { names in
                 // A file replaced while it was read, and filled meanwhile for another write (see
                 // DiskSpareFiles), reads as damaged or as another key's; the entry now in its place
                 // is the one to return.
                 for _ in 0..<3 {
-                    if case .read(let entry) = try read(path, id: id, key: keyBytes, waiting: true) { return entry }
+                    if case .read(let entry) = try read(names, id: id, key: keyBytes, waiting: true) { return entry }
                 }
                 return nil
             }
@@ -108,17 +41,17 @@ extension DiskCache {
     /// must never block.
     ///
     /// A plain hit or a miss the kernel already knows is answered here; anything else (a cold path or
-    /// page, a damaged, expired or replaced file, a file over ``largestReadWithoutWaiting``, a byte-budget
-    /// index to load, a platform without the calls) is `.wouldBlock`, for ``lookup(_:)`` on an I/O
-    /// thread to settle.
+    /// page, a damaged, foreign, expired or replaced file, a file over ``largestReadWithoutWaiting``, a
+    /// byte-budget index to load, a platform without the calls) is `.wouldBlock`, for ``lookup(_:)`` on
+    /// an I/O thread to settle.
     func lookupWithoutWaiting(_ key: String) -> ReadOutcome {
         guard readsWithoutWaiting.load(ordering: .relaxed) else { return .wouldBlock }
         var key = key
         return key.withUTF8 { keyBytes in
             let keyBytes = UnsafeRawBufferPointer(keyBytes)
             let id = DiskEntryID(key: keyBytes)
-            return withEntryPath(id) { path in
-                switch try? read(path, id: id, key: keyBytes, waiting: false) {
+            return id.withNames { names in
+                switch try? read(names, id: id, key: keyBytes, waiting: false) {
                 case .read(let entry): .read(entry)
                 case .replaced, .wouldBlock, nil: .wouldBlock
                 }
@@ -128,6 +61,9 @@ extension DiskCache {
 
     /// The largest file ``lookupWithoutWaiting(_:)`` reads; larger ones are copied on an I/O thread.
     static let largestReadWithoutWaiting = 1 << 20
+    /// Files larger than this have their header read and checked before room for the whole file is
+    /// allocated; smaller ones are read in one call.
+    static let largestReadInOneGo = 64 << 10
 
     /// What one attempt to read an entry file found.
     enum ReadOutcome {
@@ -139,23 +75,21 @@ extension DiskCache {
         case wouldBlock
     }
 
-    /// Reads the entry file at `path` once. With `waiting` false it only uses calls that fail instead of
+    /// Reads the entry file at `names` once. With `waiting` false it only uses calls that fail instead of
     /// waiting for the disk, and returns `.wouldBlock` rather than change any file.
     private func read(
-        _ path: UnsafePointer<CChar>,
+        _ names: DiskEntryNames,
         id: DiskEntryID,
         key: UnsafeRawBufferPointer,
         waiting: Bool
     ) throws -> ReadOutcome {
-        // O_NONBLOCK: a FIFO planted in the folder must not hang the open.
-        let fd =
-            waiting
-            ? POSIXFile.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
-            : POSIXFile.openWithoutWaiting(path)
+        let fd = folder.openEntry(names, waiting: waiting)
         if fd < 0 {
             let code = errno
             switch code {
             case ENOENT, ENOTDIR:
+                // The folder itself may have been deleted under the cache, and made again by another process.
+                if waiting, folder.isRemoved, (try? folder.reopen(creating: false)) == true { return .replaced }
                 forget(id)
                 return .read(nil)
             case _ where !waiting:
@@ -164,56 +98,72 @@ extension DiskCache {
                 }
                 return .wouldBlock
             case ELOOP:
-                // A symbolic link is never something the cache wrote.
-                unlink(path)
+                // A symbolic link in the place of the fan-out folder or of the entry: never something the
+                // cache wrote. Opening the fan-out folder removes a link there; this removes one at the entry.
+                removeEntry(names) { POSIXFile.isSymbolicLink($0) }
                 forget(id)
                 return .read(nil)
             default:
-                throw POSIXFile.error(code, "open", String(cString: path))
+                throw POSIXFile.error(code, "open", folder.describe(names.relativePath))
             }
         }
         defer { POSIXFile.close(fd) }
         guard let info = POSIXFile.status(fd) else {
             if !waiting { return .wouldBlock }
-            throw POSIXFile.error(errno, "inspect", String(cString: path))
+            throw POSIXFile.error(errno, "inspect", folder.describe(names.relativePath))
         }
-        guard POSIXFile.isRegularFile(info) else { return .read(nil) }
         let size = Int(info.st_size)
-        if !waiting, size > Self.largestReadWithoutWaiting { return .wouldBlock }
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1), alignment: 16)
-        var bufferOwned = true
-        defer { if bufferOwned { buffer.deallocate() } }
-        let count = POSIXFile.read(fd, into: buffer, count: size, offset: 0, waiting: waiting)
-        if waiting {
-            guard count >= 0 else { throw POSIXFile.error(errno, "read", String(cString: path)) }
-        } else {
-            if count < 0, errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL {
-                readsWithoutWaiting.store(false, ordering: .relaxed)
-            }
-            // Short: some pages are not in memory (or the file changed size, which the I/O thread sorts out).
-            guard count == size else { return .wouldBlock }
+        // Only a regular file of this cache's user (or of a user it trusts), of a size it could have
+        // written, is read at all: a folder, a FIFO, another user's file or a huge one is foreign.
+        guard POSIXFile.isRegularFile(info), acceptsOwner(of: info), size <= configuration.maxEntryBytes else {
+            guard waiting else { return .wouldBlock }
+            removeEntry(names) { POSIXFile.isSameFile($0, info) }
+            forget(id)
+            return .read(nil)
         }
-        let decoded =
-            count == size
-            ? DiskEntryFormat.decode(UnsafeRawBufferPointer(start: buffer, count: count), key: key)
-            : .corrupt("file changed size while read")
+        if !waiting, size > Self.largestReadWithoutWaiting { return .wouldBlock }
+        var value: (buffer: UnsafeMutableRawPointer, count: Int)?
+        defer { value.map { $0.buffer.deallocate() } }
+        let decoded: DiskEntryFormat.Decoded
+        if size > Self.largestReadInOneGo,
+            let early = try checkHeader(fd, names, size: size, keyLength: key.count, waiting: waiting)
+        {
+            decoded = early
+        } else {
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1), alignment: 16)
+            value = (buffer, size)
+            let count = POSIXFile.read(fd, into: buffer, count: size, offset: 0, waiting: waiting)
+            if waiting {
+                guard count >= 0 else { throw POSIXFile.error(errno, "read", folder.describe(names.relativePath)) }
+            } else {
+                if count < 0, errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL {
+                    readsWithoutWaiting.store(false, ordering: .relaxed)
+                }
+                // Short: some pages are not in memory (or the file changed size, which the I/O thread sorts out).
+                guard count == size else { return .wouldBlock }
+            }
+            decoded =
+                count == size
+                ? DiskEntryFormat.decode(UnsafeRawBufferPointer(start: buffer, count: count), key: key)
+                : .corrupt("file changed size while read")
+        }
         switch decoded {
         case .futureVersion:
             return .read(nil)
         case .otherKey:
             guard waiting else { return .wouldBlock }
-            return isUnchanged(path, info) ? .read(nil) : .replaced
+            return isUnchanged(names, info) ? .read(nil) : .replaced
         case .corrupt:
             guard waiting else { return .wouldBlock }
-            guard isUnchanged(path, info) else { return .replaced }
-            unlink(path)
+            guard isUnchanged(names, info) else { return .replaced }
+            removeEntry(names) { POSIXFile.isSameFile($0, info) }
             forget(id)
             return .read(nil)
         case .entry(let valueOffset, let valueLength, let expiry):
             let now = clock.wallMilliseconds()
             if expiry != 0, expiry <= now {
                 guard waiting else { return .wouldBlock }
-                removeIfUnchanged(path, info)
+                removeEntry(names) { POSIXFile.isSameFile($0, info) }
                 forget(id)
                 return .read(nil)
             }
@@ -227,33 +177,61 @@ extension DiskCache {
                     return .wouldBlock
                 }
             }
-            guard valueLength > 0 else { return .read((Data(), expiry)) }
+            guard valueLength > 0, let (buffer, _) = value else { return .read((Data(), expiry)) }
             // Hand the read buffer to Data without copying; Data frees it when done.
-            bufferOwned = false
-            let value = Data(
+            value = nil
+            let bytes = Data(
                 bytesNoCopy: buffer + valueOffset,
                 count: valueLength,
                 deallocator: .custom { _, _ in buffer.deallocate() }
             )
-            return .read((value, expiry))
+            return .read((bytes, expiry))
         }
     }
 
-    /// Removes the file at `path` if it is still the one described by `info`: another process may have
-    /// renamed a fresh entry over it since it was read, or rewritten the same file as a fresh entry (see
-    /// ``DiskSpareFiles``), which changes its change time.
-    func removeIfUnchanged(_ path: UnsafePointer<CChar>, _ info: stat) {
-        if isUnchanged(path, info) { unlink(path) }
+    /// Reads and checks the header of a large entry file before the whole of it is read.
+    ///
+    /// - Returns: `nil` when the header is that of an entry of `size` bytes for a key of `keyLength`
+    ///   bytes (the whole file is to be read); otherwise what the file is.
+    private func checkHeader(
+        _ fd: Int32, _ names: DiskEntryNames, size: Int, keyLength: Int, waiting: Bool
+    ) throws -> DiskEntryFormat.Decoded? {
+        try withUnsafeTemporaryAllocation(byteCount: DiskEntryFormat.headerSize, alignment: 8) { header in
+            let count = POSIXFile.read(fd, into: header.baseAddress!, count: header.count, offset: 0, waiting: waiting)
+            if count < 0, waiting { throw POSIXFile.error(errno, "read", folder.describe(names.relativePath)) }
+            guard count == header.count else { return .corrupt("file changed size while read") }
+            return DiskEntryFormat.check(UnsafeRawBufferPointer(header), fileSize: size, keyLength: keyLength)
+        }
     }
 
-    /// Whether `path` still names the file described by `info`, unchanged since.
-    private func isUnchanged(_ path: UnsafePointer<CChar>, _ info: stat) -> Bool {
-        var current = stat()
-        return lstat(path, &current) == 0 && current.st_ino == info.st_ino && current.st_dev == info.st_dev
-            && POSIXFile.changeTime(current) == POSIXFile.changeTime(info)
+    /// Whether the entry at `names` is the file described by `info`, unchanged since.
+    private func isUnchanged(_ names: DiskEntryNames, _ info: stat) -> Bool {
+        guard let fanOut = try? folder.openFanOut(names.folder, creating: false) else { return false }
+        defer { POSIXFile.close(fanOut) }
+        return POSIXFile.status(names.file, in: fanOut).map { POSIXFile.isSameFile($0, info) } ?? false
+    }
+
+    /// Removes whatever is at the entry `names` (a folder with everything in it included) if `condition`
+    /// holds for its status; never follows a link.
+    func removeEntry(_ names: DiskEntryNames, if condition: (stat) -> Bool = { _ in true }) {
+        guard let fanOut = try? folder.openFanOut(names.folder, creating: false) else { return }
+        defer { POSIXFile.close(fanOut) }
+        if let current = POSIXFile.status(names.file, in: fanOut), condition(current) {
+            DiskFolder.removeItem(names.file, in: fanOut)
+        }
+    }
+
+    /// Whether a file with `info` may be read as an entry: it belongs to this process's user, or to root,
+    /// or the configuration trusts other users.
+    func acceptsOwner(of info: stat) -> Bool {
+        info.st_uid == userID || info.st_uid == 0 || configuration.acceptsEntriesOfOtherUsers
     }
 
     // MARK: Writing
+
+    /// How many times a write starts over when another process takes its temporary file or folder away
+    /// (its `removeAll()` or `sweep()`) before it fails.
+    static let writeAttempts = 8
 
     /// Writes the entry of `key` atomically.
     ///
@@ -264,103 +242,128 @@ extension DiskCache {
             let keyBytes = UnsafeRawBufferPointer(keyBytes)
             let id = DiskEntryID(key: keyBytes)
             try value.withUnsafeBytes { valueBytes in
-                let header = DiskEntryFormat.header(key: keyBytes, value: valueBytes, expiry: expiry)
-                let size = header.count + valueBytes.count
+                let size = DiskEntryFormat.headerSize + keyBytes.count + valueBytes.count
+                guard size <= configuration.maxEntryBytes else {
+                    throw CacheError.valueTooLarge(
+                        "an entry of \(size) bytes exceeds maxEntryBytes (\(configuration.maxEntryBytes))")
+                }
                 if let budget = configuration.maxBytes, size > budget {
                     // Too large to keep; an older value must not outlive the newer write that was refused.
-                    withEntryPath(id) { path in _ = unlink(path) }
+                    id.withNames { names in removeEntry(names) }
                     forget(id)
                     return
                 }
-                try header.withUnsafeBytes { headerBytes in
-                    try writeFile(id, headerBytes, valueBytes)
+                let header = DiskEntryFormat.header(key: keyBytes, value: valueBytes, expiry: expiry)
+                try id.withNames { names in
+                    try header.withUnsafeBytes { headerBytes in try writeFile(id, names, headerBytes, valueBytes) }
                 }
                 if configuration.maxBytes != nil { record(id, size: size) }
             }
         }
     }
 
-    private func writeFile(_ id: DiskEntryID, _ header: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws
-    {
+    private func writeFile(
+        _ id: DiskEntryID, _ names: DiskEntryNames, _ header: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer
+    ) throws {
         let size = header.count + value.count
-        for attempt in 0..<2 {
-            let (fd, temporary) = try openTemporaryFile(for: id, size: size, attempt: attempt)
+        var mayUseSpare = true
+        for _ in 0..<Self.writeAttempts {
+            guard let fanOut = try folder.openFanOut(names.folder, creating: true) else { continue }
+            defer { POSIXFile.close(fanOut) }
+            guard let file = try openFileToFill(for: id, in: fanOut, size: size, mayUseSpare: mayUseSpare) else {
+                continue
+            }
             var failure: (code: Int32, operation: String)?
-            if !POSIXFile.writeAll(fd, header, value) {
+            if !POSIXFile.writeAll(file.fd, header, value) {
                 failure = (errno, "write")
-            } else if configuration.fsyncOnWrite, fsync(fd) != 0 {
+            } else if configuration.fsyncOnWrite, fsync(file.fd) != 0 {
                 failure = (errno, "flush")
             }
-            POSIXFile.close(fd)
             if let failure {
-                unlink(temporary)
-                throw POSIXFile.error(failure.code, failure.operation, temporary)
+                POSIXFile.close(file.fd)
+                unlinkat(file.directory, file.name, 0)
+                throw POSIXFile.error(failure.code, failure.operation, folder.describe(names.relativePath))
             }
             // Give the file being replaced a private second name first, to keep it for a later write.
-            let spare = size <= DiskSpareFiles.maximumSize && spares.hasRoom ? temporaryPath(id) : nil
-            let linked: Bool
-            var renamed: Int32
-            (linked, renamed) = withEntryPath(id) { path -> (Bool, Int32) in
+            var spare: String?
+            if size <= DiskSpareFiles.maximumSize, spares.hasRoom {
+                let name = DiskFolder.temporaryName("spare")
                 // linkat without AT_SYMLINK_FOLLOW: a symbolic link in the entry's place is not followed.
-                let linked = spare.map { linkat(AT_FDCWD, path, AT_FDCWD, $0, 0) == 0 } ?? false
-                return (linked, rename(temporary, path) == 0 ? 0 : errno)
+                if linkat(fanOut, names.file, folder.descriptor, name, 0) == 0 { spare = name }
             }
-            if renamed == ENOENT || renamed == ENOTDIR, !linked {
-                // The entry's folder is missing: deleted under the cache, or never made for this key
-                // when a kept file from another folder was filled.
-                try createFolders(for: id)
-                renamed = withEntryPath(id) { path in rename(temporary, path) == 0 ? 0 : errno }
+            var renamed = renameat(file.directory, file.name, fanOut, names.file) == 0 ? 0 : errno
+            if renamed == EISDIR || renamed == ENOTEMPTY || renamed == EEXIST {
+                // A folder in the entry's place: never something the cache made.
+                DiskFolder.removeItem(names.file, in: fanOut)
+                renamed = renameat(file.directory, file.name, fanOut, names.file) == 0 ? 0 : errno
             }
+            POSIXFile.close(file.fd)
             if renamed != 0 {
-                unlink(temporary)
-                if linked, let spare { unlink(spare) }
-                // Another process removed the temporary file (a kept one, as stale): start over once.
-                if attempt == 0, renamed == ENOENT || renamed == ENOTDIR { continue }
-                throw POSIXFile.error(renamed, "rename into place", temporary)
-            }
-            if linked, let spare { spares.keep(spare, origin: id) }
-            if configuration.fsyncOnWrite {
-                // The rename itself is durable only once the folder is flushed.
-                let folder = POSIXFile.open(folderPath(id), O_RDONLY | O_CLOEXEC | O_DIRECTORY)
-                if folder >= 0 {
-                    defer { POSIXFile.close(folder) }
-                    if fsync(folder) != 0 { throw POSIXFile.error(errno, "flush", folderPath(id)) }
+                unlinkat(file.directory, file.name, 0)
+                if let spare { unlinkat(folder.descriptor, spare, 0) }
+                // Another process removed the temporary file or the folder (its removeAll or sweep):
+                // start over with a new file.
+                if renamed == ENOENT || renamed == ENOTDIR {
+                    mayUseSpare = false
+                    continue
                 }
+                throw POSIXFile.error(renamed, "rename into place", folder.describe(names.relativePath))
+            }
+            if let spare { spares.keep(spare, origin: id) }
+            if configuration.fsyncOnWrite, fsync(fanOut) != 0 {
+                // The rename itself is durable only once the folder is flushed.
+                throw POSIXFile.error(errno, "flush", folder.describe(names.folder))
             }
             return
         }
+        throw CacheError.ioFailure(
+            "cannot store an entry in \(folder.describe(names.folder)): its files kept being removed by another process")
     }
 
-    /// Opens the file a write of `size` bytes for `id` fills: a kept spare file, emptied beyond `size`, or
-    /// a new temporary file beside the entry.
+    /// The file a write fills, open for writing and marked in use: a kept spare file, emptied beyond
+    /// `size`, or a new temporary file in the entry's fan-out folder.
+    private struct FileToFill {
+        let fd: Int32
+        /// The folder it is in, and its name there.
+        let directory: Int32
+        let name: String
+    }
+
+    /// Opens the file a write of `size` bytes for `id` fills.
     ///
-    /// - Returns: The descriptor, positioned at the start, and the file's temporary path.
+    /// - Returns: The file, or `nil` when the write should start over (the folder went away meanwhile).
     /// - Throws: ``CacheError`` when no file can be created.
-    private func openTemporaryFile(for id: DiskEntryID, size: Int, attempt: Int) throws -> (Int32, String) {
-        while attempt == 0, let spare = spares.take(for: id) {
-            let fd = POSIXFile.open(spare.path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
-            // Gone (another process's sweep or removeAll) or no longer ours: try the next one.
-            guard fd >= 0 else { continue }
-            if (spare.size <= size || ftruncate(fd, off_t(size)) == 0)
-                && (spare.mode == fileMode || fchmod(fd, fileMode) == 0)
+    private func openFileToFill(
+        for id: DiskEntryID, in fanOut: Int32, size: Int, mayUseSpare: Bool
+    ) throws -> FileToFill? {
+        while mayUseSpare, let spare = spares.take(for: id) {
+            if (spare.size <= size || ftruncate(spare.fd, off_t(size)) == 0)
+                && (spare.mode == fileMode || fchmod(spare.fd, fileMode) == 0)
             {
-                return (fd, spare.path)
+                return FileToFill(fd: spare.fd, directory: folder.descriptor, name: spare.name)
             }
-            POSIXFile.close(fd)
-            unlink(spare.path)
+            POSIXFile.close(spare.fd)
+            unlinkat(folder.descriptor, spare.name, 0)
         }
-        let temporary = temporaryPath(id)
-        var fd = POSIXFile.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, fileMode)
-        if fd < 0, attempt == 0, errno == ENOENT || errno == ENOTDIR {
-            try createFolders(for: id)
-            fd = POSIXFile.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, fileMode)
+        while true {
+            let name = DiskFolder.temporaryName(id.fileName)
+            let fd = POSIXFile.open(at: fanOut, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, fileMode)
+            guard fd >= 0 else {
+                if errno == ENOENT { return nil }  // the folder was deleted after it was opened
+                throw POSIXFile.error(errno, "create", folder.describe(id.folderName + "/" + name))
+            }
+            // Held until the file is closed, so that other processes can tell it from a dead writer's.
+            guard DiskFolder.markInUse(fd) else {
+                // Another process is just now removing it as abandoned: take another name.
+                POSIXFile.close(fd)
+                continue
+            }
+            // The umask may have narrowed the mode; set it exactly. A mode with owner bits only (the
+            // default 0600) is left as open gave it: umasks clear group and other bits, and a file
+            // whose owner bits were cleared too can still be written through this descriptor.
+            if fileMode & 0o077 != 0 { _ = fchmod(fd, fileMode) }
+            return FileToFill(fd: fd, directory: fanOut, name: name)
         }
-        guard fd >= 0 else { throw POSIXFile.error(errno, "create", temporary) }
-        // The umask may have narrowed the mode; set it exactly. A mode with owner bits only (the
-        // default 0600) is left as open gave it: umasks clear group and other bits, and a file
-        // whose owner bits were cleared too can still be written through this descriptor.
-        if fileMode & 0o077 != 0 { _ = fchmod(fd, fileMode) }
-        return (fd, temporary)
     }
 
     // MARK: Budget index
@@ -373,7 +376,7 @@ extension DiskCache {
             return index.record(id, size: size, budget: budget)
         }
         for victim in evicted {
-            withEntryPath(victim) { path in _ = unlink(path) }
+            victim.withNames { names in removeEntry(names) }
         }
     }
 

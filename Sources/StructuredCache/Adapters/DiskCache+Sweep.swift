@@ -1,5 +1,5 @@
-// DiskCache's whole-folder work: scanning entries, sweeping expired and damaged ones and stale temporary
-// files, rebuilding the byte-budget index, and removing everything.
+// DiskCache's whole-folder work: scanning entries, sweeping expired, damaged and foreign ones and the
+// temporary files of writers that are gone, rebuilding the byte-budget index, and removing everything.
 
 import Foundation
 import Synchronization
@@ -16,51 +16,82 @@ extension DiskCache {
     /// An entry file found by a scan.
     typealias ScannedFile = (id: DiskEntryID, size: Int, modified: Int64)
 
-    /// Lists the fan-out folders' entry files.
+    /// Lists the fan-out folders' entry files, and removes the temporary files of writers that are gone
+    /// (in the fan-out folders and in the cache folder itself).
     ///
     /// - Parameter sweeping: Also reads each entry's header and removes expired and damaged entries, and
-    ///   removes temporary files older than ``staleTemporaryFileAge``.
-    /// - Returns: The entries kept (files of a later format version excluded) and how many were removed.
+    ///   whatever else is where an entry belongs (a link, a folder, another user's file).
+    /// - Returns: The entries kept (files of a later format version excluded) and how many files were
+    ///   removed.
     func scanFolder(sweeping: Bool) -> (files: [ScannedFile], removed: Int) {
-        let fileManager = FileManager.default
         let now = clock.wallMilliseconds()
         var files: [ScannedFile] = []
         var removed = 0
-        let folders = (try? fileManager.contentsOfDirectory(atPath: rootPath)) ?? []
-        for folder in folders where DiskEntryID.isFolderName(folder) {
-            let folderPath = rootPath + "/" + folder
-            guard let names = try? fileManager.contentsOfDirectory(atPath: folderPath) else { continue }
-            for name in names {
-                let path = folderPath + "/" + name
-                guard let info = POSIXFile.linkStatus(path), POSIXFile.isRegularFile(info) else { continue }
-                let modified = POSIXFile.modificationMilliseconds(info)
-                if Self.isTemporaryName(name) {
-                    if sweeping, now - modified > Self.staleTemporaryFileAge, unlink(path) == 0 { removed += 1 }
-                    continue
-                }
-                guard let id = DiskEntryID(folder: folder, file: name) else { continue }
-                if sweeping {
-                    switch peekExpiry(path, size: Int(info.st_size)) {
-                    case .success(let expiry) where expiry != 0 && expiry <= now:
-                        if unlinkIfUnchanged(path, info) { removed += 1 }
-                        continue
-                    case .failure(.corrupt):
-                        if unlinkIfUnchanged(path, info) { removed += 1 }
-                        continue
-                    case .failure(.futureVersion):
-                        continue
-                    case .success:
-                        break
+        func removeIfAbandoned(_ name: UnsafePointer<CChar>, in directory: Int32) {
+            if DiskFolder.removeIfAbandoned(name, in: directory, now: now, staleAge: Self.staleTemporaryFileAge) {
+                removed += 1
+            }
+        }
+        for name in DiskFolder.names(in: folder.descriptor) ?? [] {
+            name.withUnsafeBufferPointer { name in
+                let name = name.baseAddress!
+                if DiskFolder.isTemporaryName(name) { return removeIfAbandoned(name, in: folder.descriptor) }
+                guard DiskEntryID.isFolderName(name), let fanOut = try? folder.openFanOut(name, creating: false)
+                else { return }
+                defer { POSIXFile.close(fanOut) }
+                for file in DiskFolder.names(in: fanOut) ?? [] {
+                    file.withUnsafeBufferPointer { file in
+                        let file = file.baseAddress!
+                        if DiskFolder.isTemporaryName(file) { return removeIfAbandoned(file, in: fanOut) }
+                        guard let id = DiskEntryID(folder: name, file: file),
+                            let info = POSIXFile.status(file, in: fanOut)
+                        else { return }
+                        guard POSIXFile.isRegularFile(info), acceptsOwner(of: info) else {
+                            if sweeping, DiskFolder.removeItem(file, in: fanOut) == 0 { removed += 1 }
+                            return
+                        }
+                        if sweeping {
+                            switch peekExpiry(file, in: fanOut, size: Int(info.st_size)) {
+                            case .success(let expiry) where expiry != 0 && expiry <= now:
+                                if DiskFolder.removeItem(file, in: fanOut, ifUnchanged: info) { removed += 1 }
+                                return
+                            case .failure(.corrupt):
+                                if DiskFolder.removeItem(file, in: fanOut, ifUnchanged: info) { removed += 1 }
+                                return
+                            case .failure(.futureVersion):
+                                return
+                            case .success:
+                                break
+                            }
+                        }
+                        files.append((id, Int(info.st_size), POSIXFile.modificationMilliseconds(info)))
                     }
                 }
-                files.append((id, Int(info.st_size), modified))
             }
         }
         return (files, removed)
     }
 
-    private func peekExpiry(_ path: String, size: Int) -> Result<Int64, DiskEntryFormat.PeekFailure> {
-        let fd = POSIXFile.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+    /// Removes the temporary files in the cache folder itself (not in its fan-out folders) whose writers
+    /// are gone: the files that caches which ended without deinitializing kept for reuse.
+    func removeAbandonedSpareFiles() {
+        let now = clock.wallMilliseconds()
+        for name in DiskFolder.names(in: folder.descriptor) ?? [] {
+            name.withUnsafeBufferPointer { name in
+                let name = name.baseAddress!
+                if DiskFolder.isTemporaryName(name) {
+                    DiskFolder.removeIfAbandoned(
+                        name, in: folder.descriptor, now: now, staleAge: Self.staleTemporaryFileAge)
+                }
+            }
+        }
+    }
+
+    private func peekExpiry(
+        _ name: UnsafePointer<CChar>, in directory: Int32, size: Int
+    ) -> Result<Int64, DiskEntryFormat.PeekFailure> {
+        guard size <= configuration.maxEntryBytes else { return .failure(.corrupt) }
+        let fd = POSIXFile.open(at: directory, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard fd >= 0 else { return .failure(.futureVersion) }  // vanished or unreadable: not ours to judge
         defer { POSIXFile.close(fd) }
         return withUnsafeTemporaryAllocation(byteCount: DiskEntryFormat.headerSize, alignment: 8) { header in
@@ -70,34 +101,28 @@ extension DiskCache {
         }
     }
 
-    private func unlinkIfUnchanged(_ path: String, _ info: stat) -> Bool {
-        guard let current = POSIXFile.linkStatus(path), current.st_ino == info.st_ino, current.st_dev == info.st_dev
-        else { return false }
-        return unlink(path) == 0
-    }
-
     /// Fills the budget index from the folder (file modification times give the first recency order).
     func loadIndex(_ index: inout DiskRecencyIndex) {
         guard let budget = configuration.maxBytes else { return }
         let evicted = index.rebuild(from: scanFolder(sweeping: false).files, budget: budget)
         for victim in evicted {
-            withEntryPath(victim) { path in _ = unlink(path) }
+            victim.withNames { names in removeEntry(names) }
         }
     }
 
     /// Sweeps the folder; see ``removeExpiredValues()``.
     func sweepFolder() throws -> Int {
-        var info = stat()
-        guard stat(rootPath, &info) == 0 else {
-            if errno == ENOENT { return 0 }
-            throw POSIXFile.error(errno, "read", rootPath)
-        }
+        if folder.isRemoved, try !folder.reopen(creating: false) { return 0 }
         let (files, removed) = scanFolder(sweeping: true)
         guard let budget = configuration.maxBytes else { return removed }
         let evicted = index.withLock { index in index.rebuild(from: files, budget: budget) }
         var evictedCount = 0
         for victim in evicted {
-            withEntryPath(victim) { path in if unlink(path) == 0 { evictedCount += 1 } }
+            victim.withNames { names in
+                guard let fanOut = try? folder.openFanOut(names.folder, creating: false) else { return }
+                defer { POSIXFile.close(fanOut) }
+                if DiskFolder.removeItem(names.file, in: fanOut) == 0 { evictedCount += 1 }
+            }
         }
         return removed + evictedCount
     }
@@ -106,22 +131,43 @@ extension DiskCache {
     func removeAllFiles() throws {
         // Their names go with the other temporary files below.
         _ = spares.takeAll()
-        let fileManager = FileManager.default
-        let folders: [String]
-        do {
-            folders = try fileManager.contentsOfDirectory(atPath: rootPath)
-        } catch {
-            if POSIXFile.linkStatus(rootPath) == nil { return }  // no folder, nothing stored
-            throw CacheError.ioFailure("cannot list \(rootPath)", underlying: error)
+        if folder.isRemoved, try !folder.reopen(creating: false) {
+            index.withLock { index in index.removeAll() }
+            return  // no folder, nothing stored
+        }
+        guard let names = DiskFolder.names(in: folder.descriptor) else {
+            throw POSIXFile.error(errno, "list", folder.path)
         }
         var firstFailure: CacheError?
-        for folder in folders where DiskEntryID.isFolderName(folder) {
-            let folderPath = rootPath + "/" + folder
-            guard let names = try? fileManager.contentsOfDirectory(atPath: folderPath) else { continue }
-            for name in names where Self.isTemporaryName(name) || DiskEntryID(folder: folder, file: name) != nil {
-                let path = folderPath + "/" + name
-                if unlink(path) != 0, errno != ENOENT, firstFailure == nil {
-                    firstFailure = POSIXFile.error(errno, "remove", path)
+        func note(_ code: Int32, _ name: UnsafePointer<CChar>, in fanOut: UnsafePointer<CChar>?) {
+            guard code != 0, code != ENOENT, firstFailure == nil else { return }
+            let path = fanOut.map { String(cString: $0) + "/" + String(cString: name) } ?? String(cString: name)
+            firstFailure = POSIXFile.error(code, "remove", folder.path + "/" + path)
+        }
+        for name in names {
+            name.withUnsafeBufferPointer { name in
+                let name = name.baseAddress!
+                if DiskFolder.isTemporaryName(name) {
+                    note(DiskFolder.removeItem(name, in: folder.descriptor), name, in: nil)
+                    return
+                }
+                guard DiskEntryID.isFolderName(name) else { return }
+                let fanOut: Int32
+                do {
+                    guard let opened = try folder.openFanOut(name, creating: false) else { return }
+                    fanOut = opened
+                } catch {
+                    if firstFailure == nil { firstFailure = error as? CacheError }
+                    return
+                }
+                defer { POSIXFile.close(fanOut) }
+                for file in DiskFolder.names(in: fanOut) ?? [] {
+                    file.withUnsafeBufferPointer { file in
+                        let file = file.baseAddress!
+                        guard DiskFolder.isTemporaryName(file) || DiskEntryID(folder: name, file: file) != nil
+                        else { return }
+                        note(DiskFolder.removeItem(file, in: fanOut), file, in: name)
+                    }
                 }
             }
         }

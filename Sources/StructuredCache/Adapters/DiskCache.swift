@@ -17,20 +17,32 @@ import Synchronization
 /// ```swift
 /// let cache = try DiskCache(directory: URL(fileURLWithPath: ".structured_cache"),
 ///                           configuration: .init(defaultTTL: .seconds(86_400), maxBytes: 512 << 20))
-/// try await cache.set(key, data, ttl: nil)
+/// try await cache.set(key, data, ttl: .adapterDefault)
 /// let hit = try await cache.get(key)
 /// ```
 ///
 /// **Files.** A key's file is named by the first 128 bits of the SHA-256 of its UTF-8 bytes, as 32 hex
 /// digits: `<directory>/<first 2>/<other 30>`. Any key is safe (no path traversal, no length limit),
 /// and keys cannot be chosen to share a file; the full key is stored in the file too, so even a
-/// collision would read as a miss, never as another key's value. A file holds a small header (magic, format version, expiry, lengths, checksums of the header
-/// and the value; see `DiskEntryFormat`), the key and the value. Values are opaque bytes: nothing read
-/// from disk is ever executed or deserialized into objects.
+/// collision would read as a miss, never as another key's value. A file holds a small header (magic,
+/// format version, expiry, lengths, checksums of the header and the value; see `DiskEntryFormat`), the
+/// key and the value. Values are opaque bytes: nothing read from disk is ever executed or deserialized
+/// into objects.
+///
+/// **A shared folder.** The folder is opened once, when the cache is created, and everything beneath it
+/// is reached relative to that descriptor without following a symbolic link at any level, so no read,
+/// write, sweep or removal ever touches anything outside it, whatever another process puts there. What
+/// the cache did not make, where a fan-out folder or an entry belongs (a symbolic link, a folder, a
+/// FIFO, a file of another user unless ``Configuration/acceptsEntriesOfOtherUsers``, a file over
+/// ``Configuration/maxEntryBytes``), is a miss and is removed (a link itself, never what it points to).
+/// A file's header is checked before room for a large file is allocated. If the folder is deleted, the
+/// next write makes it again.
 ///
 /// **Atomicity.** A write goes to a temporary file in the same folder, then is renamed over the entry,
-/// so a reader in any process sees the old value or the new one, never a mix; a crash mid-write leaves
-/// only a temporary file, which ``sweep()`` removes once it is ten minutes old.
+/// so a reader in any process sees the old value or the new one, never a mix. A writer holds a lock on
+/// its temporary file while it writes, so a crash mid-write leaves only a temporary file that no one
+/// holds, which any process's next scan of the folder (a ``sweep()``, or loading the byte-budget
+/// index) removes; a write whose temporary file another process's ``removeAll()`` took away starts over.
 /// The file an overwrite replaces is kept under a private temporary name and filled by a later write
 /// instead of a newly created file, which makes overwriting several times faster on ext4; see
 /// `DiskSpareFiles` for why a reader still gets the old value or the new one.
@@ -64,21 +76,23 @@ public final class DiskCache: CacheAdapter {
     public let configuration: Configuration
 
     let clock: CacheClock
-    /// The folder's path as UTF-8 bytes, ending with "/".
-    let pathPrefix: [UInt8]
-    let rootPath: String
+    /// The folder, held open for the cache's life.
+    let folder: DiskFolder
     let fileMode: mode_t
+    /// The effective user of the process, whose files are the cache's own.
+    let userID = geteuid()
     /// Sizes and recency of entries; only kept when there is a byte budget.
     let index: Lock<DiskRecencyIndex>
     let io: IOThreadPool
     /// Files of replaced entries, kept for later writes to fill.
-    let spares = DiskSpareFiles()
+    let spares: DiskSpareFiles
     /// Whether the async API may answer reads on the calling task when the kernel holds everything they
     /// need (see `lookupWithoutWaiting`); cleared for good where the calls do not exist.
     let readsWithoutWaiting = Atomic(true)
 
-    /// How old an orphaned temporary file must be before ``sweep()`` removes it: long enough that no
-    /// live writer in any process is still filling it.
+    /// How old a temporary file must be before ``sweep()`` removes it, on a file system where the lock
+    /// that tells a live writer's files from a dead one's does not work: long enough that no live writer
+    /// in any process is still filling it.
     static let staleTemporaryFileAge: Int64 = 10 * 60 * 1_000
     /// How old a file's mtime must be before a read refreshes it (for budget recency across restarts).
     static let recencyRefreshAge: Int64 = 60 * 1_000
@@ -110,12 +124,24 @@ public final class DiskCache: CacheAdapter {
         self.directory = directory
         self.configuration = configuration
         self.clock = CacheClock(configuration.clock)
-        self.rootPath = path
-        self.pathPrefix = Array((path == "/" ? "/" : path + "/").utf8)
+        self.folder = try DiskFolder(path: path)
+        self.spares = DiskSpareFiles(folder: folder)
         self.fileMode = mode_t(configuration.fileMode)
         self.index = Lock(DiskRecencyIndex())
         self.io = io
-        try prepareDirectory()
+        try checkFolderIsWritable()
+        removeAbandonedSpareFiles()
+    }
+
+    /// Checks that files can be created in the folder.
+    private func checkFolderIsWritable() throws {
+        // access() says yes to root even on a read-only mount; creating a file is the real test.
+        let probe = DiskFolder.temporaryName("probe")
+        let fd = POSIXFile.open(
+            at: folder.descriptor, probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, fileMode)
+        guard fd >= 0 else { throw POSIXFile.error(errno, "write in the cache folder", folder.path) }
+        POSIXFile.close(fd)
+        unlinkat(folder.descriptor, probe, 0)
     }
 
     /// Returns the value stored under `key`, blocking the calling thread for the file I/O.
@@ -135,7 +161,8 @@ public final class DiskCache: CacheAdapter {
     ///   - key: Any string; compared by exact bytes.
     ///   - ttl: How long the value lives; ``CacheTTL/adapterDefault`` (the default) for
     ///     ``Configuration/defaultTTL``. A TTL of zero or less removes the key.
-    /// - Throws: ``CacheError`` when the entry cannot be written (full disk, permissions).
+    /// - Throws: ``CacheError`` when the entry cannot be written (full disk, permissions), or with
+    ///   ``CacheError/Code/valueTooLarge`` when it would exceed ``Configuration/maxEntryBytes``.
     /// - Complexity: O(*n*) in the entry's size, plus O(*k*) for *k* entries evicted by the byte budget.
     public func setValue(_ value: Data, forKey key: String, ttl: CacheTTL = .adapterDefault) throws {
         var expiry: Int64 = 0
@@ -158,9 +185,12 @@ public final class DiskCache: CacheAdapter {
         var key = key
         try key.withUTF8 { bytes in
             let id = DiskEntryID(key: UnsafeRawBufferPointer(bytes))
-            try withEntryPath(id) { path in
-                if unlink(path) != 0, errno != ENOENT, errno != ENOTDIR {
-                    throw POSIXFile.error(errno, "remove", String(cString: path))
+            try id.withNames { names in
+                guard let fanOut = try folder.openFanOut(names.folder, creating: false) else { return }
+                defer { POSIXFile.close(fanOut) }
+                let code = DiskFolder.removeItem(names.file, in: fanOut)
+                if code != 0, code != ENOENT {
+                    throw POSIXFile.error(code, "remove", folder.describe(names.relativePath))
                 }
             }
             forget(id)

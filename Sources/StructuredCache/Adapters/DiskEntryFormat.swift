@@ -77,6 +77,19 @@ enum DiskEntryFormat {
         return .success(Int64(littleEndian: header.loadUnaligned(fromByteOffset: 8, as: Int64.self)))
     }
 
+    /// Checks the first ``headerSize`` bytes of a file of `fileSize` bytes asked for a key of `keyLength`
+    /// bytes, before the rest is read.
+    ///
+    /// - Returns: `nil` when the header is an entry's whose lengths add up to the file size, for a key of
+    ///   that length; otherwise what the file is.
+    static func check(_ header: UnsafeRawBufferPointer, fileSize: Int, keyLength: Int) -> Decoded? {
+        switch peek(header, fileSize: fileSize) {
+        case .failure(.futureVersion): return .futureVersion
+        case .failure(.corrupt): return .corrupt("bad header, or lengths that do not add up to the file size")
+        case .success: return lengths(header)?.key == keyLength ? nil : .otherKey
+        }
+    }
+
     /// Why ``peek(_:fileSize:)`` found no usable expiry.
     enum PeekFailure: Error {
         case futureVersion

@@ -1,5 +1,13 @@
 // The name of a DiskCache entry file: a 128-bit hash of the key, spelled as 32 lowercase hex digits.
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Identifies the file of one key: the first 128 bits of the SHA-256 of the key's UTF-8 bytes.
 ///
 /// The first two hex digits name the fan-out folder, the other thirty the file, so any key, however
@@ -54,6 +62,27 @@ struct DiskEntryID: Hashable, DigestKey, Sendable {
         }
     }
 
+    /// Calls `body` with the entry's names as NUL-terminated C strings, built on the stack.
+    func withNames<Result>(_ body: (DiskEntryNames) throws -> Result) rethrows -> Result {
+        // "<2 hex>/<30 hex>\0" then "<2 hex>\0".
+        try withUnsafeTemporaryAllocation(of: CChar.self, capacity: 37) { buffer in
+            let bytes = UnsafeMutableRawBufferPointer(buffer)
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { hex in
+                writeHex(into: UnsafeMutableRawBufferPointer(hex))
+                bytes[0] = hex[0]
+                bytes[1] = hex[1]
+                bytes[2] = UInt8(ascii: "/")
+                for position in 2..<32 { bytes[position + 1] = hex[position] }
+                bytes[33] = 0
+                bytes[34] = hex[0]
+                bytes[35] = hex[1]
+                bytes[36] = 0
+            }
+            let base = UnsafePointer(buffer.baseAddress!)
+            return try body(DiskEntryNames(relativePath: base, folder: base + 34, file: base + 3))
+        }
+    }
+
     /// The fan-out folder name.
     var folderName: String {
         String(hex.prefix(2))
@@ -77,6 +106,25 @@ struct DiskEntryID: Hashable, DigestKey, Sendable {
         name.utf8.count == 2 && name.utf8.allSatisfy { nibble($0) != nil }
     }
 
+    /// Whether the NUL-terminated `name` is a fan-out folder name.
+    static func isFolderName(_ name: UnsafePointer<CChar>) -> Bool {
+        name[0] != 0 && name[1] != 0 && name[2] == 0 && nibble(UInt8(bitPattern: name[0])) != nil
+            && nibble(UInt8(bitPattern: name[1])) != nil
+    }
+
+    /// Parses the NUL-terminated names of a fan-out folder and an entry file.
+    init?(folder: UnsafePointer<CChar>, file: UnsafePointer<CChar>) {
+        guard Self.isFolderName(folder), strlen(file) == 30 else { return nil }
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        for position in 0..<32 {
+            let byte = UInt8(bitPattern: position < 2 ? folder[position] : file[position - 2])
+            guard let nibble = Self.nibble(byte) else { return nil }
+            if position < 16 { high = high << 4 | UInt64(nibble) } else { low = low << 4 | UInt64(nibble) }
+        }
+        self.init(high: high, low: low)
+    }
+
     private static func nibble(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
@@ -84,4 +132,14 @@ struct DiskEntryID: Hashable, DigestKey, Sendable {
         default: nil
         }
     }
+}
+
+/// The names of one entry, as NUL-terminated C strings valid inside ``DiskEntryID/withNames(_:)``.
+struct DiskEntryNames {
+    /// `<folder>/<file>`, relative to the cache folder.
+    let relativePath: UnsafePointer<CChar>
+    /// The fan-out folder's name: the first two hex digits.
+    let folder: UnsafePointer<CChar>
+    /// The entry file's name: the other thirty.
+    let file: UnsafePointer<CChar>
 }

@@ -28,6 +28,15 @@ enum POSIXFile {
         }
     }
 
+    /// Opens `name` relative to the folder `directory`, retrying when interrupted; returns the descriptor
+    /// or -1 with `errno` set.
+    static func open(at directory: Int32, _ name: UnsafePointer<CChar>, _ flags: Int32, _ mode: mode_t = 0) -> Int32 {
+        while true {
+            let fd = openat(directory, name, flags, mode)
+            if fd >= 0 || errno != EINTR { return fd }
+        }
+    }
+
     /// Closes `fd`, ignoring errors: every descriptor closed here (files, sockets) is read-only, already
     /// fully written, or being abandoned.
     static func close(_ fd: Int32) {
@@ -66,14 +75,6 @@ enum POSIXFile {
             }
         }
         return done
-    }
-
-    /// Opens `path` read-only, close-on-exec and without following a final symbolic link, only if the
-    /// kernel can resolve the path without reading the disk; returns the descriptor or -1 with `errno`
-    /// set (`EAGAIN` when it would have to wait; `ENOSYS`, `EINVAL` or `EPERM` where the call does not
-    /// exist, as on macOS).
-    static func openWithoutWaiting(_ path: UnsafePointer<CChar>) -> Int32 {
-        structuredcache_open_cached(path)
     }
 
     /// Writes every byte of `first` then `second`, looping over short writes; returns false with `errno`
@@ -116,9 +117,28 @@ enum POSIXFile {
         return lstat(path, &info) == 0 ? info : nil
     }
 
+    /// The status of `name` itself in the folder `directory` (a symbolic link is not followed), or nil with
+    /// `errno` set.
+    static func status(_ name: UnsafePointer<CChar>, in directory: Int32) -> stat? {
+        var info = stat()
+        return fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0 ? info : nil
+    }
+
+    /// Whether `current` describes the same file as `earlier`, unchanged since (a file rewritten in place
+    /// has a later change time).
+    static func isSameFile(_ current: stat, _ earlier: stat) -> Bool {
+        current.st_ino == earlier.st_ino && current.st_dev == earlier.st_dev
+            && changeTime(current) == changeTime(earlier)
+    }
+
     /// Whether `info` describes a regular file.
     static func isRegularFile(_ info: stat) -> Bool {
         (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    /// Whether `info` describes a symbolic link.
+    static func isSymbolicLink(_ info: stat) -> Bool {
+        (info.st_mode & S_IFMT) == S_IFLNK
     }
 
     /// Whether `info` describes a directory.
