@@ -44,8 +44,9 @@ extension DiskCache: ExpiryReportingCacheAdapter {
         try await io.run { try self.removeAllValues() }
     }
 
-    /// Removes expired entries, damaged entries and stale temporary files, rebuilds the byte-budget index
-    /// from the folder (picking up entries other processes wrote) and trims to the budget, on an I/O thread.
+    /// Removes expired, damaged and foreign entries and the temporary files of writers that are gone,
+    /// rebuilds the byte-budget index from the folder (picking up entries other processes wrote) and
+    /// trims to the budget, on an I/O thread.
     ///
     /// - Returns: The number of files removed.
     /// - Throws: ``CacheError`` when the folder cannot be read.

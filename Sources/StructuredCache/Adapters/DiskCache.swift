@@ -206,8 +206,9 @@ public final class DiskCache: CacheAdapter {
         try removeAllFiles()
     }
 
-    /// Removes expired entries, damaged entries and stale temporary files, rebuilds the byte-budget index
-    /// from the folder and trims to the budget, blocking the calling thread.
+    /// Removes expired, damaged and foreign entries and the temporary files of writers that are gone,
+    /// rebuilds the byte-budget index from the folder and trims to the budget, blocking the calling
+    /// thread.
     ///
     /// - Returns: The number of files removed.
     /// - Throws: ``CacheError`` when the folder cannot be read.
