@@ -194,7 +194,9 @@ struct DiskCacheHostileFolderTests {
             #expect(error?.code == .valueTooLarge)
             try await cache.set("a", Data(repeating: 1, count: 900), ttl: .never)
             #expect(try await cache.get("a")?.count == 900)
-            #expect(throws: CacheError.self) { try DiskCache(directory: folder, configuration: .init(maxEntryBytes: 0)) }
+            #expect(throws: CacheError.self) {
+                try DiskCache(directory: folder, configuration: .init(maxEntryBytes: 0))
+            }
         }
     }
 

@@ -317,7 +317,8 @@ extension DiskCache {
             return
         }
         throw CacheError.ioFailure(
-            "cannot store an entry in \(folder.describe(names.folder)): its files kept being removed by another process")
+            "cannot store an entry in \(folder.describe(names.folder)): its files kept being removed by another process"
+        )
     }
 
     /// The file a write fills, open for writing and marked in use: a kept spare file, emptied beyond
