@@ -115,6 +115,27 @@ extension LocalChatServer {
                 ], status: status, headers: headers)
         }
 
+        /// OpenAI's 401 for a wrong key, whose message echoes the key masked as OpenAI masks it.
+        ///
+        /// - Parameter key: The key the request sent (its `Authorization: Bearer` value).
+        /// - Returns: `{"error": {"message": "Incorrect API key provided: sk-proj-****abcd. …",
+        ///   "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}}` with status 401.
+        package static func invalidAPIKey(_ key: String) -> Reply {
+            .error(
+                status: 401,
+                message: "Incorrect API key provided: \(maskedKey(key)). You can find your API key at "
+                    + "https://platform.openai.com/account/api-keys.",
+                type: "invalid_request_error", code: "invalid_api_key")
+        }
+
+        /// A key as OpenAI's error messages show it: its prefix (`sk-proj-`, `sk-`), a run of `*`, and
+        /// its last four characters.
+        package static func maskedKey(_ key: String) -> String {
+            let prefix = ["sk-proj-", "sk-"].first { key.hasPrefix($0) } ?? ""
+            guard key.count > prefix.count + 4 else { return String(repeating: "*", count: key.count) }
+            return prefix + String(repeating: "*", count: key.count - prefix.count - 4) + key.suffix(4)
+        }
+
         /// A 429 with OpenAI's rate-limit body and, when given, a `Retry-After` header.
         package static func rateLimited(retryAfter: String? = nil, headers: [String: String] = [:]) -> Reply {
             var headers = headers

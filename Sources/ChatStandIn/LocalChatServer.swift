@@ -45,6 +45,12 @@ package final class LocalChatServer: Sendable {
         /// The body as JSON, when it is JSON.
         package var json: JSONValue? { try? JSONValue(parsing: body) }
 
+        /// The token of an `Authorization: Bearer <token>` header, if the request sent one.
+        package var bearerToken: String? {
+            guard let value = header("Authorization"), value.lowercased().hasPrefix("bearer ") else { return nil }
+            return String(value.dropFirst("bearer ".count))
+        }
+
         /// The value of header `name` (case-insensitive), the first when repeated.
         package func header(_ name: String) -> String? {
             headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value

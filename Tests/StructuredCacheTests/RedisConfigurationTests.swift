@@ -89,7 +89,7 @@ struct RedisConfigurationTests {
     }
 
     @Test func keepsPasswordsOutOfErrorMessages() {
-        #expect(RedisConfiguration.redacted("redis://u:hunter2@h") == "redis://u:***@h")
+        #expect(RedisConfiguration.redacted("redis://u:hunter2@h") == "redis://***@h")
         #expect(RedisConfiguration.redacted("redis://h") == "redis://h")
     }
 

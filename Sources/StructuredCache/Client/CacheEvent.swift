@@ -49,11 +49,13 @@ public struct CacheEvent: Sendable, CustomStringConvertible {
     /// The tokens the hit saved (from the stored completion's usage), for ``Kind/hit``.
     public let tokensSaved: Int?
 
+    /// One line for logs; the reason and the error have anything shaped like a credential replaced by
+    /// `***` (an adapter's error may name a URL with a password).
     public var description: String {
         var text = "cache \(kind) \(key.prefix(12))… adapter=\(adapter) duration=\(duration)"
-        if let reason { text += " reason=\(reason)" }
+        if let reason { text += " reason=" + Redactor.standard.redact(reason) }
         if let tokensSaved { text += " tokensSaved=\(tokensSaved)" }
-        if let error { text += " error=\(error)" }
+        if let error { text += " error=" + Redactor.standard.redact("\(error)") }
         return text
     }
 }

@@ -53,9 +53,11 @@ public struct ClientError: Error, CustomStringConvertible, Sendable {
         self.attempts = attempts
     }
 
+    /// The code, the message and each attempt's error, with anything shaped like a credential
+    /// replaced by `***`.
     public var description: String {
         var text = "ClientError.\(code): \(message)"
         for (index, attempt) in attempts.enumerated() { text += "\n  attempt \(index + 1): \(attempt.error)" }
-        return text
+        return Redactor.standard.redact(text)
     }
 }

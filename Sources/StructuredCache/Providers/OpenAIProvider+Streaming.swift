@@ -28,14 +28,15 @@ extension OpenAIProvider {
     /// while the consumer is slower than the endpoint.
     ///
     /// - Parameter request: The request.
-    /// - Returns: The chunks, ending normally or with a ``ProviderError``.
+    /// - Returns: The chunks, ending normally or with a ``ProviderError`` that shows none of the
+    ///   provider's credentials.
     public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatCompletionChunk, any Error> {
         let (stream, output) = AsyncThrowingStream.makeStream(of: ChatCompletionChunk.self, throwing: (any Error).self)
         let urlRequest: URLRequest
         do {
             urlRequest = try makeURLRequest(body: streamingBody(for: request), streaming: true)
         } catch {
-            output.finish(throwing: error)
+            output.finish(throwing: redactor.redact(error))
             return stream
         }
         let driver = Task { await drive(urlRequest, into: output) }
@@ -71,13 +72,13 @@ extension OpenAIProvider {
                 return
             case .failed(let error, let head, let yieldedChunks):
                 guard !yieldedChunks, let delay = policy.delay(after: error, head: head, attempt: attempt) else {
-                    output.finish(throwing: error)
+                    output.finish(throwing: redactor.redact(error))
                     return
                 }
                 do throws(ProviderError) {
                     try await Self.sleep(for: delay)
                 } catch {
-                    output.finish(throwing: error)
+                    output.finish(throwing: redactor.redact(error))
                     return
                 }
                 attempt += 1

@@ -30,7 +30,9 @@ public import Foundation
 ///
 /// The provider owns one URLSession (ephemeral: no cookies, no cache) shared by its copies and
 /// invalidated when the last copy goes away. The API key is never part of a description, a log line
-/// or ``cacheIdentity``.
+/// or ``cacheIdentity``, and the errors it throws hide the provider's credentials (the API key, the
+/// values of credential headers, the base URL's user info and credential query values) and anything
+/// shaped like one, such as the masked key a 401 body echoes.
 public struct OpenAIProvider: ChatProvider, CustomStringConvertible, CustomReflectable {
     /// OpenAI's own base URL, `https://api.openai.com/v1`.
     public static let openAIBaseURL: URL = {
@@ -61,6 +63,8 @@ public struct OpenAIProvider: ChatProvider, CustomStringConvertible, CustomRefle
     private let headers: [String: String]
     private let endpoint: URL?
     private let headerProblem: String?
+    /// Hides this provider's credentials in the errors it throws.
+    let redactor: Redactor
     let session: HTTPSession
 
     /// Creates a provider for an OpenAI-compatible endpoint.
@@ -87,6 +91,7 @@ public struct OpenAIProvider: ChatProvider, CustomStringConvertible, CustomRefle
         endpoint = Self.endpoint(for: baseURL)
         headerProblem = Self.headerProblem(apiKey: apiKey, headers: headers)
         cacheIdentity = Self.identity(baseURL: baseURL, apiKey: apiKey, headers: headers)
+        redactor = Redactor(apiKey: apiKey, headers: headers, baseURL: baseURL)
         session = HTTPSession()
     }
 
@@ -99,8 +104,17 @@ public struct OpenAIProvider: ChatProvider, CustomStringConvertible, CustomRefle
     /// - Returns: The completion.
     /// - Throws: ``ProviderError``: `http` (with status and the provider's message), `invalidResponse`,
     ///   `transport`, `timeout`, `cancelled`, or `invalidRequest` for a base URL or header that cannot
-    ///   be sent.
+    ///   be sent. Its message and underlying error show none of the provider's credentials.
     public func complete(_ request: ChatRequest) async throws -> ChatCompletion {
+        do {
+            return try await completeShowingCredentials(request)
+        } catch {
+            // Error bodies echo keys (OpenAI's 401 does, masked) and URLSession's errors carry the URL.
+            throw redactor.redact(error)
+        }
+    }
+
+    private func completeShowingCredentials(_ request: ChatRequest) async throws -> ChatCompletion {
         let body = request.body
         if body["stream"]?.boolValue == true {
             var accumulator = ChatCompletionAccumulator()

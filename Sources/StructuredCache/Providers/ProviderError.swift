@@ -57,10 +57,12 @@ public struct ProviderError: Error, CustomStringConvertible, Sendable {
         self.underlying = underlying
     }
 
+    /// The code, status, message and underlying error on one line, with anything shaped like a
+    /// credential (URL user info, credential query values, bearer tokens, API keys) replaced by `***`.
     public var description: String {
         let status = self.status.map { " \($0)" } ?? ""
         let cause = underlying.map { " (\($0))" } ?? ""
-        return "ProviderError.\(code)\(status): \(message)\(cause)"
+        return Redactor.standard.redact("ProviderError.\(code)\(status): \(message)\(cause)")
     }
 
     /// The endpoint's answer is not what its format promises.

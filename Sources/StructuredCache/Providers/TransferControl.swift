@@ -174,15 +174,3 @@ extension Duration {
         return Double(seconds) + Double(attoseconds) * 1e-18
     }
 }
-
-extension URL {
-    /// The URL without user, password, query and fragment, for messages (a query may hold a key).
-    var redactedDescription: String {
-        guard var components = URLComponents(url: self, resolvingAgainstBaseURL: true) else { return "the endpoint" }
-        components.user = nil
-        components.password = nil
-        components.query = nil
-        components.fragment = nil
-        return components.string ?? "the endpoint"
-    }
-}

@@ -141,3 +141,29 @@ extension RedisCache {
         }
     }
 }
+
+extension RedisCache.Configuration: CustomStringConvertible, CustomReflectable {
+    /// Every option, with the password shown only as `<redacted>` (or `none`).
+    public var description: String {
+        "RedisCache.Configuration(keyPrefix: \"\(keyPrefix)\", poolSize: \(poolSize), connectTimeout: \(connectTimeout), "
+            + "commandTimeout: \(commandTimeout), clientName: \(clientName ?? "none"), "
+            + "username: \(username ?? "none"), password: \(password == nil ? "none" : "<redacted>"), "
+            + "protocolVersion: \(protocolVersion), maximumValueSize: \(maximumValueSize), "
+            + "maximumReplySize: \(maximumReplySize), reconnectBackoff: \(reconnectBackoff.initial)..."
+            + "\(reconnectBackoff.maximum), scanBatchSize: \(scanBatchSize), readerSpin: \(readerSpin))"
+    }
+
+    /// A mirror without the password, so that `dump` and debuggers show none.
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "keyPrefix": keyPrefix, "poolSize": poolSize, "connectTimeout": connectTimeout,
+                "commandTimeout": commandTimeout, "clientName": clientName as Any, "username": username as Any,
+                "password": password.map { _ in "<redacted>" } as Any, "protocolVersion": protocolVersion,
+                "maximumValueSize": maximumValueSize, "maximumReplySize": maximumReplySize,
+                "reconnectBackoff": reconnectBackoff, "scanBatchSize": scanBatchSize, "readerSpin": readerSpin,
+            ],
+            displayStyle: .struct)
+    }
+}

@@ -202,7 +202,10 @@ struct RedisConfiguration: Sendable, Equatable {
             guard !portText.isEmpty, portText.count <= 5, portText.allSatisfy(\.isASCIIDigit),
                 let value = Int(portText), (1...65535).contains(value)
             else {
-                throw .invalidConfiguration("invalid port '\(portText)' in the URL")
+                // Not quoted unless it is a number: in `redis://user:password` (no "@host") the
+                // password is what reads as the port.
+                let quoted = !portText.isEmpty && portText.allSatisfy(\.isASCIIDigit) ? " '\(portText)'" : ""
+                throw .invalidConfiguration("invalid port\(quoted) in the URL")
             }
             port = value
         }
@@ -246,12 +249,38 @@ struct RedisConfiguration: Sendable, Equatable {
         }
     }
 
-    /// The URL with any password replaced, for error messages.
+    /// The URL with its user info (and anything else shaped like a credential) replaced, for error
+    /// messages.
     static func redacted(_ url: String) -> String {
-        guard let at = url.lastIndex(of: "@"), let scheme = url.firstRange(of: "://"), scheme.upperBound < at,
-            let colon = url[scheme.upperBound..<at].firstIndex(of: ":")
-        else { return url }
-        return String(url[..<url.index(after: colon)]) + "***" + String(url[at...])
+        // Without a scheme, `user:password@host` is still user info before the last "@".
+        if url.firstRange(of: "://") == nil, let at = url.lastIndex(of: "@") {
+            return Redactor.mark + Redactor.standard.redact(String(url[at...]))
+        }
+        return Redactor.standard.redact(url)
+    }
+}
+
+extension RedisConfiguration: CustomStringConvertible, CustomReflectable {
+    /// The configuration without the password: where, which database, who, and the limits.
+    var description: String {
+        "RedisConfiguration(endpoint: \(endpoint), database: \(database), username: \(username ?? "none"), "
+            + "password: \(password == nil ? "none" : "<redacted>"), clientName: \(clientName ?? "none"), "
+            + "protocolVersion: \(protocolVersion), poolSize: \(poolSize), connectTimeout: \(connectTimeout), "
+            + "commandTimeout: \(commandTimeout))"
+    }
+
+    /// A mirror without the password, so that `dump` of a cache, its pool or a connection shows none.
+    var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "endpoint": endpoint, "username": username as Any,
+                "password": password.map { _ in "<redacted>" } as Any,
+                "database": database, "clientName": clientName as Any, "protocolVersion": protocolVersion,
+                "connectTimeout": connectTimeout, "commandTimeout": commandTimeout, "decoderLimits": decoderLimits,
+                "poolSize": poolSize, "reconnectBackoff": reconnectBackoff, "readerSpin": readerSpin,
+            ],
+            displayStyle: .struct)
     }
 }
 

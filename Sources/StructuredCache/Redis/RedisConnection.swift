@@ -104,13 +104,16 @@ final class RedisConnection: @unchecked Sendable {
     ///
     /// - Parameter configuration: Where and how to connect.
     /// - Returns: A ready connection.
-    /// - Throws: ``RedisError`` (`connectionFailed`, `timeout`, `authenticationFailed`, `serverError`…).
+    /// - Throws: ``RedisError`` (`connectionFailed`, `timeout`, `authenticationFailed`, `serverError`…),
+    ///   without the password even when the server's reply quotes it.
     static func open(_ configuration: RedisConfiguration) async throws -> RedisConnection {
         let connection = try await establish(configuration)
         do {
             try await connection.handshake()
         } catch {
-            let failure = error as? RedisError ?? .connectionFailed("handshake failed", underlying: error)
+            // A server, or a proxy in front of it, may quote the password it rejected.
+            let failure = Redactor(secrets: [configuration.password].compactMap { $0 }).redact(
+                error as? RedisError ?? .connectionFailed("handshake failed", underlying: error))
             connection.close(failure)
             throw failure
         }

@@ -71,12 +71,11 @@ public struct RedisError: Error, CustomStringConvertible, Sendable {
         self.underlying = underlying
     }
 
-    /// The code, the message and any underlying error, on one line.
+    /// The code, the message and any underlying error, on one line, with anything shaped like a
+    /// credential (URL user info, credential query values, bearer tokens, API keys) replaced by `***`.
     public var description: String {
-        if let underlying {
-            return "RedisError.\(code): \(message) (\(underlying))"
-        }
-        return "RedisError.\(code): \(message)"
+        let cause = underlying.map { " (\($0))" } ?? ""
+        return Redactor.standard.redact("RedisError.\(code): \(message)\(cause)")
     }
 
     /// The URL or a configuration value is invalid.
