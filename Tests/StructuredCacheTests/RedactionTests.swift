@@ -153,7 +153,7 @@ import Testing
         defer { cache.shutdown() }
         var errors: [any Error] = []
         do { _ = try await cache.get("k") } catch { errors.append(error) }
-        do { try await cache.set("k", Data(), ttl: nil) } catch { errors.append(error) }
+        do { try await cache.set("k", Data(), ttl: .never) } catch { errors.append(error) }
         withExtendedLifetime(refusing) {}
         #expect(errors.count == 2)
         var dumped = ""
@@ -268,6 +268,7 @@ import Testing
             "the task-list of desk_lamp has 3 tokens; status code 401"
         ),
         ("ProviderError.http 429: Rate limit reached", "ProviderError.http 429: Rate limit reached"),
+        ("request max_tokens=64 prompt_tokens=12", "request max_tokens=64 prompt_tokens=12"),
         (
             #"Error Domain=NSURLErrorDomain Code=-1004 "(null)" UserInfo={NSErrorFailingURLKey=http://u:p@h/v1?key=k&a=1}"#,
             #"Error Domain=NSURLErrorDomain Code=-1004 "(null)" UserInfo={NSErrorFailingURLKey=http://***@h/v1?key=***&a=1}"#

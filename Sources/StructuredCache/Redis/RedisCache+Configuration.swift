@@ -150,7 +150,8 @@ extension RedisCache.Configuration: CustomStringConvertible, CustomReflectable {
             + "username: \(username ?? "none"), password: \(password == nil ? "none" : "<redacted>"), "
             + "protocolVersion: \(protocolVersion), maximumValueSize: \(maximumValueSize), "
             + "maximumReplySize: \(maximumReplySize), reconnectBackoff: \(reconnectBackoff.initial)..."
-            + "\(reconnectBackoff.maximum), scanBatchSize: \(scanBatchSize), readerSpin: \(readerSpin))"
+            + "\(reconnectBackoff.maximum), scanBatchSize: \(scanBatchSize), readerSpin: \(readerSpin), "
+            + "defaultTTL: \(defaultTTL.map { "\($0)" } ?? "none"))"
     }
 
     /// A mirror without the password, so that `dump` and debuggers show none.
@@ -163,6 +164,7 @@ extension RedisCache.Configuration: CustomStringConvertible, CustomReflectable {
                 "password": password.map { _ in "<redacted>" } as Any, "protocolVersion": protocolVersion,
                 "maximumValueSize": maximumValueSize, "maximumReplySize": maximumReplySize,
                 "reconnectBackoff": reconnectBackoff, "scanBatchSize": scanBatchSize, "readerSpin": readerSpin,
+                "defaultTTL": defaultTTL as Any,
             ],
             displayStyle: .struct)
     }

@@ -119,8 +119,8 @@ struct Redactor: Sendable, CustomStringConvertible, CustomReflectable {
     /// Whether a query parameter or header named `name` may carry a credential.
     ///
     /// Case, `-` and `_` are ignored; the name is a credential's when it contains `key`, `token`,
-    /// `secret`, `passw`, `auth`, `signature`, `credential`, `cookie` or `session`, or, in a query,
-    /// is `code`, `sig`, `pwd`, `pass` or `jwt`.
+    /// `secret`, `passw`, `auth`, `signature`, `credential`, `cookie` or `session` (but does not end in
+    /// `tokens`, as `max_tokens` does), or, in a query, is `code`, `sig`, `pwd`, `pass` or `jwt`.
     ///
     /// - Parameters:
     ///   - name: The parameter's or header's name.
@@ -129,6 +129,8 @@ struct Redactor: Sendable, CustomStringConvertible, CustomReflectable {
     static func isCredentialName(_ name: String, inQuery: Bool = true) -> Bool {
         let folded = String(name.lowercased().unicodeScalars.filter(CharacterSet.alphanumerics.contains))
         if inQuery, ["code", "sig", "pwd", "pass", "jwt"].contains(folded) { return true }
+        // Counts of tokens (`max_tokens`, `prompt_tokens`) are not credentials.
+        if folded.hasSuffix("tokens") { return false }
         return ["key", "token", "secret", "passw", "auth", "signature", "credential", "cookie", "session"].contains {
             folded.contains($0)
         }
