@@ -137,18 +137,39 @@ package final class LocalChatServer: Sendable {
     /// still waiting to answer or still streaming.
     package var abandonedReplies: Int { core.snapshot.abandoned }
 
-    /// Waits until `condition` holds, checking every few milliseconds, for at most `timeout` (a
-    /// does-not-hang bound, generous because a loaded machine may run the test's tasks late).
+    /// Waits until `condition` holds, checking every few milliseconds, for at most `timeout` of
+    /// checking (a does-not-hang bound).
     ///
-    /// - Returns: Whether it held in time.
+    /// Time this task spends waiting for a thread is not counted. Swift Testing starts every test at
+    /// once on a pool of one thread per core, and on a loaded machine other tests' work can keep that
+    /// pool busy for longer than `timeout`; what `condition` waits for (the task that sends a request,
+    /// URLSession's queues) waits in the same pool, queued with this task. A wait that counted that
+    /// time would give up at its first check after the pool freed up, before that work had its turn.
+    /// So each check counts for at most twice the pause it asked for, and the wait gives up anyway
+    /// after ten times `timeout` in all.
+    ///
+    /// - Parameters:
+    ///   - timeout: How long checking may go on.
+    ///   - clock: What measures the time.
+    ///   - condition: What to wait for.
+    /// - Returns: Whether it held in time; when the task is cancelled, at once whether it holds.
     @discardableResult
-    package func wait(
-        timeout: Duration = .seconds(30), until condition: @Sendable (LocalChatServer) -> Bool
+    package func wait<C: Clock<Duration>>(
+        timeout: Duration = .seconds(30), clock: C = ContinuousClock(),
+        until condition: @Sendable (LocalChatServer) -> Bool
     ) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
+        let pause = Duration.milliseconds(5)
+        let giveUp = clock.now.advanced(by: timeout * 10)
+        var remaining = timeout
         while !condition(self) {
-            if ContinuousClock.now >= deadline { return false }
-            try? await Task.sleep(for: .milliseconds(5))
+            guard remaining > .zero, clock.now < giveUp else { return false }
+            let asleep = clock.now
+            do {
+                try await clock.sleep(for: pause)
+            } catch {
+                return condition(self)
+            }
+            remaining -= min(asleep.duration(to: clock.now), pause * 2)
         }
         return true
     }

@@ -54,6 +54,22 @@ import Testing
         #expect(refused?.code == .transport)
     }
 
+    /// On a loaded machine, other tests can keep every thread of the pool busy for longer than a wait's
+    /// timeout, holding up the wait's next check and the request it waits for alike: that time does not
+    /// use up the wait, so the request still gets its turn.
+    @Test func aWaitHeldOffItsThreadStillSeesTheRequest() async throws {
+        try await LocalChatServer.with(otherwise: .completion(content: "hi")) { server in
+            let provider = OpenAIProvider(baseURL: server.baseURL, apiKey: nil, configuration: .init(maxRetries: 0))
+            let call = Task { try await provider.complete(Self.request) }
+            let clock = StallingClock(stall: .seconds(60))
+            #expect(await server.wait(timeout: .seconds(30), clock: clock) { $0.requestCount == 1 })
+            let completion = try await call.value
+            #expect(completion.message?.content?.text == "hi")
+            // A condition that never holds still ends the wait.
+            #expect(await !server.wait(timeout: .milliseconds(50)) { _ in false })
+        }
+    }
+
     @Test func stoppingMidStreamEndsTheStream() async throws {
         let server = try LocalChatServer(replies: [
             .eventStream(pieces: [
@@ -69,5 +85,35 @@ import Testing
         server.stop()
         await #expect(throws: ProviderError.self) { _ = try await iterator.next() }
         await server.shutDown()
+    }
+}
+
+/// The continuous clock, except that its first pause seems to last `stall` longer than asked: what a
+/// task sees when it gets a thread again long after its pause ended.
+private struct StallingClock: Clock {
+    typealias Instant = ContinuousClock.Instant
+
+    let stall: Duration
+    /// `nil` until the first pause; then how far this clock is ahead of the continuous clock.
+    private let lead = Lock<Duration?>(nil)
+
+    init(stall: Duration) {
+        self.stall = stall
+    }
+
+    var now: Instant { ContinuousClock.now + (lead.withLock { $0 } ?? .zero) }
+    var minimumResolution: Duration { ContinuousClock().minimumResolution }
+
+    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+        let lead = lead.withLock { lead -> Duration? in
+            guard let lead else {
+                lead = stall
+                return nil
+            }
+            return lead
+        }
+        // The stalled pause ends at once in real time, so nothing the waiter waits for happens during it.
+        guard let lead else { return }
+        try await ContinuousClock().sleep(until: deadline - lead, tolerance: tolerance)
     }
 }
