@@ -97,18 +97,23 @@ public struct JSONObject: Sendable {
     }
 
     /// Sets `key` to `value` as the subscript does, without the subscript's optional value: the parser's
-    /// path, where every member read is added.
-    mutating func set(_ value: JSONValue, forKey key: String) {
+    /// path, where every member read is added. Both are taken over, so that the parser hands them on
+    /// without copying.
+    mutating func set(_ value: consuming JSONValue, forKey key: consuming String) {
         if let position = position(of: key) {
+            // The value replaced may nest deeply; released here, Swift would destroy it recursively.
+            let replaced = storedValues[position]
             storedValues[position] = value
+            JSONValue.dismantle(consume replaced)
             return
         }
-        storedKeys.append(key)
         storedValues.append(value)
         if index != nil {
-            index![ExactString(key)] = storedKeys.count - 1
-        } else if storedKeys.count > Self.indexThreshold {
-            rebuildIndex()
+            index![ExactString(copy key)] = storedKeys.count
+            storedKeys.append(key)
+        } else {
+            storedKeys.append(key)
+            if storedKeys.count > Self.indexThreshold { rebuildIndex() }
         }
     }
 

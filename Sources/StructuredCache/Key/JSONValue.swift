@@ -114,6 +114,32 @@ extension JSONValue {
     }
 }
 
+extension JSONValue {
+    /// Destroys `value` without recursing, however deeply it nests.
+    ///
+    /// Swift destroys an array of values by destroying each value, so releasing a value nested tens of
+    /// thousands of levels deep overflows the stack. This takes the value apart from the top instead:
+    /// each container's children are held in a flat list before the container is released, so that no
+    /// release ever frees more than one level. It only helps when `value` holds the last references.
+    ///
+    /// - Parameter value: The value to destroy.
+    static func dismantle(_ value: consuming JSONValue) {
+        switch value {
+        case .array(let elements) where !elements.isEmpty: break
+        case .object(let object) where !object.isEmpty: break
+        default: return
+        }
+        var pending = [value]
+        while let next = pending.popLast() {
+            switch next {
+            case .array(let elements): pending.append(contentsOf: elements)
+            case .object(let object): pending.append(contentsOf: object.storedValues)
+            default: break
+            }
+        }
+    }
+}
+
 extension JSONValue: Equatable {
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
