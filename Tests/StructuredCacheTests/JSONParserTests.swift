@@ -171,6 +171,30 @@ struct JSONParserTests {
         #expect(outcomes == [.unexpectedEnd, .trailingData, .unexpectedCharacter, .unexpectedCharacter, nil])
     }
 
+    @Test func readsTheRegressionCorpusWithoutCrashing() throws {
+        let directory = try #require(
+            Bundle.module.url(forResource: "json-corpus", withExtension: nil, subdirectory: "Fixtures"))
+        let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+            .filter { !$0.lastPathComponent.hasPrefix(".") && $0.pathExtension != "md" }
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+        #expect(files.count >= 20)
+        for file in files {
+            let name = file.lastPathComponent
+            let bytes = try [UInt8](Data(contentsOf: file))
+            do {
+                let value = try JSONValue(parsing: bytes, maxDepth: 1 << 20)
+                #expect(!name.hasPrefix("invalid-"), "\(name) should be rejected")
+                let reread = try JSONValue(parsing: value.jsonBytes(), maxDepth: 1 << 20)
+                #expect(reread == value, "\(name)")
+                // Some nest thousands of levels deep, more than a recursive release fits in a small stack.
+                JSONValue.dismantle(consume value)
+                JSONValue.dismantle(consume reread)
+            } catch {
+                #expect(!name.hasPrefix("valid-"), "\(name) should parse: \(error)")
+            }
+        }
+    }
+
     @Test func neverCrashesOnMutatedOrRandomInput() throws {
         var generator = SplitMix64(seed: 7)
         let seeds = [
