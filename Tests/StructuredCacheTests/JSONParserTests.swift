@@ -1,8 +1,9 @@
 // JSONValue(parsing:): Python json.loads semantics, typed errors with byte offsets, no crash on any input.
 
 import Foundation
-import StructuredCache
 import Testing
+
+@testable import StructuredCache
 
 struct JSONParserTests {
     @Test func keepsWhatPythonKeeps() throws {
@@ -120,6 +121,80 @@ struct JSONParserTests {
         #expect(throws: JSONParseError.self) { try JSONValue(parsing: fine, maxDepth: 39) }
     }
 
+    // The depth tests run on a 256 KiB stack, smaller than the 512 KiB of Darwin's secondary and
+    // cooperative-pool threads, so that a reader that recursed would crash them in a debug build.
+
+    @Test func readsTheDefaultDepthOnASmallStack() throws {
+        let depth = JSONValue.defaultMaxDepth
+        let results = onSmallStack {
+            [
+                parse(nestedArrays(depth)), parse(nestedArrays(depth + 1)),
+                parse(nestedObjects(depth)), parse(nestedObjects(depth + 1)),
+            ]
+        }
+        #expect(try results[0].get().nestingDepth == depth)
+        #expect(results[1].failure == JSONParseError.Code.tooDeep)
+        #expect(results[1].failureOffset == depth)
+        #expect(try results[2].get().nestingDepth == depth)
+        #expect(results[3].failure == JSONParseError.Code.tooDeep)
+        #expect(results[3].failureOffset == depth * #"{"a":"#.utf8.count)
+    }
+
+    @Test func readsDeeplyNestedArraysWithARaisedLimit() throws {
+        let depth = 250_000
+        let text = nestedArrays(depth)
+        let levels = onSmallStack { readAndDismantle(text, maxDepth: depth) }
+        #expect(levels == depth)
+    }
+
+    @Test func readsDeeplyNestedObjectsWithARaisedLimit() throws {
+        let depth = 100_000
+        let text = nestedObjects(depth)
+        let levels = onSmallStack { readAndDismantle(text, maxDepth: depth) }
+        #expect(levels == depth)
+    }
+
+    @Test func dropsDeepValuesItHasReadWithoutRecursing() throws {
+        let depth = 100_000
+        let deep = nestedArrays(depth - 1)
+        let outcomes = onSmallStack {
+            var outcomes: [JSONParseError.Code?] = [
+                parse("[" + deep, maxDepth: depth).failure,
+                parse(deep + " x", maxDepth: depth).failure,
+                parse("[" + deep + ", x]", maxDepth: depth).failure,
+                parse(#"{"a": "# + deep + ", 1", maxDepth: depth).failure,
+            ]
+            // A repeated key replaces the deep value read first.
+            outcomes.append(parse(#"{"a": "# + deep + #", "a": 0}"#, maxDepth: depth).failure)
+            return outcomes
+        }
+        #expect(outcomes == [.unexpectedEnd, .trailingData, .unexpectedCharacter, .unexpectedCharacter, nil])
+    }
+
+    @Test func readsTheRegressionCorpusWithoutCrashing() throws {
+        let directory = try #require(
+            Bundle.module.url(forResource: "json-corpus", withExtension: nil, subdirectory: "Fixtures"))
+        let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+            .filter { !$0.lastPathComponent.hasPrefix(".") && $0.pathExtension != "md" }
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+        #expect(files.count >= 20)
+        for file in files {
+            let name = file.lastPathComponent
+            let bytes = try [UInt8](Data(contentsOf: file))
+            do {
+                let value = try JSONValue(parsing: bytes, maxDepth: 1 << 20)
+                #expect(!name.hasPrefix("invalid-"), "\(name) should be rejected")
+                let reread = try JSONValue(parsing: value.jsonBytes(), maxDepth: 1 << 20)
+                #expect(reread == value, "\(name)")
+                // Some nest thousands of levels deep, more than a recursive release fits in a small stack.
+                JSONValue.dismantle(consume value)
+                JSONValue.dismantle(consume reread)
+            } catch {
+                #expect(!name.hasPrefix("valid-"), "\(name) should parse: \(error)")
+            }
+        }
+    }
+
     @Test func neverCrashesOnMutatedOrRandomInput() throws {
         var generator = SplitMix64(seed: 7)
         let seeds = [
@@ -151,5 +226,62 @@ struct JSONParserTests {
             _ = try? JSONValue(parsing: random)
         }
         #expect(parsed > 0)
+    }
+}
+
+/// `depth` arrays, each the only element of the one around it.
+private func nestedArrays(_ depth: Int) -> String {
+    String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
+}
+
+/// `depth` objects, each the only member of the one around it, with a number innermost.
+private func nestedObjects(_ depth: Int) -> String {
+    String(repeating: #"{"a":"#, count: depth) + "0" + String(repeating: "}", count: depth)
+}
+
+private func parse(_ text: String, maxDepth: Int = JSONValue.defaultMaxDepth) -> Result<JSONValue, JSONParseError> {
+    Result { () throws(JSONParseError) in try JSONValue(parsing: text, maxDepth: maxDepth) }
+}
+
+/// Parses `text` and returns how deeply the value nests (-1 when it does not parse), destroying the value
+/// without recursing.
+private func readAndDismantle(_ text: String, maxDepth: Int) -> Int {
+    do {
+        let value = try JSONValue(parsing: text, maxDepth: maxDepth)
+        let levels = value.nestingDepth
+        JSONValue.dismantle(consume value)
+        return levels
+    } catch {
+        return -1
+    }
+}
+
+extension Result where Failure == JSONParseError {
+    fileprivate var failure: JSONParseError.Code? {
+        if case .failure(let error) = self { return error.code }
+        return nil
+    }
+
+    fileprivate var failureOffset: Int? {
+        if case .failure(let error) = self { return error.offset }
+        return nil
+    }
+}
+
+extension JSONValue {
+    /// How many arrays and objects enclose the innermost value, counted without recursing.
+    fileprivate var nestingDepth: Int {
+        var depth = 0
+        var current = self
+        while true {
+            switch current {
+            case .array(let elements) where !elements.isEmpty: current = elements[0]
+            case .array: return depth + 1
+            case .object(let object) where !object.isEmpty: current = object.values[0]
+            case .object: return depth + 1
+            default: return depth
+            }
+            depth += 1
+        }
     }
 }

@@ -1,7 +1,8 @@
 // JSONValue and JSONObject: literals, Python-like equality, scalar-exact keys, accessors.
 
-import StructuredCache
 import Testing
+
+@testable import StructuredCache
 
 struct JSONValueTests {
     @Test func literalsBuildTheMatchingCases() {
@@ -89,6 +90,60 @@ struct JSONValueTests {
         #expect(a != ["x": 1])
     }
 
+    @Test func nestedEqualityAndHashingFollowTheMembers() {
+        let a: JSONValue = [["k": [1, ["x": nil, "y": [true]]], "j": []], "s", [:]]
+        let b: JSONValue = [["j": [], "k": [1, ["y": [true], "x": nil]]], "s", [:]]
+        #expect(a == b)
+        #expect(a.hashValue == b.hashValue)
+        #expect(a.objectValue == nil && a[0]?.objectValue == b[0]?.objectValue)
+        #expect(a[0]?.objectValue?.hashValue == b[0]?.objectValue?.hashValue)
+        #expect(a != [["k": [1, ["x": nil, "y": [false]]], "j": []], "s", [:]])
+        #expect(a != [["k": [1, ["x": nil, "z": [true]]], "j": []], "s", [:]])
+        #expect(a != [["k": [1, ["x": nil, "y": [true]]], "j": []], "s", []])
+        #expect(a != [["k": [1, ["x": nil, "y": [true]]], "j": []], "s"])
+        #expect(Set([a, b, [[:]], [[]]]).count == 3)
+        // Below the levels compared by recursion, with the explicit stack.
+        let (deepA, deepB, deepOther) = (buried(a), buried(b), buried([["k": 1]]))
+        #expect(deepA == deepB)
+        #expect(deepA.hashValue == deepB.hashValue)
+        #expect(deepA.objectValue?.hashValue == deepB.objectValue?.hashValue)
+        #expect(deepA != deepOther)
+        #expect(deepA != buried([["k": [1, ["x": nil, "y": [true]]], "j": [0]], "s", [:]]))
+    }
+
+    /// `value` under 40 levels of alternating objects and arrays.
+    private func buried(_ value: JSONValue) -> JSONValue {
+        var value = value
+        for level in 0..<40 {
+            value = level.isMultiple(of: 2) ? ["z": value, "a": [.int(level)]] : [value, .int(level)]
+        }
+        return value
+    }
+
+    @Test func comparesAndHashesDeepValuesOnASmallStack() {
+        let outcomes = onSmallStack {
+            [JSONValue.defaultMaxDepth, 20_000].flatMap { depth -> [Bool] in
+                // Built apart, so that equality has to look all the way down.
+                let array = nestedArrays(depth, innermost: 1)
+                let sameArray = nestedArrays(depth, innermost: 1)
+                let object = nestedObjects(depth, innermost: 1)
+                let sameObject = nestedObjects(depth, innermost: 1)
+                let otherObject = nestedObjects(depth, innermost: 2)
+                let outcomes = [
+                    array == sameArray, array.hashValue == sameArray.hashValue, object == sameObject,
+                    object.hashValue == sameObject.hashValue, object != otherObject, array != object,
+                ]
+                JSONValue.dismantle(consume array)
+                JSONValue.dismantle(consume sameArray)
+                JSONValue.dismantle(consume object)
+                JSONValue.dismantle(consume sameObject)
+                JSONValue.dismantle(consume otherObject)
+                return outcomes
+            }
+        }
+        #expect(outcomes == Array(repeating: true, count: 12))
+    }
+
     @Test func accessorsReturnNilForOtherCases() {
         let value: JSONValue = ["list": [1, 2.5, "x"], "flag": false]
         #expect(value["list"]?[0]?.intValue == 1)
@@ -107,4 +162,18 @@ struct JSONValueTests {
         let value: JSONValue = ["name": "Jos\u{E9}", "n": 1.0]
         #expect(value.description == #"{"name": "José", "n": 1.0}"#)
     }
+}
+
+/// `depth` arrays, each the only element of the one around it, with `innermost` inside.
+private func nestedArrays(_ depth: Int, innermost: JSONValue) -> JSONValue {
+    var value = innermost
+    for _ in 0..<depth { value = [value] }
+    return value
+}
+
+/// `depth` objects, each the only member of the one around it, with `innermost` inside.
+private func nestedObjects(_ depth: Int, innermost: JSONValue) -> JSONValue {
+    var value = innermost
+    for _ in 0..<depth { value = ["a": value] }
+    return value
 }

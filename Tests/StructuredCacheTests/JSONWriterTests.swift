@@ -1,8 +1,9 @@
 // The Python-compatible writer, compared byte for byte with CPython's json.dumps.
 
 import Foundation
-import StructuredCache
 import Testing
+
+@testable import StructuredCache
 
 struct JSONWriterTests {
     /// Each fixture row: the input, then json.dumps with sort_keys=True, with defaults, with
@@ -82,10 +83,57 @@ struct JSONWriterTests {
                 == "{\n  \"a\": [],\n  \"b\": {},\n  \"c\": [\n    1,\n    {\n      \"d\": null\n    }\n  ]\n}")
     }
 
+    @Test func writesTheDefaultDepthOnASmallStack() {
+        let depth = JSONValue.defaultMaxDepth
+        let arrays = nestedArrays(depth)
+        let objects = nestedObjects(depth)
+        let written = onSmallStack {
+            [
+                arrays.jsonString(.compact), arrays.jsonString(.init(indent: 1)), objects.jsonString(),
+                objects.jsonString(.compact), objects.description,
+            ]
+        }
+        #expect(written[0] == String(repeating: "[", count: depth) + String(repeating: "]", count: depth))
+        let indented =
+            (0..<depth - 1).map { "[\n" + String(repeating: " ", count: $0 + 1) }.joined() + "[]"
+            + (0..<depth - 1).reversed().map { "\n" + String(repeating: " ", count: $0) + "]" }.joined()
+        #expect(written[1] == indented)
+        #expect(written[2] == String(repeating: #"{"a": "#, count: depth) + "0" + String(repeating: "}", count: depth))
+        #expect(written[3] == String(repeating: #"{"a":"#, count: depth) + "0" + String(repeating: "}", count: depth))
+        #expect(written[4] == written[2])
+    }
+
+    @Test func writesDeeplyNestedValuesOnASmallStack() {
+        let depth = 100_000
+        let lengths = onSmallStack {
+            let arrays = nestedArrays(depth)
+            let objects = nestedObjects(depth)
+            let lengths = [arrays.jsonBytes(.compact).count, objects.jsonBytes().count]
+            JSONValue.dismantle(consume arrays)
+            JSONValue.dismantle(consume objects)
+            return lengths
+        }
+        #expect(lengths == [2 * depth, #"{"a": }"#.utf8.count * depth + 1])
+    }
+
     @Test func writesIntegerExtremes() throws {
         #expect(JSONValue.int(Int.min).jsonString() == "-9223372036854775808")
         #expect(JSONValue.int(Int.max).jsonString() == "9223372036854775807")
         #expect(JSONValue.int(0).jsonString() == "0")
         #expect(JSONValue.int(-7).jsonString() == "-7")
     }
+}
+
+/// `depth` arrays, each the only element of the one around it, built without the parser.
+private func nestedArrays(_ depth: Int) -> JSONValue {
+    var value: JSONValue = []
+    for _ in 1..<depth { value = [value] }
+    return value
+}
+
+/// `depth` objects, each the only member of the one around it, with a number innermost.
+private func nestedObjects(_ depth: Int) -> JSONValue {
+    var value: JSONValue = 0
+    for _ in 0..<depth { value = ["a": value] }
+    return value
 }

@@ -97,18 +97,23 @@ public struct JSONObject: Sendable {
     }
 
     /// Sets `key` to `value` as the subscript does, without the subscript's optional value: the parser's
-    /// path, where every member read is added.
-    mutating func set(_ value: JSONValue, forKey key: String) {
+    /// path, where every member read is added. Both are taken over, so that the parser hands them on
+    /// without copying.
+    mutating func set(_ value: consuming JSONValue, forKey key: consuming String) {
         if let position = position(of: key) {
+            // The value replaced may nest deeply; released here, Swift would destroy it recursively.
+            let replaced = storedValues[position]
             storedValues[position] = value
+            JSONValue.dismantle(consume replaced)
             return
         }
-        storedKeys.append(key)
         storedValues.append(value)
         if index != nil {
-            index![ExactString(key)] = storedKeys.count - 1
-        } else if storedKeys.count > Self.indexThreshold {
-            rebuildIndex()
+            index![ExactString(copy key)] = storedKeys.count
+            storedKeys.append(key)
+        } else {
+            storedKeys.append(key)
+            if storedKeys.count > Self.indexThreshold { rebuildIndex() }
         }
     }
 
@@ -153,22 +158,41 @@ extension JSONObject: ExpressibleByDictionaryLiteral {
 extension JSONObject: Hashable {
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         guard lhs.count == rhs.count else { return false }
-        for (position, key) in lhs.storedKeys.enumerated() {
-            guard let other = rhs[key], other == lhs.storedValues[position] else { return false }
+        var pending: [(JSONValue, JSONValue)] = []
+        return lhs.sameMembers(as: rhs, levels: JSONValue.recursionLevels, deferringTo: &pending)
+            && JSONValue.pendingAreEqual(&pending)
+    }
+
+    /// Whether `other`, of the same size, has the same members in any order, compared as
+    /// `JSONValue.equal(_:_:levels:deferringTo:)` compares values.
+    @inline(__always)
+    func sameMembers(as other: JSONObject, levels: Int, deferringTo pending: inout [(JSONValue, JSONValue)]) -> Bool {
+        for (position, key) in storedKeys.enumerated() {
+            // Members usually come in the same order (the same text, parsed twice): try that first.
+            let samePlace = ExactString.equal(other.storedKeys[position], key)
+            guard let otherPosition = samePlace ? position : other.position(of: key),
+                JSONValue.equal(
+                    storedValues[position], other.storedValues[otherPosition], levels: levels, deferringTo: &pending)
+            else { return false }
         }
         return true
     }
 
     public func hash(into hasher: inout Hasher) {
-        // Order-independent, to agree with ==.
+        hash(into: &hasher, levels: JSONValue.recursionLevels)
+    }
+
+    /// Feeds the object to `hasher` as ``JSONValue`` feeds an object, without its case's tag.
+    func hash(into hasher: inout Hasher, levels: Int) {
+        guard levels > 0 else { return JSONValue.hashMembers(storedValues, keys: storedKeys, into: &hasher) }
+        hasher.combine(count)
         var combined = 0
         for (position, key) in storedKeys.enumerated() {
             var member = Hasher()
             member.combine(ExactString(key))
-            member.combine(storedValues[position])
+            storedValues[position].hash(into: &member, levels: levels - 1)
             combined ^= member.finalize()
         }
-        hasher.combine(count)
         hasher.combine(combined)
     }
 }

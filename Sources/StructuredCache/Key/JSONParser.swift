@@ -1,6 +1,7 @@
 // Reads JSON text into JSONValue with Python's json.loads semantics, bounded in depth, never trapping.
 
-/// A recursive-descent JSON reader over UTF-8 bytes.
+/// A JSON reader over UTF-8 bytes whose open arrays and objects live in an explicit stack, so that
+/// neither the nesting depth nor the thread's stack size can make it overflow.
 ///
 /// It keeps what Python's `json.loads` keeps: `10` is an integer and `10.0` a float, integers of any
 /// size keep their digits, `NaN`, `Infinity` and `-Infinity` are accepted, a repeated key keeps its
@@ -12,6 +13,20 @@ struct JSONParser {
     private let maxDepth: Int
     private let utf8IsValidated: Bool
 
+    /// An array or object being read, other than the innermost one (which `parseValue` keeps in locals).
+    private enum Frame {
+        case array([JSONValue])
+        /// An object, and the name of the member whose value is being read.
+        case object(JSONObject, key: String)
+    }
+
+    /// What the innermost open container is.
+    private enum Container {
+        case none
+        case array
+        case object
+    }
+
     init(_ input: UnsafeBufferPointer<UInt8>, maxDepth: Int, utf8IsValidated: Bool) {
         self.input = input
         self.maxDepth = maxDepth
@@ -20,9 +35,10 @@ struct JSONParser {
 
     mutating func parseDocument() throws(JSONParseError) -> JSONValue {
         skipWhitespace()
-        let value = try parseValue(depth: 0)
+        let value = try parseValue()
         skipWhitespace()
         if position < input.count {
+            JSONValue.dismantle(consume value)
             throw JSONParseError(.trailingData, at: position, "extra data after the JSON value")
         }
         return value
@@ -41,17 +57,173 @@ struct JSONParser {
         position < input.count ? input[position] : nil
     }
 
-    private mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard let byte = peek() else {
-            throw JSONParseError(.unexpectedEnd, at: position, "expected a value, found the end of the text")
+    /// Reads the value at `position`, arrays and objects included, without recursing.
+    private mutating func parseValue() throws(JSONParseError) -> JSONValue {
+        // The innermost open container lives in these locals, where appending costs what it costs in a
+        // recursive reader; the containers around it wait in `parents`.
+        var parents: [Frame] = []
+        var container = Container.none
+        var elements: [JSONValue] = []
+        var object = JSONObject()
+        var key = ""
+        do throws(JSONParseError) {
+            reading: while true {
+                var value: JSONValue
+                guard let byte = peek() else {
+                    throw JSONParseError(.unexpectedEnd, at: position, "expected a value, found the end of the text")
+                }
+                switch byte {
+                case UInt8(ascii: "["):
+                    try checkDepth(parents.count, container)
+                    position += 1
+                    skipWhitespace()
+                    if peek() == UInt8(ascii: "]") {
+                        position += 1
+                        value = .array([])
+                    } else {
+                        switch container {
+                        case .none: break
+                        case .array: Self.push(.array(consume elements), to: &parents)
+                        case .object:
+                            Self.push(.object(consume object, key: consume key), to: &parents)
+                            object = JSONObject()
+                            key = ""
+                        }
+                        container = .array
+                        elements = []
+                        continue reading
+                    }
+                case UInt8(ascii: "{"):
+                    try checkDepth(parents.count, container)
+                    position += 1
+                    skipWhitespace()
+                    if peek() == UInt8(ascii: "}") {
+                        position += 1
+                        value = .object(JSONObject())
+                    } else {
+                        let name = try parseMemberName()
+                        switch container {
+                        case .none: break
+                        case .array:
+                            Self.push(.array(consume elements), to: &parents)
+                            elements = []
+                        case .object: Self.push(.object(consume object, key: consume key), to: &parents)
+                        }
+                        container = .object
+                        object = JSONObject()
+                        key = name
+                        continue reading
+                    }
+                default:
+                    value = try parseScalar(byte)
+                }
+                // `value` is whole: store it in the open container, and close each container that ends here.
+                while true {
+                    switch container {
+                    case .none:
+                        return value
+                    case .array:
+                        elements.append(consume value)
+                        skipWhitespace()
+                        switch peek() {
+                        case UInt8(ascii: ","):
+                            position += 1
+                            skipWhitespace()
+                            continue reading
+                        case UInt8(ascii: "]"):
+                            position += 1
+                            value = .array(consume elements)
+                        default:
+                            throw unexpected("expected ',' or ']' in an array")
+                        }
+                        switch parents.popLast() {
+                        case .array(let outer)?:
+                            elements = outer
+                        case .object(let outer, let outerKey)?:
+                            container = .object
+                            elements = []
+                            object = outer
+                            key = outerKey
+                        case nil:
+                            container = .none
+                            elements = []
+                        }
+                    case .object:
+                        object.set(consume value, forKey: consume key)
+                        skipWhitespace()
+                        switch peek() {
+                        case UInt8(ascii: ","):
+                            position += 1
+                            key = try parseMemberName()
+                            continue reading
+                        case UInt8(ascii: "}"):
+                            position += 1
+                            value = .object(consume object)
+                            key = ""
+                        default:
+                            throw unexpected("expected ',' or '}' in an object")
+                        }
+                        switch parents.popLast() {
+                        case .array(let outer)?:
+                            container = .array
+                            elements = outer
+                            object = JSONObject()
+                        case .object(let outer, let outerKey)?:
+                            object = outer
+                            key = outerKey
+                        case nil:
+                            container = .none
+                            object = JSONObject()
+                        }
+                    }
+                }
+            }
+        } catch {
+            // What was read so far may nest deeply (with a raised maxDepth): dropped here, Swift would
+            // destroy it recursively.
+            var leftovers: [JSONValue] = [.array(consume elements), .object(consume object)]
+            while let frame = parents.popLast() {
+                switch frame {
+                case .array(let outer): leftovers.append(.array(outer))
+                case .object(let outer, _): leftovers.append(.object(outer))
+                }
+            }
+            JSONValue.dismantle(.array(consume leftovers))
+            throw error
         }
+    }
+
+    /// Throws unless one more array or object fits under the depth limit.
+    private func checkDepth(_ parentCount: Int, _ container: Container) throws(JSONParseError) {
+        let open = container == .none ? 0 : parentCount + 1
+        guard open < maxDepth else {
+            throw JSONParseError(.tooDeep, at: position, "arrays and objects nest deeper than \(maxDepth) levels")
+        }
+    }
+
+    /// Appends `frame` to `parents`, reserving room for a few levels at once the first time.
+    private static func push(_ frame: consuming Frame, to parents: inout [Frame]) {
+        if parents.capacity == 0 { parents.reserveCapacity(8) }
+        parents.append(frame)
+    }
+
+    /// Reads a member name and the colon after it, and skips the whitespace that follows.
+    private mutating func parseMemberName() throws(JSONParseError) -> String {
+        skipWhitespace()
+        guard peek() == UInt8(ascii: "\"") else { throw unexpected("expected a member name in double quotes") }
+        let name = try parseString()
+        skipWhitespace()
+        guard peek() == UInt8(ascii: ":") else { throw unexpected("expected ':' after a member name") }
+        position += 1
+        skipWhitespace()
+        return name
+    }
+
+    /// Reads a value that is not an array or an object, starting with `byte`.
+    private mutating func parseScalar(_ byte: UInt8) throws(JSONParseError) -> JSONValue {
         switch byte {
         case UInt8(ascii: "\""):
             return .string(try parseString())
-        case UInt8(ascii: "{"):
-            return try parseObject(depth: depth + 1)
-        case UInt8(ascii: "["):
-            return try parseArray(depth: depth + 1)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             if byte == UInt8(ascii: "-") && matches("-Infinity") {
                 position += 9
@@ -95,62 +267,6 @@ struct JSONParser {
         let shown =
             byte >= 0x20 && byte < 0x7F ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16))"
         return JSONParseError(.unexpectedCharacter, at: position, "\(expectation), found \(shown)")
-    }
-
-    private mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth <= maxDepth else {
-            throw JSONParseError(.tooDeep, at: position, "arrays and objects nest deeper than \(maxDepth) levels")
-        }
-        position += 1
-        var elements: [JSONValue] = []
-        skipWhitespace()
-        if peek() == UInt8(ascii: "]") {
-            position += 1
-            return .array(elements)
-        }
-        while true {
-            skipWhitespace()
-            elements.append(try parseValue(depth: depth))
-            skipWhitespace()
-            switch peek() {
-            case UInt8(ascii: ","): position += 1
-            case UInt8(ascii: "]"):
-                position += 1
-                return .array(elements)
-            default: throw unexpected("expected ',' or ']' in an array")
-            }
-        }
-    }
-
-    private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth <= maxDepth else {
-            throw JSONParseError(.tooDeep, at: position, "arrays and objects nest deeper than \(maxDepth) levels")
-        }
-        position += 1
-        var object = JSONObject()
-        skipWhitespace()
-        if peek() == UInt8(ascii: "}") {
-            position += 1
-            return .object(object)
-        }
-        while true {
-            skipWhitespace()
-            guard peek() == UInt8(ascii: "\"") else { throw unexpected("expected a member name in double quotes") }
-            let key = try parseString()
-            skipWhitespace()
-            guard peek() == UInt8(ascii: ":") else { throw unexpected("expected ':' after a member name") }
-            position += 1
-            skipWhitespace()
-            object.set(try parseValue(depth: depth), forKey: key)
-            skipWhitespace()
-            switch peek() {
-            case UInt8(ascii: ","): position += 1
-            case UInt8(ascii: "}"):
-                position += 1
-                return .object(object)
-            default: throw unexpected("expected ',' or '}' in an object")
-            }
-        }
     }
 
     private mutating func parseNumber() throws(JSONParseError) -> JSONValue {
@@ -393,6 +509,10 @@ extension JSONValue {
     /// `Int` keep their digits (``bigInt(_:)``), objects keep their member order, and Python's `NaN`,
     /// `Infinity` and `-Infinity` tokens are accepted.
     ///
+    /// Reading never recurses, so no depth and no thread's stack size can make it overflow. Swift
+    /// destroys a value recursively, though: a value nested tens of thousands of levels deep (which
+    /// only a raised `maxDepth` lets through) can overflow the stack of the thread that releases it.
+    ///
     /// - Parameters:
     ///   - text: The JSON text.
     ///   - maxDepth: How deeply arrays and objects may nest.
@@ -407,6 +527,9 @@ extension JSONValue {
     }
 
     /// Reads JSON from UTF-8 bytes, keeping what Python's `json.loads` keeps.
+    ///
+    /// As with ``init(parsing:maxDepth:)-(String,_)``, reading never recurses, but a value nested tens of
+    /// thousands of levels deep can overflow the stack of the thread that releases it.
     ///
     /// - Parameters:
     ///   - bytes: The UTF-8 bytes of the JSON text (`[UInt8]`, `Data`, a slice …).

@@ -114,8 +114,47 @@ extension JSONValue {
     }
 }
 
+extension JSONValue {
+    /// Destroys `value` without recursing, however deeply it nests.
+    ///
+    /// Swift destroys an array of values by destroying each value, so releasing a value nested tens of
+    /// thousands of levels deep overflows the stack. This takes the value apart from the top instead:
+    /// each container's children are held in a flat list before the container is released, so that no
+    /// release ever frees more than one level. It only helps when `value` holds the last references.
+    ///
+    /// - Parameter value: The value to destroy.
+    static func dismantle(_ value: consuming JSONValue) {
+        switch value {
+        case .array(let elements) where !elements.isEmpty: break
+        case .object(let object) where !object.isEmpty: break
+        default: return
+        }
+        var pending = [value]
+        while let next = pending.popLast() {
+            switch next {
+            case .array(let elements): pending.append(contentsOf: elements)
+            case .object(let object): pending.append(contentsOf: object.storedValues)
+            default: break
+            }
+        }
+    }
+}
+
 extension JSONValue: Equatable {
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        var pending: [(JSONValue, JSONValue)] = []
+        return equal(lhs, rhs, levels: recursionLevels, deferringTo: &pending) && pendingAreEqual(&pending)
+    }
+
+    /// How many levels of arrays and objects `==` and `hash(into:)` go down by recursion, which is the
+    /// fastest way, before they go on with an explicit stack, which no depth can overflow.
+    static let recursionLevels = 16
+
+    /// Whether `lhs` and `rhs` are equal, recursing into `levels` levels of members; arrays and objects
+    /// below those, of the same kind and size, are appended to `pending` to compare later.
+    static func equal(
+        _ lhs: JSONValue, _ rhs: JSONValue, levels: Int, deferringTo pending: inout [(JSONValue, JSONValue)]
+    ) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null):
             return true
@@ -132,17 +171,78 @@ extension JSONValue: Equatable {
         case (.string(let a), .string(let b)):
             return ExactString.equal(a, b)
         case (.array(let a), .array(let b)):
-            return a == b
+            guard a.count == b.count else { return false }
+            // Arrays that share their storage (a value and its copy) are equal without a look inside.
+            let shared = a.withUnsafeBufferPointer { a in
+                b.withUnsafeBufferPointer { a.baseAddress == $0.baseAddress }
+            }
+            if a.isEmpty || shared { return true }
+            guard levels > 0 else {
+                pending.append((lhs, rhs))
+                return true
+            }
+            for index in a.indices where !equal(a[index], b[index], levels: levels - 1, deferringTo: &pending) {
+                return false
+            }
+            return true
         case (.object(let a), .object(let b)):
-            return a == b
+            guard a.count == b.count else { return false }
+            guard levels > 0 else {
+                if !a.isEmpty { pending.append((lhs, rhs)) }
+                return true
+            }
+            return a.sameMembers(as: b, levels: levels - 1, deferringTo: &pending)
         default:
             return false
         }
+    }
+
+    /// Whether each pair in `pending`, arrays or objects of the same kind and size, is equal; a
+    /// worklist rather than recursion, so that no depth can overflow the stack.
+    static func pendingAreEqual(_ pending: inout [(JSONValue, JSONValue)]) -> Bool {
+        while let pair = pending.popLast() {
+            switch pair {
+            case (.array(let a), .array(let b)):
+                for index in a.indices where !equal(a[index], b[index], levels: 0, deferringTo: &pending) {
+                    return false
+                }
+            case (.object(let a), .object(let b)):
+                guard a.sameMembers(as: b, levels: 0, deferringTo: &pending) else { return false }
+            default:
+                preconditionFailure("only arrays and objects are deferred")
+            }
+        }
+        return true
     }
 }
 
 extension JSONValue: Hashable {
     public func hash(into hasher: inout Hasher) {
+        hash(into: &hasher, levels: Self.recursionLevels)
+    }
+
+    /// Feeds the value to `hasher`, recursing into at most `levels` levels of members.
+    ///
+    /// An array feeds its count and its elements; an object feeds its count and the exclusive or of
+    /// its members' own hashes, each of its name and value, so that member order does not matter.
+    func hash(into hasher: inout Hasher, levels: Int) {
+        switch self {
+        case .array(let elements):
+            hasher.combine(5 as UInt8)
+            guard levels > 0 else { return Self.hashMembers(elements, keys: nil, into: &hasher) }
+            hasher.combine(elements.count)
+            for element in elements { element.hash(into: &hasher, levels: levels - 1) }
+        case .object(let object):
+            hasher.combine(6 as UInt8)
+            object.hash(into: &hasher, levels: levels)
+        default:
+            hashScalar(into: &hasher)
+        }
+    }
+
+    /// Feeds a value that is not an array or an object to `hasher`.
+    @inline(__always)
+    private func hashScalar(into hasher: inout Hasher) {
         switch self {
         case .null:
             hasher.combine(0 as UInt8)
@@ -167,13 +267,58 @@ extension JSONValue: Hashable {
         case .string(let value):
             hasher.combine(4 as UInt8)
             hasher.combine(ExactString(value))
-        case .array(let value):
-            hasher.combine(5 as UInt8)
-            hasher.combine(value)
-        case .object(let value):
-            hasher.combine(6 as UInt8)
-            hasher.combine(value)
+        case .array, .object:
+            preconditionFailure("arrays and objects are hashed member by member")
         }
+    }
+
+    /// An array (`keys` nil) or object being hashed.
+    private struct HashFrame {
+        let values: [JSONValue]
+        let keys: [String]?
+        var next = 0
+        /// An object's member hashes combined so far: order-independent, to agree with ==.
+        var combined = 0
+        /// The hasher the object was being fed to, resumed when its members are done.
+        let outer: Hasher?
+    }
+
+    /// Feeds the members of an array (`keys` nil) or object to `hasher` as `hash(into:levels:)` does,
+    /// with a stack of containers rather than recursion, so that no depth can overflow the stack.
+    static func hashMembers(_ values: [JSONValue], keys: [String]?, into hasher: inout Hasher) {
+        var stream = hasher
+        stream.combine(values.count)
+        var frames = [HashFrame(values: values, keys: keys, outer: keys == nil ? nil : stream)]
+        while let top = frames.indices.last {
+            let next = frames[top].next
+            if next > 0, frames[top].keys != nil { frames[top].combined ^= stream.finalize() }
+            guard next < frames[top].values.count else {
+                let frame = frames.removeLast()
+                if let outer = frame.outer {
+                    stream = outer
+                    stream.combine(frame.combined)
+                }
+                continue
+            }
+            frames[top].next = next + 1
+            if let keys = frames[top].keys {
+                stream = Hasher()
+                stream.combine(ExactString(keys[next]))
+            }
+            switch frames[top].values[next] {
+            case .array(let elements):
+                stream.combine(5 as UInt8)
+                stream.combine(elements.count)
+                frames.append(HashFrame(values: elements, keys: nil, outer: nil))
+            case .object(let object):
+                stream.combine(6 as UInt8)
+                stream.combine(object.count)
+                frames.append(HashFrame(values: object.storedValues, keys: object.storedKeys, outer: stream))
+            case let scalar:
+                scalar.hashScalar(into: &stream)
+            }
+        }
+        hasher = stream
     }
 }
 

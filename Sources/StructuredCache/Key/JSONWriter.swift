@@ -67,16 +67,182 @@ struct JSONWriter: ~Copyable {
     }
 
     /// Appends raw ASCII text (for fixed parts such as a key payload's member names).
+    @inline(__always)
     mutating func appendRaw(_ text: StaticString) {
         append(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     /// Appends `value`.
     ///
+    /// Arrays and objects being written wait in an explicit stack rather than in the call stack, so
+    /// that no depth and no thread's stack size can make writing overflow.
+    ///
     /// - Parameters:
     ///   - value: The value to write.
     ///   - level: The nesting level, for indentation.
     mutating func write(_ value: JSONValue, level: Int = 0) {
+        switch value {
+        case .array(let elements) where !elements.isEmpty: writeContainer(elements, keys: [], level: level)
+        case .object(let object) where !object.isEmpty:
+            writeContainer(object.storedValues, keys: object.storedKeys, level: level)
+        default: writeScalar(value)
+        }
+    }
+
+    /// Appends `elements` as an array.
+    ///
+    /// - Parameters:
+    ///   - elements: The elements to write.
+    ///   - level: The nesting level, for indentation.
+    mutating func writeArray(_ elements: [JSONValue], level: Int) {
+        guard !elements.isEmpty else {
+            appendRaw("[]")
+            return
+        }
+        writeContainer(elements, keys: [], level: level)
+    }
+
+    /// An array or object being written, and the position of the next member to write.
+    private struct Frame {
+        var values: [JSONValue]
+        /// The member names of an object; empty for an array.
+        var keys: [String]
+        /// The member positions in key order, when the object's keys are sorted.
+        var order: UnsafeMutablePointer<Int>?
+        /// Whether `order` was allocated for this object alone (it did not fit in the scratch space).
+        var ownsOrder: Bool
+        var next = 0
+    }
+
+    /// How many enclosing containers, and how many sorted member positions, fit in the scratch space on
+    /// the call stack before the heap is used.
+    private static let scratchFrames = 16
+    private static let scratchPositions = 64
+
+    /// Appends a non-empty array (`keys` empty) or object and everything in it.
+    private mutating func writeContainer(_ values: [JSONValue], keys: [String], level: Int) {
+        // Scratch space on the call stack, of a fixed size, so that values of a usual depth are written
+        // without allocating.
+        withUnsafeTemporaryAllocation(of: Frame.self, capacity: Self.scratchFrames) { scratchFrames in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: Self.scratchPositions) { scratchPositions in
+                var stack = Stack(frames: scratchFrames.baseAddress!, positions: scratchPositions.baseAddress!)
+                // The innermost open container lives in a local, so that stepping through its members
+                // touches no shared storage.
+                var current = open(values, keys: keys, stack: &stack)
+                var level = level + 1
+                while true {
+                    if current.next < current.values.count {
+                        let next = current.next
+                        let position = current.order?[next] ?? next
+                        current.next = next + 1
+                        if next > 0 { appendRaw(itemSeparator) }
+                        newline(level: level)
+                        if !current.keys.isEmpty {
+                            writeString(current.keys[position])
+                            appendRaw(keySeparator)
+                        }
+                        // Members are read in place; only those of an array or object are copied out.
+                        let innerValues: [JSONValue]
+                        let innerKeys: [String]
+                        switch current.values[position] {
+                        case .array(let elements) where !elements.isEmpty:
+                            innerValues = elements
+                            innerKeys = []
+                        case .object(let object) where !object.isEmpty:
+                            innerValues = object.storedValues
+                            innerKeys = object.storedKeys
+                        default:
+                            writeScalar(current.values[position])
+                            continue
+                        }
+                        let opened = open(consume innerValues, keys: consume innerKeys, stack: &stack)
+                        stack.push(consume current)
+                        current = opened
+                        level += 1
+                        continue
+                    }
+                    level -= 1
+                    newline(level: level)
+                    appendByte(current.keys.isEmpty ? UInt8(ascii: "]") : UInt8(ascii: "}"))
+                    stack.releaseOrder(of: current)
+                    guard let outer = stack.pop() else { return }
+                    current = outer
+                }
+            }
+        }
+    }
+
+    /// Writes the opening bracket of a non-empty array or object and returns its frame, its members
+    /// sorted when keys are.
+    @inline(__always)
+    private mutating func open(
+        _ values: consuming [JSONValue], keys: consuming [String], stack: inout Stack
+    ) -> Frame {
+        guard !keys.isEmpty else {
+            appendByte(UInt8(ascii: "["))
+            return Frame(values: values, keys: keys, order: nil, ownsOrder: false)
+        }
+        appendByte(UInt8(ascii: "{"))
+        guard sortKeys && keys.count > 1 else { return Frame(values: values, keys: keys, order: nil, ownsOrder: false) }
+        let (order, owned) = stack.reservePositions(keys.count)
+        for position in 0..<keys.count { order[position] = position }
+        Self.sortByCodePoint(UnsafeMutableBufferPointer(start: order, count: keys.count), keys: keys)
+        return Frame(values: values, keys: keys, order: order, ownsOrder: owned)
+    }
+
+    /// The containers around the innermost one, and the sorted member positions of the open objects:
+    /// in the scratch space first, then on the heap.
+    private struct Stack {
+        let frames: UnsafeMutablePointer<Frame>
+        var frameCount = 0
+        var spilledFrames: [Frame] = []
+        let positions: UnsafeMutablePointer<Int>
+        var positionCount = 0
+
+        init(frames: UnsafeMutablePointer<Frame>, positions: UnsafeMutablePointer<Int>) {
+            self.frames = frames
+            self.positions = positions
+        }
+
+        mutating func push(_ frame: consuming Frame) {
+            if frameCount < JSONWriter.scratchFrames {
+                (frames + frameCount).initialize(to: frame)
+                frameCount += 1
+            } else {
+                spilledFrames.append(frame)
+            }
+        }
+
+        mutating func pop() -> Frame? {
+            if let frame = spilledFrames.popLast() { return frame }
+            guard frameCount > 0 else { return nil }
+            frameCount -= 1
+            return (frames + frameCount).move()
+        }
+
+        /// Room for `count` positions, and whether it was allocated for them alone.
+        mutating func reservePositions(_ count: Int) -> (UnsafeMutablePointer<Int>, Bool) {
+            guard positionCount + count <= JSONWriter.scratchPositions else {
+                return (.allocate(capacity: count), true)
+            }
+            defer { positionCount += count }
+            return (positions + positionCount, false)
+        }
+
+        /// Gives back the positions of `frame`, the innermost frame that has any.
+        mutating func releaseOrder(of frame: borrowing Frame) {
+            guard let order = frame.order else { return }
+            if frame.ownsOrder {
+                order.deallocate()
+            } else {
+                positionCount -= frame.values.count
+            }
+        }
+    }
+
+    /// Appends a value that is not a non-empty array or object.
+    @inline(__always)
+    private mutating func writeScalar(_ value: JSONValue) {
         switch value {
         case .null: appendRaw("null")
         case .bool(let flag): flag ? appendRaw("true") : appendRaw("false")
@@ -89,59 +255,9 @@ struct JSONWriter: ~Copyable {
             PythonFloatFormatter.append(number, to: &scratch)
             scratch.withUnsafeBytes { append($0) }
         case .string(let string): writeString(string)
-        case .array(let elements): writeArray(elements, level: level)
-        case .object(let object): writeObject(object, level: level)
+        case .array: appendRaw("[]")
+        case .object: appendRaw("{}")
         }
-    }
-
-    /// Appends `elements` as an array.
-    mutating func writeArray(_ elements: [JSONValue], level: Int) {
-        guard !elements.isEmpty else {
-            appendRaw("[]")
-            return
-        }
-        appendByte(UInt8(ascii: "["))
-        for (position, element) in elements.enumerated() {
-            if position > 0 { appendRaw(itemSeparator) }
-            newline(level: level + 1)
-            write(element, level: level + 1)
-        }
-        newline(level: level)
-        appendByte(UInt8(ascii: "]"))
-    }
-
-    private mutating func writeObject(_ object: JSONObject, level: Int) {
-        let count = object.count
-        guard count > 0 else {
-            appendRaw("{}")
-            return
-        }
-        appendByte(UInt8(ascii: "{"))
-        let keys = object.storedKeys
-        let values = object.storedValues
-        if sortKeys && count > 1 {
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { order in
-                for position in 0..<count { order[position] = position }
-                Self.sortByCodePoint(order, keys: keys)
-                for (written, position) in order.enumerated() {
-                    writeMember(key: keys[position], value: values[position], first: written == 0, level: level)
-                }
-            }
-        } else {
-            for position in 0..<count {
-                writeMember(key: keys[position], value: values[position], first: position == 0, level: level)
-            }
-        }
-        newline(level: level)
-        appendByte(UInt8(ascii: "}"))
-    }
-
-    private mutating func writeMember(key: String, value: JSONValue, first: Bool, level: Int) {
-        if !first { appendRaw(itemSeparator) }
-        newline(level: level + 1)
-        writeString(key)
-        appendRaw(keySeparator)
-        write(value, level: level + 1)
     }
 
     private mutating func newline(level: Int) {
