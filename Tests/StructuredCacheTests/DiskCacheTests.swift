@@ -460,11 +460,12 @@ import WorkerValue
         name.hasPrefix(".") && name.hasSuffix(".tmp")
     }
 
-    /// Every temporary file under `folder` (in it, and in its fan-out folders), by path.
+    /// Every temporary file under `folder` (in it, in its fan-out folders and in its `.spares` folder), by
+    /// path.
     private static func temporaryFiles(in folder: URL) -> [String] {
-        let top = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
-            .filter(isTemporaryName).map { folder.path + "/" + $0 }
-        return (top + files(in: folder, where: isTemporaryName).map(\.path)).sorted()
+        let paths = (try? FileManager.default.subpathsOfDirectory(atPath: folder.path)) ?? []
+        return paths.filter { isTemporaryName(($0 as NSString).lastPathComponent) }.map { folder.path + "/" + $0 }
+            .sorted()
     }
 
     @Test func fillsTheFileOfAReplacedEntryForTheNextWrite() async throws {

@@ -36,7 +36,7 @@ extension DiskCache: ExpiryReportingCacheAdapter {
         try await io.run { try self.removeValue(forKey: key) }
     }
 
-    /// Removes every entry and temporary file of the cache, on an I/O thread.
+    /// Removes every entry of the cache (see ``removeAllValues()``), on an I/O thread.
     ///
     /// - Throws: ``CacheError`` when an entry cannot be removed.
     /// - Complexity: O(*n*) in the number of files.

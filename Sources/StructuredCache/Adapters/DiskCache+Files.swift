@@ -206,7 +206,7 @@ extension DiskCache {
 
     /// Whether the entry at `names` is the file described by `info`, unchanged since.
     private func isUnchanged(_ names: DiskEntryNames, _ info: stat) -> Bool {
-        guard let fanOut = try? folder.openFanOut(names.folder, creating: false) else { return false }
+        guard let fanOut = try? folder.openSubfolder(names.folder, creating: false) else { return false }
         defer { POSIXFile.close(fanOut) }
         return POSIXFile.status(names.file, in: fanOut).map { POSIXFile.isSameFile($0, info) } ?? false
     }
@@ -214,7 +214,7 @@ extension DiskCache {
     /// Removes whatever is at the entry `names` (a folder with everything in it included) if `condition`
     /// holds for its status; never follows a link.
     func removeEntry(_ names: DiskEntryNames, if condition: (stat) -> Bool = { _ in true }) {
-        guard let fanOut = try? folder.openFanOut(names.folder, creating: false) else { return }
+        guard let fanOut = try? folder.openSubfolder(names.folder, creating: false) else { return }
         defer { POSIXFile.close(fanOut) }
         if let current = POSIXFile.status(names.file, in: fanOut), condition(current) {
             DiskFolder.removeItem(names.file, in: fanOut)
@@ -268,7 +268,7 @@ extension DiskCache {
         let size = header.count + value.count
         var mayUseSpare = true
         for _ in 0..<Self.writeAttempts {
-            guard let fanOut = try folder.openFanOut(names.folder, creating: true) else { continue }
+            guard let fanOut = try folder.openSubfolder(names.folder, creating: true) else { continue }
             defer { POSIXFile.close(fanOut) }
             guard let file = try openFileToFill(for: id, in: fanOut, size: size, mayUseSpare: mayUseSpare) else {
                 continue
@@ -285,12 +285,7 @@ extension DiskCache {
                 throw POSIXFile.error(failure.code, failure.operation, folder.describe(names.relativePath))
             }
             // Give the file being replaced a private second name first, to keep it for a later write.
-            var spare: String?
-            if size <= DiskSpareFiles.maximumSize, spares.hasRoom {
-                let name = DiskFolder.temporaryName("spare")
-                // linkat without AT_SYMLINK_FOLLOW: a symbolic link in the entry's place is not followed.
-                if linkat(fanOut, names.file, folder.descriptor, name, 0) == 0 { spare = name }
-            }
+            let spare = size <= DiskSpareFiles.maximumSize ? spares.link(names.file, in: fanOut) : nil
             var renamed = renameat(file.directory, file.name, fanOut, names.file) == 0 ? 0 : errno
             if renamed == EISDIR || renamed == ENOTEMPTY || renamed == EEXIST {
                 // A folder in the entry's place: never something the cache made.
@@ -300,7 +295,7 @@ extension DiskCache {
             POSIXFile.close(file.fd)
             if renamed != 0 {
                 unlinkat(file.directory, file.name, 0)
-                if let spare { unlinkat(folder.descriptor, spare, 0) }
+                if let spare { spares.discard(spare) }
                 // Another process removed the temporary file or the folder (its removeAll or sweep):
                 // start over with a new file.
                 if renamed == ENOENT || renamed == ENOTDIR {
@@ -341,10 +336,10 @@ extension DiskCache {
             if (spare.size <= size || ftruncate(spare.fd, off_t(size)) == 0)
                 && (spare.mode == fileMode || fchmod(spare.fd, fileMode) == 0)
             {
-                return FileToFill(fd: spare.fd, directory: folder.descriptor, name: spare.name)
+                return FileToFill(fd: spare.fd, directory: spares.descriptor, name: spare.name)
             }
             POSIXFile.close(spare.fd)
-            unlinkat(folder.descriptor, spare.name, 0)
+            spares.discard(spare.name)
         }
         while true {
             let name = DiskFolder.temporaryName(id.fileName)

@@ -17,7 +17,7 @@ extension DiskCache {
     typealias ScannedFile = (id: DiskEntryID, size: Int, modified: Int64)
 
     /// Lists the fan-out folders' entry files, and removes the temporary files of writers that are gone
-    /// (in the fan-out folders and in the cache folder itself).
+    /// (in the fan-out folders, the folder of kept files and the cache folder itself).
     ///
     /// - Parameter sweeping: Also reads each entry's header and removes expired and damaged entries, and
     ///   whatever else is where an entry belongs (a link, a folder, another user's file).
@@ -26,7 +26,7 @@ extension DiskCache {
     func scanFolder(sweeping: Bool) -> (files: [ScannedFile], removed: Int) {
         let now = clock.wallMilliseconds()
         var files: [ScannedFile] = []
-        var removed = 0
+        var removed = spares.descriptor >= 0 ? removeAbandonedTemporaryFiles(in: spares.descriptor, now: now) : 0
         func removeIfAbandoned(_ name: UnsafePointer<CChar>, in directory: Int32) {
             if DiskFolder.removeIfAbandoned(name, in: directory, now: now, staleAge: Self.staleTemporaryFileAge) {
                 removed += 1
@@ -36,7 +36,7 @@ extension DiskCache {
             name.withUnsafeBufferPointer { name in
                 let name = name.baseAddress!
                 if DiskFolder.isTemporaryName(name) { return removeIfAbandoned(name, in: folder.descriptor) }
-                guard DiskEntryID.isFolderName(name), let fanOut = try? folder.openFanOut(name, creating: false)
+                guard DiskEntryID.isFolderName(name), let fanOut = try? folder.openSubfolder(name, creating: false)
                 else { return }
                 defer { POSIXFile.close(fanOut) }
                 for file in DiskFolder.names(in: fanOut) ?? [] {
@@ -72,19 +72,24 @@ extension DiskCache {
         return (files, removed)
     }
 
-    /// Removes the temporary files in the cache folder itself (not in its fan-out folders) whose writers
-    /// are gone: the files that caches which ended without deinitializing kept for reuse.
-    func removeAbandonedSpareFiles() {
-        let now = clock.wallMilliseconds()
-        for name in DiskFolder.names(in: folder.descriptor) ?? [] {
+    /// Removes the temporary files in the folder `directory` (not in its subfolders) whose writers are
+    /// gone.
+    ///
+    /// - Returns: How many were removed.
+    @discardableResult
+    func removeAbandonedTemporaryFiles(in directory: Int32, now: Int64) -> Int {
+        var removed = 0
+        for name in DiskFolder.names(in: directory) ?? [] {
             name.withUnsafeBufferPointer { name in
                 let name = name.baseAddress!
-                if DiskFolder.isTemporaryName(name) {
-                    DiskFolder.removeIfAbandoned(
-                        name, in: folder.descriptor, now: now, staleAge: Self.staleTemporaryFileAge)
+                if DiskFolder.isTemporaryName(name),
+                    DiskFolder.removeIfAbandoned(name, in: directory, now: now, staleAge: Self.staleTemporaryFileAge)
+                {
+                    removed += 1
                 }
             }
         }
+        return removed
     }
 
     private func peekExpiry(
@@ -119,7 +124,7 @@ extension DiskCache {
         var evictedCount = 0
         for victim in evicted {
             victim.withNames { names in
-                guard let fanOut = try? folder.openFanOut(names.folder, creating: false) else { return }
+                guard let fanOut = try? folder.openSubfolder(names.folder, creating: false) else { return }
                 defer { POSIXFile.close(fanOut) }
                 if DiskFolder.removeItem(names.file, in: fanOut) == 0 { evictedCount += 1 }
             }
@@ -127,9 +132,10 @@ extension DiskCache {
         return removed + evictedCount
     }
 
-    /// Removes every entry file and temporary file; see ``removeAllValues()``.
+    /// Removes every entry file, kept file and abandoned temporary file; see ``removeAllValues()``.
     func removeAllFiles() throws {
-        // Their names go with the other temporary files below.
+        // Their names go with the other kept files below, those of other processes too: they hold the
+        // bytes of replaced entries.
         _ = spares.takeAll()
         if folder.isRemoved, try !folder.reopen(creating: false) {
             index.withLock { index in index.removeAll() }
@@ -138,11 +144,20 @@ extension DiskCache {
         guard let names = DiskFolder.names(in: folder.descriptor) else {
             throw POSIXFile.error(errno, "list", folder.path)
         }
+        let now = clock.wallMilliseconds()
         var firstFailure: CacheError?
         func note(_ code: Int32, _ name: UnsafePointer<CChar>, in fanOut: UnsafePointer<CChar>?) {
             guard code != 0, code != ENOENT, firstFailure == nil else { return }
             let path = fanOut.map { String(cString: $0) + "/" + String(cString: name) } ?? String(cString: name)
             firstFailure = POSIXFile.error(code, "remove", folder.path + "/" + path)
+        }
+        for name in spares.descriptor >= 0 ? DiskFolder.names(in: spares.descriptor) ?? [] : [] {
+            name.withUnsafeBufferPointer { name in
+                let name = name.baseAddress!
+                if DiskFolder.isTemporaryName(name) {
+                    note(DiskFolder.removeItem(name, in: spares.descriptor), name, in: DiskSpareFiles.folderName)
+                }
+            }
         }
         for name in names {
             name.withUnsafeBufferPointer { name in
@@ -154,7 +169,7 @@ extension DiskCache {
                 guard DiskEntryID.isFolderName(name) else { return }
                 let fanOut: Int32
                 do {
-                    guard let opened = try folder.openFanOut(name, creating: false) else { return }
+                    guard let opened = try folder.openSubfolder(name, creating: false) else { return }
                     fanOut = opened
                 } catch {
                     if firstFailure == nil { firstFailure = error as? CacheError }
@@ -164,9 +179,14 @@ extension DiskCache {
                 for file in DiskFolder.names(in: fanOut) ?? [] {
                     file.withUnsafeBufferPointer { file in
                         let file = file.baseAddress!
-                        guard DiskFolder.isTemporaryName(file) || DiskEntryID(folder: name, file: file) != nil
-                        else { return }
-                        note(DiskFolder.removeItem(file, in: fanOut), file, in: name)
+                        if DiskFolder.isTemporaryName(file) {
+                            // A live writer's file is left to it: its entry lands after this removal, as
+                            // if written just after it, where removing the file would only fail the write.
+                            DiskFolder.removeIfAbandoned(
+                                file, in: fanOut, now: now, staleAge: Self.staleTemporaryFileAge)
+                        } else if DiskEntryID(folder: name, file: file) != nil {
+                            note(DiskFolder.removeItem(file, in: fanOut), file, in: name)
+                        }
                     }
                 }
             }

@@ -125,12 +125,15 @@ public final class DiskCache: CacheAdapter {
         self.configuration = configuration
         self.clock = CacheClock(configuration.clock)
         self.folder = try DiskFolder(path: path)
-        self.spares = DiskSpareFiles(folder: folder)
+        self.spares = DiskSpareFiles(root: folder)
         self.fileMode = mode_t(configuration.fileMode)
         self.index = Lock(DiskRecencyIndex())
         self.io = io
         try checkFolderIsWritable()
-        removeAbandonedSpareFiles()
+        // The files that caches which ended without being deinitialized kept for reuse.
+        if spares.descriptor >= 0 {
+            removeAbandonedTemporaryFiles(in: spares.descriptor, now: clock.wallMilliseconds())
+        }
     }
 
     /// Checks that files can be created in the folder.
@@ -186,7 +189,7 @@ public final class DiskCache: CacheAdapter {
         try key.withUTF8 { bytes in
             let id = DiskEntryID(key: UnsafeRawBufferPointer(bytes))
             try id.withNames { names in
-                guard let fanOut = try folder.openFanOut(names.folder, creating: false) else { return }
+                guard let fanOut = try folder.openSubfolder(names.folder, creating: false) else { return }
                 defer { POSIXFile.close(fanOut) }
                 let code = DiskFolder.removeItem(names.file, in: fanOut)
                 if code != 0, code != ENOENT {
@@ -197,8 +200,9 @@ public final class DiskCache: CacheAdapter {
         }
     }
 
-    /// Removes every entry and temporary file of the cache (other files in the folder are left alone),
-    /// blocking the calling thread.
+    /// Removes every entry of the cache, the files kept from replaced entries, and the temporary files
+    /// of writers that are gone (other files in the folder are left alone, and so are the temporary files
+    /// of writes still under way, which land after this), blocking the calling thread.
     ///
     /// - Throws: ``CacheError`` when an entry cannot be removed.
     /// - Complexity: O(*n*) in the number of files.

@@ -87,8 +87,7 @@ final class DiskFolder: Sendable {
             guard fresh >= 0 else { return false }
         }
         defer { POSIXFile.close(fresh) }
-        while dup2(fresh, descriptor) < 0, errno == EINTR {}
-        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+        POSIXFile.replace(descriptor, with: fresh)
         return true
     }
 
@@ -120,7 +119,7 @@ final class DiskFolder: Sendable {
         return POSIXFile.open(at: folder, names.file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
     }
 
-    /// Opens the fan-out folder `name`.
+    /// Opens the folder `name` in the cache folder: a fan-out folder, or the folder of kept files.
     ///
     /// Anything else in its place (a symbolic link, a file) is removed first, the link itself and never
     /// what it points to. With `creating`, a missing folder is made (and the root too, when it was
@@ -129,7 +128,7 @@ final class DiskFolder: Sendable {
     /// - Returns: The folder's descriptor, which the caller closes; `nil` when there is none and
     ///   `creating` is false.
     /// - Throws: ``CacheError`` when the folder cannot be opened or made.
-    func openFanOut(_ name: UnsafePointer<CChar>, creating: Bool) throws -> Int32? {
+    func openSubfolder(_ name: UnsafePointer<CChar>, creating: Bool) throws -> Int32? {
         for _ in 0..<4 {
             let fd = POSIXFile.open(at: descriptor, name, Self.folderFlags)
             if fd >= 0 { return fd }

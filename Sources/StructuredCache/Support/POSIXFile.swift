@@ -37,6 +37,14 @@ enum POSIXFile {
         }
     }
 
+    /// Makes the descriptor number `descriptor` refer to what `fresh` refers to, atomically (`dup2`), so
+    /// that a thread using the number at that moment sees the old file or the new one, never a closed
+    /// or reused descriptor; `fresh` stays open for the caller to close.
+    static func replace(_ descriptor: Int32, with fresh: Int32) {
+        while dup2(fresh, descriptor) < 0, errno == EINTR {}
+        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+    }
+
     /// Closes `fd`, ignoring errors: every descriptor closed here (files, sockets) is read-only, already
     /// fully written, or being abandoned.
     static func close(_ fd: Int32) {
