@@ -85,8 +85,10 @@ struct DiskCacheHostileFolderTests {
     // MARK: Links
 
     /// A fan-out folder replaced by a link to a folder outside: nothing the cache does may read, write or
-    /// delete anything there.
-    @Test func aLinkedFanOutFolderIsNeverFollowed() async throws {
+    /// delete anything there. Run with `openat2` and with the one-level-at-a-time opening that systems
+    /// without it (macOS) use.
+    @Test(arguments: [true, false])
+    func aLinkedFanOutFolderIsNeverFollowed(opensBeneath: Bool) async throws {
         try await Self.withFolders { folder, outside in
             let (keys, fanOut) = Self.keysSharingAFolder(2)
             // Outside: a real cache's entries for the same keys, and files named like the cache's own.
@@ -97,6 +99,8 @@ struct DiskCacheHostileFolderTests {
             }
             let before = try Self.snapshot(outside)
             let cache = try DiskCache(directory: folder)
+            cache.folder.opensBeneath.store(opensBeneath, ordering: .relaxed)
+            cache.readsWithoutWaiting.store(opensBeneath, ordering: .relaxed)
             let link = folder.path + "/" + fanOut
             func plant() throws {
                 if Self.exists(link) { try FileManager.default.removeItem(atPath: link) }

@@ -65,10 +65,14 @@ import WorkerValue
 
     // MARK: Contract and format
 
-    @Test func conformsToTheAdapterContract() async throws {
+    /// Also with the one-level-at-a-time opening of systems without `openat2` (macOS).
+    @Test(arguments: [true, false])
+    func conformsToTheAdapterContract(opensBeneath: Bool) async throws {
         try await Self.withFolder { folder in
             let clock = ManualClock()
             let cache = try DiskCache(directory: folder, configuration: .init(clock: clock))
+            cache.folder.opensBeneath.store(opensBeneath, ordering: .relaxed)
+            cache.readsWithoutWaiting.store(opensBeneath, ordering: .relaxed)
             try await CacheAdapterConformance.check(cache, advance: { clock.advance(by: $0) })
         }
     }

@@ -87,7 +87,7 @@ extension DiskCache {
         if fd < 0 {
             let code = errno
             switch code {
-            case ENOENT, ENOTDIR:
+            case ENOENT:
                 // The folder itself may have been deleted under the cache, and made again by another process.
                 if waiting, folder.isRemoved, (try? folder.reopen(creating: false)) == true { return .replaced }
                 forget(id)
@@ -97,9 +97,10 @@ extension DiskCache {
                     readsWithoutWaiting.store(false, ordering: .relaxed)
                 }
                 return .wouldBlock
-            case ELOOP:
-                // A symbolic link in the place of the fan-out folder or of the entry: never something the
-                // cache wrote. Opening the fan-out folder removes a link there; this removes one at the entry.
+            case ELOOP, ENOTDIR:
+                // A symbolic link or a file in the place of the fan-out folder, or a link in the place of
+                // the entry: never something the cache wrote. Opening the fan-out folder removes what is
+                // there instead of a folder; this removes a link at the entry.
                 removeEntry(names) { POSIXFile.isSymbolicLink($0) }
                 forget(id)
                 return .read(nil)

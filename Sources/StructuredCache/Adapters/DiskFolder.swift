@@ -31,7 +31,7 @@ final class DiskFolder: Sendable {
     let descriptor: Int32
     /// Whether `openat2` with `RESOLVE_BENEATH` works here; cleared for good where it does not (macOS,
     /// kernels before 5.6, sandboxes that refuse it), which then open one level at a time.
-    private let opensBeneath = Atomic(true)
+    let opensBeneath = Atomic(true)
 
     /// The mode of folders the cache creates.
     static let folderMode: mode_t = 0o700
