@@ -23,9 +23,32 @@ let package = Package(
             name: "CStructuredCacheFiles",
             path: "Sources/CStructuredCacheFiles"
         ),
+        // The floors, lowest first; a target imports only those below it (docs/Architecture.md).
+        // What every floor shares: the lock, SHA-256, keeping credentials out of text, whole units of time.
+        .target(
+            name: "StructuredCacheSupport",
+            dependencies: ["CStructuredCacheSHA"],
+            path: "Sources/StructuredCacheSupport",
+            swiftSettings: strictSettings
+        ),
+        // JSON values with Python's semantics, the JSON Schema of a type, the chat types and makeCacheKey.
+        .target(
+            name: "StructuredCacheCore",
+            dependencies: ["StructuredCacheSupport"],
+            path: "Sources/StructuredCacheCore",
+            swiftSettings: strictSettings
+        ),
+        // Where values live: the CacheAdapter protocol and every adapter; nothing here knows what a key means.
+        .target(
+            name: "StructuredCacheStorage",
+            dependencies: ["StructuredCacheSupport", "CStructuredCacheFiles"],
+            path: "Sources/StructuredCacheStorage",
+            swiftSettings: strictSettings
+        ),
+        // The client and its providers, on top; re-exports the floors below, so users import this alone.
         .target(
             name: "StructuredCache",
-            dependencies: ["CStructuredCacheSHA", "CStructuredCacheFiles"],
+            dependencies: ["StructuredCacheSupport", "StructuredCacheCore", "StructuredCacheStorage"],
             path: "Sources/StructuredCache",
             swiftSettings: strictSettings
         ),
@@ -68,6 +91,13 @@ let package = Package(
             path: "Examples/CacheKeyExample",
             swiftSettings: strictSettings
         ),
+        // The benchmarks (Benchmarks/run-all.sh): each hot path beside its reference; internals through package access.
+        .executableTarget(
+            name: "StructuredCacheBenchmarks",
+            dependencies: ["StructuredCache", "StructuredCacheCore", "StructuredCacheStorage", "StructuredCacheSupport"],
+            path: "Benchmarks/Sources/StructuredCacheBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         // Values DiskCache's multi-process tests write, shared by the worker process and the tests.
         .target(
             name: "WorkerValue",
@@ -82,7 +112,10 @@ let package = Package(
         ),
         .testTarget(
             name: "StructuredCacheTests",
-            dependencies: ["StructuredCache", "ChatStandIn", "WorkerValue"],
+            dependencies: [
+                "StructuredCache", "StructuredCacheCore", "StructuredCacheStorage", "StructuredCacheSupport", "ChatStandIn",
+                "WorkerValue",
+            ],
             path: "Tests/StructuredCacheTests",
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings

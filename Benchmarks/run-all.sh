@@ -7,10 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p docs
-# SwiftPM may keep a stale list of the library's sources in this package's build description.
-rm -f Benchmarks/.build/*/release/description.json Benchmarks/.build/release.yaml
-swift build -c release --package-path Benchmarks
-STRUCTUREDCACHE_BENCH_SUMMARY=docs/benchmarks.json Benchmarks/.build/release/StructuredCacheBenchmarks "$@" \
+swift build -c release --product StructuredCacheBenchmarks
+STRUCTUREDCACHE_BENCH_SUMMARY=docs/benchmarks.json .build/release/StructuredCacheBenchmarks "$@" \
     | tee docs/benchmarks.txt
 python3 Benchmarks/python/render_summary.py docs/benchmarks.json docs/benchmarks.md docs/benchmarks.svg README.md
 echo "wrote docs/benchmarks.txt, docs/benchmarks.json, docs/benchmarks.md, docs/benchmarks.svg and the README's table"

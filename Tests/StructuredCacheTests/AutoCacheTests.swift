@@ -6,6 +6,9 @@ import Foundation
 import Testing
 
 @testable import StructuredCache
+@testable import StructuredCacheCore
+@testable import StructuredCacheStorage
+@testable import StructuredCacheSupport
 
 @Suite struct AutoCacheTests {
     private static func data(_ text: String) -> Data { Data(text.utf8) }

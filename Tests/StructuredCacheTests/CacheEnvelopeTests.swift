@@ -6,6 +6,9 @@ import Foundation
 import Testing
 
 @testable import StructuredCache
+@testable import StructuredCacheCore
+@testable import StructuredCacheStorage
+@testable import StructuredCacheSupport
 
 struct CacheEnvelopeTests {
     /// Instructor's own bytes for these values (instructor-behaviour.md, section 1.4).

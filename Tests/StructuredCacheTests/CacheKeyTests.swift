@@ -3,6 +3,9 @@
 import Testing
 
 @testable import StructuredCache
+@testable import StructuredCacheCore
+@testable import StructuredCacheStorage
+@testable import StructuredCacheSupport
 
 struct CacheKeyTests {
     static let vectors: [JSONValue] = (try? Fixtures.json("key-vectors.json").arrayValue) ?? []
@@ -35,7 +38,7 @@ struct CacheKeyTests {
         let payload = CacheKeyPayload(
             model: model, mode: mode, messages: { $0.write(messages) },
             schema: schema.map { schema in { $0.write(schema) } })
-        #expect(payload.text == vector["payload_json"]?.stringValue, "\(name): hashed text")
+        #expect(payload.text() == vector["payload_json"]?.stringValue, "\(name): hashed text")
         let key = makeCacheKey(messages: try #require(messages.arrayValue), model: model, schema: schema, mode: mode)
         #expect(key == vector["key"]?.stringValue, "\(name): key")
         #expect(makeCacheKey(messages: messages, model: model, schema: schema, mode: mode) == key)

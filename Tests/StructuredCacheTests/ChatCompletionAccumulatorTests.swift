@@ -5,6 +5,9 @@ import ChatStandIn
 import Testing
 
 @testable import StructuredCache
+@testable import StructuredCacheCore
+@testable import StructuredCacheStorage
+@testable import StructuredCacheSupport
 
 @Suite struct ChatCompletionAccumulatorTests {
     static func assemble(_ payloads: [JSONValue]) throws -> ChatCompletion {

@@ -4,7 +4,10 @@
 import ChatStandIn
 import Testing
 
-@_spi(Benchmarks) @testable import StructuredCache
+@testable import StructuredCache
+@testable import StructuredCacheCore
+@testable import StructuredCacheStorage
+@testable import StructuredCacheSupport
 
 @Suite struct ChatCompletionStreamDecoderTests {
     static func decode(_ text: String) throws(ProviderError) -> (chunks: [ChatCompletionChunk], done: Bool) {

@@ -8,6 +8,9 @@ import Testing
 import WorkerValue
 
 @testable import StructuredCache
+@testable import StructuredCacheCore
+@testable import StructuredCacheStorage
+@testable import StructuredCacheSupport
 
 #if canImport(Glibc)
     import Glibc

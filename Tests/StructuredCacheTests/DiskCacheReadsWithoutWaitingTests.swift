@@ -9,6 +9,9 @@ import Synchronization
 import Testing
 
 @testable import StructuredCache
+@testable import StructuredCacheCore
+@testable import StructuredCacheStorage
+@testable import StructuredCacheSupport
 
 /// Whether this kernel opens a path without waiting (`/` is always in the lookup cache).
 private let kernelCanReadWithoutWaiting: Bool = {

@@ -5,6 +5,9 @@ import Foundation
 import Testing
 
 @testable import StructuredCache
+@testable import StructuredCacheCore
+@testable import StructuredCacheStorage
+@testable import StructuredCacheSupport
 
 struct JSONSchemaTests {
     static let pydanticRows: [JSONValue] = (try? Fixtures.json("pydantic-schemas.json").arrayValue) ?? []

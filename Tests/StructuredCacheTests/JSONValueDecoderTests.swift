@@ -5,6 +5,9 @@ import Foundation
 import Testing
 
 @testable import StructuredCache
+@testable import StructuredCacheCore
+@testable import StructuredCacheStorage
+@testable import StructuredCacheSupport
 
 struct JSONValueDecoderTests {
     enum Color: String, Codable, CaseIterable { case red, green }
@@ -43,9 +46,24 @@ struct JSONValueDecoderTests {
          "table": {"a": [1, 2], "é": []}, "nested": [[1, null], []], "set": ["x", "y"], "any": {"k": [1, 2.5, null]}}
         """#
 
+    /// Foundation's decoder, set up to read dates as JSONValueDecoder reads them.
+    private static func foundationDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            if let seconds = try? container.decode(Double.self) { return Date(timeIntervalSince1970: seconds) }
+            let text = try container.decode(String.self)
+            guard let date = ISO8601.parse(text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an ISO 8601 date-time")
+            }
+            return date
+        }
+        return decoder
+    }
+
     @Test func decodesWhatFoundationDecodes() throws {
         let ours = try JSONValueDecoder.decode(Everything.self, from: try JSONValue(parsing: Self.document))
-        let foundation = try ResponseCoding.makeDecoder().decode(Everything.self, from: Data(Self.document.utf8))
+        let foundation = try Self.foundationDecoder().decode(Everything.self, from: Data(Self.document.utf8))
         #expect(ours == foundation)
         #expect(ours.when == ISO8601.parse("2026-01-02T03:04:05.25Z"))
         #expect(ours.big == UInt64.max)

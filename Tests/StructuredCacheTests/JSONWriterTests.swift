@@ -4,6 +4,9 @@ import Foundation
 import Testing
 
 @testable import StructuredCache
+@testable import StructuredCacheCore
+@testable import StructuredCacheStorage
+@testable import StructuredCacheSupport
 
 struct JSONWriterTests {
     /// Each fixture row: the input, then json.dumps with sort_keys=True, with defaults, with

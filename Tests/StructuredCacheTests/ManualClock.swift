@@ -1,6 +1,9 @@
 // A clock tests move by hand, so TTL tests advance time instead of sleeping.
 
 @testable import StructuredCache
+@testable import StructuredCacheCore
+@testable import StructuredCacheStorage
+@testable import StructuredCacheSupport
 
 /// A `Clock` whose time changes only when a test calls ``advance(by:)``.
 final class ManualClock: Clock, Sendable {

@@ -4,6 +4,9 @@
 import Testing
 
 @testable import StructuredCache
+@testable import StructuredCacheCore
+@testable import StructuredCacheStorage
+@testable import StructuredCacheSupport
 
 struct ModePreparationTests {
     static let cases: [JSONValue] = (try? Fixtures.json("instructor-prepared-requests.json").arrayValue) ?? []

@@ -7,6 +7,9 @@ import Foundation
 import Testing
 
 @testable import StructuredCache
+@testable import StructuredCacheCore
+@testable import StructuredCacheStorage
+@testable import StructuredCacheSupport
 
 @Suite struct OpenAIProviderStreamingTests {
     static let request = ChatRequest(model: "gpt-test", messages: [.user("Extract: Jason is 25.")])

@@ -6,6 +6,9 @@ import Foundation
 import Testing
 
 @testable import StructuredCache
+@testable import StructuredCacheCore
+@testable import StructuredCacheStorage
+@testable import StructuredCacheSupport
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking

@@ -5,6 +5,9 @@ import Foundation
 import Testing
 
 @testable import StructuredCache
+@testable import StructuredCacheCore
+@testable import StructuredCacheStorage
+@testable import StructuredCacheSupport
 
 struct RESPDecoderTests {
     /// Decodes `bytes` fed in one piece; returns the values, and the error if decoding stopped on one.

@@ -4,6 +4,9 @@ import Foundation
 import Testing
 
 @testable import StructuredCache
+@testable import StructuredCacheCore
+@testable import StructuredCacheStorage
+@testable import StructuredCacheSupport
 
 struct RESPEncoderTests {
     @Test func encodesACommandAsAnArrayOfBulkStrings() {

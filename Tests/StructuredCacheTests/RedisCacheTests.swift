@@ -5,6 +5,9 @@ import Foundation
 import Testing
 
 @testable import StructuredCache
+@testable import StructuredCacheCore
+@testable import StructuredCacheStorage
+@testable import StructuredCacheSupport
 
 @Suite(
     .enabled(if: RedisServerProcess.isAvailable, "redis-server is not installed; Redis tests skipped"),

@@ -3,6 +3,9 @@
 import Testing
 
 @testable import StructuredCache
+@testable import StructuredCacheCore
+@testable import StructuredCacheStorage
+@testable import StructuredCacheSupport
 
 struct RedisConfigurationTests {
     @Test func parsesAHostOnly() throws {

@@ -5,6 +5,9 @@ import Foundation
 import Testing
 
 @testable import StructuredCache
+@testable import StructuredCacheCore
+@testable import StructuredCacheStorage
+@testable import StructuredCacheSupport
 
 struct RedisConnectionTests {
     static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }

@@ -3,7 +3,10 @@
 
 import Testing
 
-@_spi(Benchmarks) @testable import StructuredCache
+@testable import StructuredCache
+@testable import StructuredCacheCore
+@testable import StructuredCacheStorage
+@testable import StructuredCacheSupport
 
 struct SHA256Tests {
     static let implementations: [SHA256.Implementation] = [.portable, .hardware]

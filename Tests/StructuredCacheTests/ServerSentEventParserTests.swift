@@ -3,7 +3,10 @@
 
 import Testing
 
-@_spi(Benchmarks) @testable import StructuredCache
+@testable import StructuredCache
+@testable import StructuredCacheCore
+@testable import StructuredCacheStorage
+@testable import StructuredCacheSupport
 
 @Suite struct ServerSentEventParserTests {
     static func events(_ text: String, maximumEventSize: Int = 1 << 20) throws -> [ServerSentEvent] {

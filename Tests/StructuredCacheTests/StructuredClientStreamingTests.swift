@@ -7,6 +7,9 @@ import Synchronization
 import Testing
 
 @testable import StructuredCache
+@testable import StructuredCacheCore
+@testable import StructuredCacheStorage
+@testable import StructuredCacheSupport
 
 struct StructuredClientStreamingTests {
     struct Person: Codable, Sendable, Equatable {

@@ -7,6 +7,9 @@ import Synchronization
 import Testing
 
 @testable import StructuredCache
+@testable import StructuredCacheCore
+@testable import StructuredCacheStorage
+@testable import StructuredCacheSupport
 
 struct StructuredClientTests {
     struct User: Codable, Sendable, Equatable { var name: String }

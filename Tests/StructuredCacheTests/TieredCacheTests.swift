@@ -6,6 +6,9 @@ import Synchronization
 import Testing
 
 @testable import StructuredCache
+@testable import StructuredCacheCore
+@testable import StructuredCacheStorage
+@testable import StructuredCacheSupport
 
 /// A plain adapter that cannot report remaining TTLs, records the TTLs it was given, and can be told to fail.
 private final class ScriptedTier: CacheAdapter {

@@ -1,7 +1,7 @@
 // Benchmarks of the cache adapters: AutoCache in memory from one and two threads, DiskCache on files with
 // 2 KiB and 100 KiB values, each beside its Python counterpart measured in the same run.
 //
-//     swift run -c release --package-path Benchmarks StructuredCacheBenchmarks adapters
+//     swift run -c release StructuredCacheBenchmarks adapters
 //
 // Set STRUCTUREDCACHE_BENCH_PYTHON=0 to skip the Python side.
 

@@ -2,7 +2,9 @@
 // beside Instructor's make_cache_key measured by Benchmarks/python/key_bench.py in the same run.
 
 import Foundation
-@_spi(Benchmarks) import StructuredCache
+import StructuredCache
+import StructuredCacheCore
+import StructuredCacheSupport
 
 /// Six messages of about 2 KB each, as Benchmarks/python/key_bench.py builds them.
 func realisticMessages() -> [JSONValue] {

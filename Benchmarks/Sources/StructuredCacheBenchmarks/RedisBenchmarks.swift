@@ -1,7 +1,7 @@
 // RedisCache against redis-benchmark: sequential and 50-way GET and SET of 1,024-byte values, on the same
 // server, in the same run, interleaved round by round so that both see the same machine load.
 //
-//     swift run -c release --package-path Benchmarks StructuredCacheBenchmarks redis
+//     swift run -c release StructuredCacheBenchmarks redis
 //
 // The suite starts its own redis-server (no persistence) unless REDIS_URL names one
 // (redis://host:port or unix:///path). REDIS_BENCH_REQUESTS (default 100000) and REDIS_BENCH_ROUNDS

@@ -4,7 +4,9 @@
 
 import Dispatch
 import Foundation
-@_spi(Benchmarks) import StructuredCache
+import StructuredCache
+import StructuredCacheCore
+import StructuredCacheSupport
 
 /// The event-stream bytes of a tool call whose arguments (a JSON list of people) arrive in `deltas`
 /// pieces of one to eight characters, in the chunk shape gpt-4.1-mini sends, with `[DONE]`.

@@ -1,6 +1,6 @@
 // Runs the benchmark suites named on the command line (all of them without arguments).
 //
-//     swift run -c release --package-path Benchmarks StructuredCacheBenchmarks [suite ...]
+//     swift run -c release StructuredCacheBenchmarks [suite ...]
 
 import Foundation
 

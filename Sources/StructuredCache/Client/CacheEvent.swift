@@ -1,5 +1,7 @@
 // What the client's cache did, reported per call, and the running totals.
 
+import StructuredCacheSupport
+
 /// Something the client's cache did during a call.
 ///
 /// Bridge events to logging or metrics with ``StructuredClient/Configuration/onEvent`` or

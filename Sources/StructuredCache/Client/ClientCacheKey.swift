@@ -1,5 +1,7 @@
 // The client's cache keys: the whole prepared request under a namespace, or Instructor 1.16's key.
 
+import StructuredCacheCore
+
 /// The keys ``StructuredClient`` uses.
 enum ClientCacheKey {
     /// The lowercase hex SHA-256 of the sorted JSON of
@@ -12,25 +14,15 @@ enum ClientCacheKey {
         var body = prepared.request.body
         let messages = body["messages"] ?? []
         for member in ["messages", "model"] + prepared.modeMembers { body[member] = nil }
-        var writer = JSONWriter(options: .pythonSorted, reservingCapacity: schemaText.count + 1_024)
-        writer.appendRaw("{\"messages\": ")
-        writer.write(messages)
-        writer.appendRaw(", \"mode\": ")
-        writer.writeString(mode.rawValue)
-        writer.appendRaw(", \"model\": ")
-        writer.writeString(prepared.request.model)
-        writer.appendRaw(", \"namespace\": ")
-        writer.writeString(namespace)
-        writer.appendRaw(", \"request\": ")
-        writer.write(.object(body))
-        writer.appendRaw(", \"schema\": ")
-        schemaText.withUnsafeBytes { writer.append($0) }
-        writer.appendRaw(", \"version\": 1}")
-        return writer.withBytes { bytes in
-            var function = SHA256()
-            function.update(bufferPointer: bytes)
-            return function.finalize().hexString
-        }
+        var payload = CacheKeyPayload(capacity: schemaText.count + 1_024)
+        payload.member("messages") { $0.write(messages) }
+        payload.member("mode") { $0.writeString(mode.rawValue) }
+        payload.member("model") { $0.writeString(prepared.request.model) }
+        payload.member("namespace") { $0.writeString(namespace) }
+        payload.member("request") { $0.write(.object(body)) }
+        payload.member("schema") { writer in schemaText.withUnsafeBytes { writer.append($0) } }
+        payload.member("version") { $0.writeInteger(1) }
+        return payload.key()
     }
 
     /// Instructor 1.16's request-path key: `make_cache_key` of the prepared messages, the model, the

@@ -1,5 +1,7 @@
 // The typed error of StructuredClient: why no structured answer came back, with every attempt's failure.
 
+import StructuredCacheSupport
+
 /// An error thrown by ``StructuredClient`` when it cannot return a structured answer.
 ///
 /// Errors of the provider itself (HTTP, transport) are thrown as they are (``ProviderError``); a cache

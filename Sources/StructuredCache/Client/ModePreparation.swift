@@ -2,6 +2,8 @@
 // definition, response formats and prompt texts, so that the model sees what Instructor would send and
 // the compatibility key hashes what Instructor hashes.
 
+import StructuredCacheCore
+
 /// A request prepared for a mode.
 struct PreparedRequest: Sendable {
     /// What is sent.
@@ -14,7 +16,8 @@ struct PreparedRequest: Sendable {
     var modeMembers: [String] = []
 }
 
-/// What each mode adds to a request for one schema, computed once per type.
+/// What each mode adds to a request for one schema, computed once per type and kept with its schema
+/// (``SchemaCache/Entry/attachment(_:make:)``).
 struct ModeArtifacts: Sendable {
     /// `tools` in tools mode.
     let tools: [JSONValue]
@@ -88,7 +91,7 @@ enum ModePreparation {
     static func prepare(_ request: ChatRequest, mode: Mode, schema: SchemaCache.Entry) throws -> PreparedRequest {
         var prepared = request
         let messages = request.messages.map(\.json)
-        let artifacts = schema.modes
+        let artifacts = schema.attachment(ModeArtifacts.self, make: ModeArtifacts.init(schema:))
         switch mode {
         case .tools:
             prepared.tools = artifacts.tools

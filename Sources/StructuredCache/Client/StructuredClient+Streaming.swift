@@ -1,6 +1,8 @@
 // Streaming calls: snapshots of one answer as it grows, the elements of a list as each completes, and
 // raw chunks. They pass straight through: the cache is never read or written while streaming.
 
+import StructuredCacheSupport
+
 internal import Synchronization
 
 extension StructuredClient {

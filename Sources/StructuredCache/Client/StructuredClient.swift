@@ -2,6 +2,7 @@
 // failure, and cached so that the same question is never paid for twice.
 
 import Foundation
+import StructuredCacheSupport
 import Synchronization
 
 /// Asks an LLM for typed (`Codable`) answers and caches them.

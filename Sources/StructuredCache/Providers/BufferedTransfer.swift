@@ -2,6 +2,7 @@
 // up to a size limit and handed to the awaiting task when the task completes.
 
 import Foundation
+import StructuredCacheSupport
 import Synchronization
 
 #if canImport(FoundationNetworking)

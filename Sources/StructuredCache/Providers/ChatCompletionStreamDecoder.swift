@@ -10,8 +10,7 @@
 /// When the input ends without `[DONE]` (``finish()``), the stream counts as complete if at least one
 /// chunk arrived and no event was left half-read: several OpenAI-compatible servers close the
 /// connection instead of sending `[DONE]`, and a cut in the middle of an event is still detected.
-@_spi(Benchmarks)
-public struct ChatCompletionStreamDecoder: Sendable {
+package struct ChatCompletionStreamDecoder: Sendable {
     private var parser: ServerSentEventParser
     /// Whether `[DONE]` arrived.
     public private(set) var isDone = false

@@ -2,6 +2,7 @@
 // started it, so one session serves every request of the provider.
 
 import Foundation
+import StructuredCacheSupport
 import Synchronization
 
 #if canImport(FoundationNetworking)

@@ -2,6 +2,7 @@
 // restarts and free of secrets.
 
 import Foundation
+import StructuredCacheSupport
 
 extension OpenAIProvider {
     /// Query parameter names that may carry a credential; their values are hashed in the identity.

@@ -2,6 +2,7 @@
 // (retrying those that failed before yielding anything), and chunks flow to the consumer as they come.
 
 import Foundation
+import StructuredCacheSupport
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking

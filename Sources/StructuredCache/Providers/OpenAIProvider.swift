@@ -2,6 +2,7 @@
 // deployments, Ollama, vLLM, llama.cpp's server, LM Studio …), over URLSession.
 
 public import Foundation
+import StructuredCacheSupport
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking

@@ -1,5 +1,7 @@
 // The typed error of chat providers: HTTP status and the provider's own message where there is one.
 
+package import StructuredCacheSupport
+
 /// An error from a chat provider.
 ///
 /// HTTP errors carry the status code and the message the provider put in its error body.
@@ -82,5 +84,12 @@ public struct ProviderError: Error, CustomStringConvertible, Sendable {
         case .transport, .timeout: return true
         default: return false
         }
+    }
+}
+
+extension ProviderError: RedactableError {
+    package func redacted(by redactor: Redactor) -> ProviderError {
+        ProviderError(
+            code: code, status: status, message: redactor.redact(message), underlying: underlying.map(redactor.redact))
     }
 }

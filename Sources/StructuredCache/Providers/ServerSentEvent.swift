@@ -6,8 +6,7 @@
 /// ``data`` is the event's data buffer as UTF-8 bytes, its lines joined with `\n` and without the
 /// final line feed. Chat completion streams carry one JSON object per event, which is read straight
 /// from these bytes.
-@_spi(Benchmarks)
-public struct ServerSentEvent: Sendable, Hashable {
+package struct ServerSentEvent: Sendable, Hashable {
     /// The event type: the last `event:` field of the event, or `"message"` when it had none.
     public var type: String
     /// The data, as UTF-8 bytes (the `data:` lines joined with a line feed).

@@ -18,8 +18,7 @@
 /// var parser = ServerSentEventParser()
 /// try parser.parse(bytes) { event in print(event.type, event.text) }
 /// ```
-@_spi(Benchmarks)
-public struct ServerSentEventParser: Sendable {
+package struct ServerSentEventParser: Sendable {
     /// The default bound on one line and on one event's data: 16 MiB.
     public static let defaultMaximumEventSize = 16 << 20
 

@@ -2,6 +2,7 @@
 // go straight to the consumer's stream; the awaiting driver learns how the attempt ended.
 
 import Foundation
+import StructuredCacheSupport
 import Synchronization
 
 #if canImport(FoundationNetworking)

@@ -3,6 +3,7 @@
 
 import Dispatch
 import Foundation
+import StructuredCacheSupport
 import Synchronization
 
 #if canImport(FoundationNetworking)

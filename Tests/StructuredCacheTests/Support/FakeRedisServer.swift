@@ -4,6 +4,9 @@
 import Foundation
 
 @testable import StructuredCache
+@testable import StructuredCacheCore
+@testable import StructuredCacheStorage
+@testable import StructuredCacheSupport
 
 #if canImport(Glibc)
     import Glibc

@@ -1,0 +1,580 @@
+// One connection to a Redis server: commands from many tasks pipelined on one socket, replies matched to
+// them in order by a reader thread of its own, deadlines kept by a Dispatch timer.
+
+import Dispatch
+import Foundation
+import StructuredCacheSupport
+import Synchronization
+
+/// A connection to Redis that pipelines commands from any number of concurrent tasks.
+///
+/// ## Threading
+/// - **Writes** happen on the caller's thread, inside ``send(_:)``: the encoded command is appended to
+///   the outgoing buffer under a lock, and whichever caller finds no write in progress sends the whole
+///   buffer with a non-blocking `send`, looping until no more commands have been queued meanwhile.
+///   Concurrent callers thus batch into few system calls, and a lone caller pays no thread hop. If the
+///   socket's send buffer is full (`EAGAIN`), the rest is handed to a Dispatch write source, so no
+///   thread of Swift's cooperative pool ever waits on the socket.
+/// - **Reads** happen on a dedicated thread that blocks in `recv`, decodes every complete reply, and
+///   resumes the waiting commands' continuations in FIFO order. A dedicated thread avoids the extra
+///   thread hops of Dispatch read sources, which on Linux cost more than the loopback round trip.
+///   After each reply the thread first polls the socket without blocking for up to
+///   ``RedisConfiguration/readerSpin``, so that the reply to a task's next command, which typically
+///   follows within tens of microseconds, is read without waiting for the kernel to wake the thread.
+///   Only one reader in the process polls at a time (``pollingToken``), so idle connections never
+///   compete for the CPU with each other or with the server.
+/// - **Timeouts**: every command carries a deadline. One Dispatch timer per connection is armed for the
+///   oldest outstanding command and re-armed lazily, so a busy connection does not touch the timer per
+///   command. When a deadline passes, the connection is closed: replies still in flight could no longer
+///   be matched to their commands, and a server that misses one deadline is presumed stuck.
+///
+/// ## Cancellation
+/// A command whose task is cancelled throws `CancellationError` at once. Its entry stays in the queue
+/// without a continuation, so that the reply still on its way is matched to it and dropped, and the
+/// replies after it still reach their own commands.
+///
+/// ## Failure
+/// When the server closes the socket, a read or write fails, a reply cannot be decoded, or a deadline
+/// passes, ``close(_:)`` fails every outstanding command with a typed ``RedisError`` and shuts the
+/// socket down (waking the reader thread). The descriptor itself is closed in `deinit`, once the reader
+/// thread and any writer have let go, so a descriptor number is never reused under their feet.
+final class RedisConnection: @unchecked Sendable {
+    private struct Pending {
+        /// `nil` once the command's task was cancelled: its reply is then read and dropped.
+        var continuation: UnsafeContinuation<RESPValue, any Error>?
+        let deadline: UInt64
+        let id: UInt64
+    }
+
+    private struct State {
+        var pending = RedisQueue<Pending>()
+        var outbound: [UInt8] = []
+        /// Whether some thread (a caller in ``flush()``, or the write source) is writing `outbound`.
+        var flushing = false
+        var timerArmed = false
+        var closeError: RedisError?
+        var writeInProgress: WriteProgress?
+    }
+
+    /// The configuration this connection was opened with.
+    let configuration: RedisConfiguration
+
+    private let fd: Int32
+    private let state = Lock(State())
+    private let closedFlag = Atomic<Bool>(false)
+    private let nextCommandID = Atomic<UInt64>(0)
+    /// The number of commands waiting for a reply, as of the last change to the queue.
+    private let outstanding = Atomic<Int>(0)
+    /// Held by the one reader thread of the process that is polling its socket.
+    private static let pollingToken = Atomic<Bool>(false)
+    private let queue = DispatchQueue(label: "StructuredCache.RedisConnection")
+    private let timer: any DispatchSourceTimer
+    private let commandTimeoutNanoseconds: UInt64
+
+    // Touched only by the reader thread.
+    private var decoder: RESPDecoder
+    private var replies: [RESPValue] = []
+    private var answered: [Pending] = []
+
+    private init(fd: Int32, configuration: RedisConfiguration) {
+        self.fd = fd
+        self.configuration = configuration
+        self.decoder = RESPDecoder(limits: configuration.decoderLimits)
+        self.commandTimeoutNanoseconds = Self.nanoseconds(configuration.commandTimeout)
+        self.timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.setEventHandler { [weak self] in self?.checkDeadlines() }
+        timer.schedule(deadline: .distantFuture, repeating: .never)
+        timer.activate()
+    }
+
+    deinit {
+        timer.cancel()
+        POSIXFile.close(fd)
+    }
+
+    /// Whether the connection has been closed; closed connections fail every command.
+    var isClosed: Bool { closedFlag.load(ordering: .acquiring) }
+
+    /// Whether no command is waiting for its reply (a hint: it may change at any moment).
+    var isIdle: Bool { outstanding.load(ordering: .relaxed) == 0 }
+
+    // MARK: - Opening
+
+    /// Opens a connection and runs the handshake: `HELLO 3` (with AUTH and SETNAME) or its RESP2
+    /// fallback, then `SELECT` when a database other than 0 is configured.
+    ///
+    /// - Parameter configuration: Where and how to connect.
+    /// - Returns: A ready connection.
+    /// - Throws: ``RedisError`` (`connectionFailed`, `timeout`, `authenticationFailed`, `serverError`…),
+    ///   without the password even when the server's reply quotes it.
+    static func open(_ configuration: RedisConfiguration) async throws -> RedisConnection {
+        let connection = try await establish(configuration)
+        do {
+            try await connection.handshake()
+        } catch {
+            // A server, or a proxy in front of it, may quote the password it rejected.
+            let failure = (error as? RedisError ?? .connectionFailed("handshake failed", underlying: error))
+                .redacted(by: Redactor(secrets: [configuration.password].compactMap { $0 }))
+            connection.close(failure)
+            throw failure
+        }
+        return connection
+    }
+
+    /// Connects the socket on a new dedicated thread, which then becomes the connection's reader.
+    private static func establish(_ configuration: RedisConfiguration) async throws -> RedisConnection {
+        let outcome = ConnectOutcome()
+        let endpoint = configuration.endpoint
+        let timeout = configuration.connectTimeout
+        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+            outcome.begin(continuation)
+            let deadline = ContinuousClock.now + timeout
+            // Name resolution can outlast every socket timeout; this bounds the whole attempt.
+            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(clamping: nanoseconds(timeout)))) {
+                outcome.fail(.timeout("connecting to \(endpoint) took longer than \(timeout)"))
+            }
+            let thread = Thread {
+                let fd: Int32
+                do throws(RedisError) {
+                    fd = try RedisSocket.connect(to: endpoint, deadline: deadline)
+                } catch {
+                    outcome.fail(error)
+                    return
+                }
+                let connection = RedisConnection(fd: fd, configuration: configuration)
+                if !outcome.succeed(connection) {
+                    connection.close(.timeout("connecting to \(endpoint) took longer than \(timeout)"))
+                }
+                connection.readLoop()
+            }
+            thread.name = "Redis \(endpoint)"
+            thread.start()
+        }
+        guard let connection = outcome.takeConnection() else {
+            throw RedisError.connectionFailed("connecting to \(endpoint) delivered no connection")
+        }
+        return connection
+    }
+
+    private func handshake() async throws {
+        var needsAuth = configuration.password != nil
+        var needsName = configuration.clientName != nil
+        if configuration.protocolVersion == .resp3 {
+            var arguments = ["HELLO", "3"]
+            if let password = configuration.password {
+                arguments += ["AUTH", configuration.username ?? "default", password]
+            }
+            if let name = configuration.clientName {
+                arguments += ["SETNAME", name]
+            }
+            do {
+                _ = try await command(arguments)
+                needsAuth = false
+                needsName = false
+            } catch let error as RedisError where error.code == .serverError {
+                if Self.isAuthenticationError(error.message) {
+                    throw RedisError.authenticationFailed(error.message)
+                }
+                // A server before Redis 6 does not know HELLO: carry on in RESP2.
+            }
+        }
+        do {
+            if needsAuth, let password = configuration.password {
+                do {
+                    if let username = configuration.username {
+                        _ = try await command(["AUTH", username, password])
+                    } else {
+                        _ = try await command(["AUTH", password])
+                    }
+                } catch let error as RedisError where error.code == .serverError {
+                    throw RedisError.authenticationFailed(error.message)
+                }
+            }
+            if needsName, let name = configuration.clientName {
+                _ = try await command(["CLIENT", "SETNAME", name])
+            }
+            if configuration.database != 0 {
+                _ = try await command(["SELECT", String(configuration.database)])
+            }
+        } catch let error as RedisError where error.code == .serverError && Self.isAuthenticationError(error.message) {
+            throw RedisError.authenticationFailed(error.message)
+        }
+    }
+
+    private static func isAuthenticationError(_ message: String) -> Bool {
+        message.hasPrefix("WRONGPASS") || message.hasPrefix("NOAUTH") || message.hasPrefix("NOPERM")
+    }
+
+    // MARK: - Commands
+
+    /// Sends one encoded command and waits for its reply.
+    ///
+    /// - Parameter command: The command.
+    /// - Returns: The reply; an error reply is thrown instead.
+    /// - Throws: ``RedisError``: `serverError` for an error reply; `timeout`, `connectionClosed` or
+    ///   `protocolError` when the connection fails first. `CancellationError` when the task is
+    ///   cancelled (before sending, nothing is sent; after, the reply is dropped when it comes).
+    func send(_ command: RESPEncoder) async throws -> RESPValue {
+        precondition(command.isComplete, "command has fewer arguments than announced")
+        try Task.checkCancellation()
+        let bytes = command.bytes
+        let id = nextCommandID.wrappingAdd(1, ordering: .relaxed).oldValue
+        return try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { continuation in
+                enqueue(bytes, id, continuation)
+                // A cancellation that came before the command was queued found nothing to abandon.
+                if Task.isCancelled { abandon(id) }
+            }
+        } onCancel: {
+            abandon(id)
+        }
+    }
+
+    /// Fails the queued command `id` with `CancellationError`, if it still waits for its reply.
+    private func abandon(_ id: UInt64) {
+        let continuation = state.withLock { state in
+            state.pending.updateFirst(where: { $0.id == id }) { pending in
+                defer { pending.continuation = nil }
+                return pending.continuation
+            } ?? nil
+        }
+        continuation?.resume(throwing: CancellationError())
+    }
+
+    /// Sends a command made of text arguments and waits for its reply, whether or not the task is
+    /// cancelled meanwhile: the handshake runs on behalf of every task that will share the connection.
+    ///
+    /// - Parameter arguments: The command name and its arguments.
+    /// - Returns: The reply.
+    /// - Throws: ``RedisError``, as for ``send(_:)``.
+    func command(_ arguments: [String]) async throws -> RESPValue {
+        var encoder = RESPEncoder(argumentCount: arguments.count)
+        for argument in arguments { encoder.append(argument) }
+        let bytes = encoder.bytes
+        let id = nextCommandID.wrappingAdd(1, ordering: .relaxed).oldValue
+        return try await withUnsafeThrowingContinuation { continuation in
+            enqueue(bytes, id, continuation)
+        }
+    }
+
+    private func enqueue(_ bytes: [UInt8], _ id: UInt64, _ continuation: UnsafeContinuation<RESPValue, any Error>) {
+        let deadline = DispatchTime.now().uptimeNanoseconds &+ commandTimeoutNanoseconds
+        let failure: RedisError?
+        let mustFlush: Bool
+        (failure, mustFlush) = state.withLock { state -> (RedisError?, Bool) in
+            if let error = state.closeError { return (error, false) }
+            state.pending.append(Pending(continuation: continuation, deadline: deadline, id: id))
+            outstanding.store(state.pending.count, ordering: .relaxed)
+            if state.outbound.isEmpty {
+                state.outbound = bytes
+            } else {
+                state.outbound.append(contentsOf: bytes)
+            }
+            if !state.timerArmed {
+                state.timerArmed = true
+                timer.schedule(deadline: DispatchTime(uptimeNanoseconds: deadline), repeating: .never)
+            }
+            if state.flushing { return (nil, false) }
+            state.flushing = true
+            return (nil, true)
+        }
+        if let failure {
+            continuation.resume(throwing: failure)
+        } else if mustFlush {
+            flush()
+        }
+    }
+
+    /// Writes queued commands until none are left, or hands over to a write source when the socket is
+    /// full. Only the thread that set `flushing` calls this.
+    private func flush() {
+        var chunk: [UInt8] = []
+        while true {
+            state.withLock { state in swap(&chunk, &state.outbound) }
+            var offset = 0
+            while offset < chunk.count {
+                let written = chunk.withUnsafeBytes { bytes in
+                    RedisSocket.send(fd, from: bytes.baseAddress! + offset, count: bytes.count - offset)
+                }
+                if written > 0 {
+                    offset += written
+                    continue
+                }
+                let code = RedisSocket.lastErrno
+                if written < 0 && RedisSocket.isInterrupted(code) { continue }
+                if written < 0 && RedisSocket.isWouldBlock(code) {
+                    waitUntilWritable(chunk, from: offset)
+                    return
+                }
+                close(
+                    .connectionClosed(
+                        "writing to \(configuration.endpoint) failed",
+                        underlying: RedisSocketError(operation: "send", code: code)))
+                return
+            }
+            chunk.removeAll(keepingCapacity: true)
+            let done = state.withLock { state -> Bool in
+                if state.outbound.isEmpty || state.closeError != nil {
+                    state.flushing = false
+                    return true
+                }
+                return false
+            }
+            if done { return }
+        }
+    }
+
+    /// Finishes writing `chunk` when the socket can take more, then resumes ``flush()``.
+    private func waitUntilWritable(_ chunk: [UInt8], from offset: Int) {
+        let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
+        let progress = WriteProgress(chunk: chunk, offset: offset)
+        source.setEventHandler { [self] in
+            while progress.offset < progress.chunk.count {
+                let written = progress.chunk.withUnsafeBytes { bytes in
+                    RedisSocket.send(
+                        fd, from: bytes.baseAddress! + progress.offset, count: bytes.count - progress.offset)
+                }
+                if written > 0 {
+                    progress.offset += written
+                    continue
+                }
+                let code = RedisSocket.lastErrno
+                if written < 0 && RedisSocket.isInterrupted(code) { continue }
+                if written < 0 && RedisSocket.isWouldBlock(code) { return }
+                source.cancel()
+                close(
+                    .connectionClosed(
+                        "writing to \(configuration.endpoint) failed",
+                        underlying: RedisSocketError(operation: "send", code: code)))
+                return
+            }
+            source.cancel()
+            let more = state.withLock { state -> Bool in
+                state.writeInProgress = nil
+                if state.outbound.isEmpty || state.closeError != nil {
+                    state.flushing = false
+                    return false
+                }
+                return true
+            }
+            if more { flush() }
+        }
+        // Keeps the connection, and so the descriptor, alive until the source is fully torn down.
+        source.setCancelHandler { [self] in withExtendedLifetime(self) {} }
+        progress.source = source
+        let closed = state.withLock { state -> Bool in
+            if state.closeError != nil { return true }
+            state.writeInProgress = progress
+            return false
+        }
+        source.activate()
+        if closed { source.cancel() }
+    }
+
+    // MARK: - Reading
+
+    /// The reader thread's loop: receive, decode, answer, until the connection closes.
+    private func readLoop() {
+        let capacity = 64 * 1024
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+        defer { scratch.deallocate() }
+        let spin = Self.nanoseconds(configuration.readerSpin)
+        // Until when to poll before blocking; 0 before the first reply, so a new connection that is
+        // kept idle does not poll.
+        var pollUntil: UInt64 = 0
+        while !isClosed {
+            let received =
+                receivePolling(into: scratch.baseAddress!, count: capacity, until: pollUntil)
+                ?? RedisSocket.receive(fd, into: scratch.baseAddress!, count: capacity)
+            if received > 0 {
+                if spin > 0 { pollUntil = DispatchTime.now().uptimeNanoseconds &+ spin }
+                decoder.append(UnsafeRawBufferPointer(rebasing: scratch[0..<received]))
+                var failure: RedisError?
+                do {
+                    while let reply = try decoder.next() {
+                        // Out-of-band RESP3 pushes (invalidations, monitor output) answer no command.
+                        if case .push = reply { continue }
+                        replies.append(reply)
+                    }
+                } catch {
+                    failure = Self.redisError(error)
+                }
+                if !replies.isEmpty {
+                    failure = answer() ?? failure
+                }
+                if let failure {
+                    close(failure)
+                    return
+                }
+            } else if received == 0 {
+                close(.connectionClosed("\(configuration.endpoint) closed the connection"))
+                return
+            } else {
+                let code = RedisSocket.lastErrno
+                if RedisSocket.isInterrupted(code) { continue }
+                close(
+                    .connectionClosed(
+                        "reading from \(configuration.endpoint) failed",
+                        underlying: RedisSocketError(operation: "recv", code: code)))
+                return
+            }
+        }
+    }
+
+    /// Receives without blocking, over and over, until data comes, the socket fails, or `deadline`
+    /// passes; does nothing if another reader thread is polling already.
+    ///
+    /// - Returns: What `recv` returned (with `errno` set on -1), or `nil` if nothing came in time.
+    private func receivePolling(into buffer: UnsafeMutableRawPointer, count: Int, until deadline: UInt64) -> Int? {
+        guard deadline != 0, DispatchTime.now().uptimeNanoseconds < deadline,
+            Self.pollingToken.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+        else { return nil }
+        defer { Self.pollingToken.store(false, ordering: .releasing) }
+        while true {
+            let received = RedisSocket.receiveWithoutWaiting(fd, into: buffer, count: count)
+            if received >= 0 { return received }
+            let code = RedisSocket.lastErrno
+            if !RedisSocket.isWouldBlock(code) && !RedisSocket.isInterrupted(code) { return received }
+            if DispatchTime.now().uptimeNanoseconds >= deadline { return nil }
+            // Lets a thread that is ready to run (the task that will send the next command, or the
+            // server) have this CPU first.
+            sched_yield()
+        }
+    }
+
+    /// Resumes the oldest outstanding commands with `replies`, in order.
+    ///
+    /// - Returns: An error if the server sent more replies than there were commands.
+    private func answer() -> RedisError? {
+        let count = replies.count
+        let unsolicited = state.withLock { state -> Bool in
+            // After close() every outstanding command has been failed already.
+            guard state.closeError == nil else { return false }
+            let matched = min(count, state.pending.count)
+            for _ in 0..<matched {
+                answered.append(state.pending.popFirst()!)
+            }
+            outstanding.store(state.pending.count, ordering: .relaxed)
+            return matched < count
+        }
+        for (pending, reply) in zip(answered, replies) {
+            guard let continuation = pending.continuation else { continue }
+            if case .error(let message) = reply {
+                continuation.resume(throwing: RedisError.serverError(message))
+            } else {
+                continuation.resume(returning: reply)
+            }
+        }
+        answered.removeAll(keepingCapacity: true)
+        replies.removeAll(keepingCapacity: true)
+        return unsolicited ? .protocolError("\(configuration.endpoint) sent a reply to no command") : nil
+    }
+
+    private static func redisError(_ error: RESPDecodingError) -> RedisError {
+        if error.code == .replyTooLarge {
+            return RedisError(code: .valueTooLarge, message: "reply too large: \(error.message)", underlying: error)
+        }
+        return .protocolError("malformed reply: \(error.message)", underlying: error)
+    }
+
+    // MARK: - Deadlines and closing
+
+    private func checkDeadlines() {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let expired = state.withLock { state -> Bool in
+            guard state.closeError == nil, let oldest = state.pending.first else {
+                state.timerArmed = false
+                return false
+            }
+            if oldest.deadline <= now { return true }
+            timer.schedule(deadline: DispatchTime(uptimeNanoseconds: oldest.deadline), repeating: .never)
+            return false
+        }
+        if expired {
+            close(.timeout("\(configuration.endpoint) did not reply within \(configuration.commandTimeout)"))
+        }
+    }
+
+    /// Closes the connection: fails every outstanding command with `error` and wakes the reader thread.
+    /// Later commands fail with the same error. Closing twice has no further effect.
+    ///
+    /// - Parameter error: What the outstanding commands fail with.
+    func close(_ error: RedisError) {
+        let (first, victims, write) = state.withLock { state -> (Bool, [Pending], WriteProgress?) in
+            guard state.closeError == nil else { return (false, [], nil) }
+            state.closeError = error
+            let write = state.writeInProgress
+            state.writeInProgress = nil
+            outstanding.store(0, ordering: .relaxed)
+            return (true, state.pending.removeAll(), write)
+        }
+        guard first else { return }
+        closedFlag.store(true, ordering: .releasing)
+        RedisSocket.shutdown(fd)
+        write?.source?.cancel()
+        timer.cancel()
+        for pending in victims {
+            pending.continuation?.resume(throwing: error)
+        }
+    }
+
+    static func nanoseconds(_ duration: Duration) -> UInt64 {
+        let (seconds, attoseconds) = duration.components
+        guard seconds >= 0 else { return 0 }
+        let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return UInt64.max / 2 }
+        return min(whole &+ UInt64(attoseconds / 1_000_000_000), UInt64.max / 2)
+    }
+}
+
+/// A partly written chunk, owned by one write source on the connection's queue.
+private final class WriteProgress: @unchecked Sendable {
+    let chunk: [UInt8]
+    var offset: Int
+    var source: (any DispatchSourceWrite)?
+
+    init(chunk: [UInt8], offset: Int) {
+        self.chunk = chunk
+        self.offset = offset
+    }
+}
+
+/// The outcome of a connection attempt, settled once by whichever comes first: the connecting thread
+/// or the timeout.
+private final class ConnectOutcome: Sendable {
+    private struct State {
+        var continuation: UnsafeContinuation<Void, any Error>?
+        var connection: RedisConnection?
+    }
+
+    private let state = Lock(State())
+
+    func begin(_ continuation: UnsafeContinuation<Void, any Error>) {
+        state.withLock { $0.continuation = continuation }
+    }
+
+    /// Delivers the connection; returns `false` if the attempt had already failed (timed out).
+    ///
+    /// The connection is handed over through the lock rather than through the continuation, so the
+    /// waiting task acquires the lock the connecting thread released after building it: the
+    /// happens-before edge is a plain mutex, which ThreadSanitizer checks.
+    func succeed(_ connection: RedisConnection) -> Bool {
+        let continuation = state.withLock { state -> UnsafeContinuation<Void, any Error>? in
+            guard let continuation = state.continuation.take() else { return nil }
+            state.connection = connection
+            return continuation
+        }
+        guard let continuation else { return false }
+        continuation.resume()
+        return true
+    }
+
+    func fail(_ error: RedisError) {
+        state.withLock { $0.continuation.take() }?.resume(throwing: error)
+    }
+
+    /// The connection `succeed` delivered (read by the task that waited for it).
+    func takeConnection() -> RedisConnection? {
+        state.withLock { $0.connection.take() }
+    }
+}
