@@ -162,7 +162,7 @@ struct RESPDecoderTests {
             if let value = try decoder.next() { result = value }
         }
         #expect(result == .bulkString(payload))
-        #expect(decoder.bufferedByteCount == 0)
+        #expect(decoder.isIdle)
     }
 
     @Test func keepsTheBufferSmallWhileStreaming() throws {
@@ -174,7 +174,7 @@ struct RESPDecoderTests {
             decoder.append(contentsOf: reply[7...])
             #expect(try decoder.next() == .bulkString(Self.bytes("0123456789")))
         }
-        #expect(decoder.bufferedByteCount == 0)
+        #expect(decoder.isIdle)
     }
 
     // MARK: - Limits

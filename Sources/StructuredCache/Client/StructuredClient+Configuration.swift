@@ -3,12 +3,13 @@
 extension StructuredClient {
     /// How the cache key is computed.
     public struct KeyCompatibility: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: String, Hashable, Sendable {
+        enum Base: String, Hashable, Sendable {
             case standard
             case instructor116
         }
 
-        private let base: Base
+        /// Switched on exhaustively, so that a new kind of key cannot fall through to another's.
+        let base: Base
         private init(_ base: Base) { self.base = base }
 
         /// The key covers the whole prepared request (messages, model, mode, schema, and every other

@@ -148,14 +148,15 @@ extension StructuredClient {
 enum IterableSchema {
     static let member = "tasks"
 
-    private static let entries = Lock<[ObjectIdentifier: SchemaCache.Entry]>([:])
+    /// The wrapper's schema entry, kept with the element's.
+    private struct Wrapped: Sendable {
+        let entry: SchemaCache.Entry
+    }
 
     static func entry<Element: Decodable>(for type: Element.Type) throws -> SchemaCache.Entry {
-        if let entry = entries.withLock({ $0[ObjectIdentifier(type)] }) { return entry }
-        let schema = wrapper(for: try jsonSchema(for: type))
-        let entry = SchemaCache.Entry(schema: schema)
-        entries.withLock { $0[ObjectIdentifier(type)] = entry }
-        return entry
+        try SchemaCache.shared.entry(for: type).attachment(Wrapped.self) {
+            Wrapped(entry: SchemaCache.Entry(schema: wrapper(for: $0)))
+        }.entry
     }
 
     /// The schema of `IterableModel(Element)`, as pydantic writes it.

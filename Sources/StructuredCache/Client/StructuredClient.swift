@@ -184,10 +184,10 @@ public final class StructuredClient: Sendable {
         request.stream = streaming
         let prepared = try ModePreparation.prepare(request, mode: mode, schema: schema)
         let key: String
-        switch configuration.keyCompatibility {
+        switch configuration.keyCompatibility.base {
         case .instructor116:
             key = ClientCacheKey.instructor116(prepared: prepared, mode: mode, schemaText: schema.keyText)
-        default:
+        case .standard:
             key = ClientCacheKey.standard(
                 prepared: prepared, mode: mode, schemaText: schema.keyText, namespace: namespace)
         }

@@ -159,14 +159,9 @@ final class TransferControl: Sendable {
 }
 
 extension Duration {
-    /// The duration in nanoseconds, clamped to `0...UInt64.max`.
+    /// The duration in nanoseconds, clamped to `0...Int64.max`.
     var nanosecondsClamped: UInt64 {
-        let (seconds, attoseconds) = components
-        guard seconds >= 0 else { return 0 }
-        let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
-        if overflow { return .max }
-        let (total, carry) = whole.addingReportingOverflow(UInt64(max(0, attoseconds) / 1_000_000_000))
-        return carry ? .max : total
+        UInt64(max(0, nanoseconds()))
     }
 
     /// The duration in seconds.

@@ -130,7 +130,7 @@ public final class AutoCache: CacheAdapter {
                 removeValue(forKey: key.string)
                 return
             }
-            deadline = clock.nanoseconds().saturatingAdding(ttl.saturatingNanoseconds)
+            deadline = clock.nanoseconds().saturatingAdding(ttl.nanoseconds(roundingUp: true))
         }
         let cost = value.count + key.string.utf8.count
         let entry = Entry(value: value, deadline: deadline, cost: cost)

@@ -2,6 +2,7 @@
 // TTLs need not be generic over the clock and tests can move time instead of sleeping.
 
 import Foundation
+import StructuredCacheSupport
 
 /// Elapsed time since creation, read from any `Clock<Duration>`, plus a wall-clock anchor.
 ///
@@ -20,41 +21,14 @@ struct CacheClock: Sendable {
 
     /// Nanoseconds since this reading was created.
     func nanoseconds() -> Int64 {
-        elapsed().saturatingNanoseconds
+        elapsed().nanoseconds()
     }
 
     /// Milliseconds since the Unix epoch: the system time at creation moved by the clock's elapsed time.
     func wallMilliseconds() -> Int64 {
         let (sum, overflow) = wallAnchorMilliseconds.addingReportingOverflow(
-            elapsed().saturatingMilliseconds(roundingUp: false))
+            elapsed().milliseconds())
         return overflow ? .max : sum
-    }
-}
-
-extension Duration {
-    /// This duration in whole nanoseconds, clamped to `Int64`'s range.
-    var saturatingNanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        if overflow { return seconds < 0 ? .min : .max }
-        let (sum, overflow2) = scaled.addingReportingOverflow(attoseconds / 1_000_000_000)
-        if overflow2 { return seconds < 0 ? .min : .max }
-        return sum
-    }
-
-    /// This duration in whole milliseconds, clamped to `Int64`'s range.
-    ///
-    /// - Parameter roundingUp: Rounds a partial millisecond up (so a TTL never ends early) instead of down.
-    func saturatingMilliseconds(roundingUp: Bool) -> Int64 {
-        let (seconds, attoseconds) = components
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000)
-        if overflow { return seconds < 0 ? .min : .max }
-        let perMillisecond: Int64 = 1_000_000_000_000_000
-        var millis = attoseconds / perMillisecond
-        if roundingUp, attoseconds % perMillisecond > 0 { millis += 1 }
-        let (sum, overflow2) = scaled.addingReportingOverflow(millis)
-        if overflow2 { return seconds < 0 ? .min : .max }
-        return sum
     }
 }
 

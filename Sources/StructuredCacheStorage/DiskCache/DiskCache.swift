@@ -175,7 +175,7 @@ public final class DiskCache: CacheAdapter {
                 try removeValue(forKey: key)
                 return
             }
-            expiry = max(1, clock.wallMilliseconds().saturatingAdding(ttl.saturatingMilliseconds(roundingUp: true)))
+            expiry = max(1, clock.wallMilliseconds().saturatingAdding(ttl.milliseconds(roundingUp: true)))
         }
         try store(value, forKey: key, expiry: expiry)
     }

@@ -72,9 +72,6 @@ struct RESPDecoder {
         self.limits = limits
     }
 
-    /// The number of received bytes not yet consumed by a complete value.
-    var bufferedByteCount: Int { buffer.count - readIndex }
-
     /// Whether the decoder holds no partial reply: no buffered bytes and no open aggregate.
     var isIdle: Bool { readIndex == buffer.count && stack.isEmpty }
 

@@ -1,6 +1,7 @@
 // A CacheAdapter backed by Redis, so that many processes and machines share one cache.
 
 public import Foundation
+import StructuredCacheSupport
 import Synchronization
 
 /// A cache adapter that keeps values in Redis.
@@ -221,11 +222,8 @@ public final class RedisCache: CacheAdapter {
 
     /// Whole milliseconds, rounded up and at least 1, capped far below what Redis would reject.
     static func milliseconds(roundingUp ttl: Duration) -> Int {
-        let (seconds, attoseconds) = ttl.components
         let cap: Int64 = 1_000_000_000_000_000  // about 31,700 years
-        guard seconds < cap / 1000 else { return Int(cap) }
-        let subMilliseconds = (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
-        return Int(max(1, seconds * 1000 + subMilliseconds))
+        return Int(min(max(1, ttl.milliseconds(roundingUp: true)), cap))
     }
 
     /// Escapes Redis glob metacharacters so that the prefix matches only itself.

@@ -519,11 +519,7 @@ final class RedisConnection: @unchecked Sendable {
     }
 
     static func nanoseconds(_ duration: Duration) -> UInt64 {
-        let (seconds, attoseconds) = duration.components
-        guard seconds >= 0 else { return 0 }
-        let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
-        if overflow { return UInt64.max / 2 }
-        return min(whole &+ UInt64(attoseconds / 1_000_000_000), UInt64.max / 2)
+        UInt64(max(0, duration.nanoseconds()))
     }
 }
 

@@ -1,6 +1,8 @@
 // The POSIX socket calls the Redis client needs, behind one small interface that hides Glibc/Darwin
 // differences: resolving, connecting with a deadline, sending without blocking, receiving.
 
+import StructuredCacheSupport
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -221,9 +223,7 @@ enum RedisSocket {
                 guard remaining > .zero else {
                     throw .timeout("connecting to \(endpoint) took longer than the connect timeout")
                 }
-                let (seconds, attoseconds) = remaining.components
-                let milliseconds = Int32(
-                    clamping: seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+                let milliseconds = Int32(clamping: remaining.milliseconds(roundingUp: true))
                 let ready = poll(&descriptor, 1, milliseconds)
                 if ready > 0 { break }
                 if ready < 0 && errno != EINTR {
