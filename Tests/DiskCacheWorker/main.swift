@@ -50,8 +50,8 @@ case "write-forever":
     var sequence = 0
     while true {
         let key = sequence % keys
-        try cache.setValue(
-            WorkerValue.make(key: key, worker: worker, sequence: sequence, length: 4 << 20), forKey: "key-\(key)")
+        try cache.sync.set(
+            "key-\(key)", WorkerValue.make(key: key, worker: worker, sequence: sequence, length: 4 << 20))
         sequence += 1
     }
 default:

@@ -96,7 +96,7 @@ struct DiskCacheHostileFolderTests {
             let (keys, fanOut) = Self.keysSharingAFolder(2)
             // Outside: a real cache's entries for the same keys, and files named like the cache's own.
             let other = try DiskCache(directory: outside)
-            for key in keys { try other.setValue(Self.data("outside \(key)"), forKey: key) }
+            for key in keys { try other.sync.set(key, Self.data("outside \(key)")) }
             for name in [".\(Self.id(keys[0]).fileName).1.tmp", ".spare.2.tmp"] {
                 try Self.data("outside").write(to: outside.appendingPathComponent(fanOut).appendingPathComponent(name))
             }
@@ -114,7 +114,7 @@ struct DiskCacheHostileFolderTests {
             #expect(try await cache.get(keys[0]) == nil, "the outside entry must not be served")
             #expect(!Self.exists(link), "the link is removed")
             try plant()
-            #expect(try cache.value(forKey: keys[1]) == nil)
+            #expect(try cache.sync.get(keys[1]) == nil)
             try plant()
             try await cache.set(keys[0], Self.data("inside"), ttl: .never)
             #expect(!Self.isSymbolicLink(link))
@@ -126,7 +126,7 @@ struct DiskCacheHostileFolderTests {
             try plant()
             try await cache.removeAll()
             try plant()
-            _ = try DiskCache(directory: folder, configuration: .init(maxBytes: 1 << 20)).value(forKey: keys[0])
+            _ = try DiskCache(directory: folder, configuration: .init(maxBytes: 1 << 20)).sync.get(keys[0])
 
             #expect(try Self.snapshot(outside) == before, "nothing outside was changed")
         }
@@ -138,7 +138,7 @@ struct DiskCacheHostileFolderTests {
             let target = outside.appendingPathComponent("precious")
             try Self.data("precious").write(to: target)
             let cache = try DiskCache(directory: folder)
-            try cache.setValue(Self.data("v"), forKey: "a")
+            try cache.sync.set("a", Self.data("v"))
             let entry = Self.entryPath(folder, "a")
             let fanOut = (entry as NSString).deletingLastPathComponent
             let links = [
@@ -164,7 +164,7 @@ struct DiskCacheHostileFolderTests {
     func aHugeSparseFileIsAMissAndRemoved(size: Int64) async throws {
         try await Self.withFolders { folder, _ in
             let cache = try DiskCache(directory: folder)
-            try cache.setValue(Self.data("v"), forKey: "a")
+            try cache.sync.set("a", Self.data("v"))
             let path = Self.entryPath(folder, "a")
             let fd = open(path, O_WRONLY)
             try #require(fd >= 0 && ftruncate(fd, off_t(size)) == 0)
@@ -180,7 +180,7 @@ struct DiskCacheHostileFolderTests {
     @Test func aLargeFileWithABadHeaderIsAMissAndRemoved() async throws {
         try await Self.withFolders { folder, _ in
             let cache = try DiskCache(directory: folder, configuration: .init(maxEntryBytes: 32 << 20))
-            try cache.setValue(Data(repeating: 1, count: 2 << 20), forKey: "a")
+            try cache.sync.set("a", Data(repeating: 1, count: 2 << 20))
             let path = Self.entryPath(folder, "a")
             // The header claims a value ten bytes longer than the file holds.
             let fd = open(path, O_RDWR)
@@ -214,7 +214,7 @@ struct DiskCacheHostileFolderTests {
     @Test func aFolderInPlaceOfAnEntryIsRemoved() async throws {
         try await Self.withFolders { folder, _ in
             let cache = try DiskCache(directory: folder)
-            try cache.setValue(Self.data("other"), forKey: "other")
+            try cache.sync.set("other", Self.data("other"))
             func plant() throws {
                 let path = Self.entryPath(folder, "a")
                 if Self.exists(path) { try FileManager.default.removeItem(atPath: path) }
@@ -248,14 +248,14 @@ struct DiskCacheHostileFolderTests {
     @Test func aFIFOInPlaceOfAnEntryIsAMissAndRemoved() async throws {
         try await Self.withFolders { folder, _ in
             let cache = try DiskCache(directory: folder)
-            try cache.setValue(Self.data("v"), forKey: "a")
+            try cache.sync.set("a", Self.data("v"))
             let path = Self.entryPath(folder, "a")
             try FileManager.default.removeItem(atPath: path)
             #expect(mkfifo(path, 0o600) == 0)
             #expect(try await cache.get("a") == nil)
             #expect(!Self.exists(path))
             #expect(mkfifo(path, 0o600) == 0)
-            #expect(try cache.value(forKey: "a") == nil)
+            #expect(try cache.sync.get("a") == nil)
             #expect(mkfifo(path, 0o600) == 0)
             try await cache.set("a", Self.data("w"), ttl: .never)
             #expect(try await cache.get("a") == Self.data("w"))
@@ -268,15 +268,15 @@ struct DiskCacheHostileFolderTests {
     func anotherUsersEntryIsForeignUnlessTrusted() async throws {
         try await Self.withFolders { folder, _ in
             let cache = try DiskCache(directory: folder)
-            try cache.setValue(Self.data("planted"), forKey: "a")
+            try cache.sync.set("a", Self.data("planted"))
             let path = Self.entryPath(folder, "a")
             #expect(chown(path, 65_534, 65_534) == 0 && chmod(path, 0o666) == 0)
             let trusting = try DiskCache(directory: folder, configuration: .init(acceptsEntriesOfOtherUsers: true))
-            #expect(try trusting.value(forKey: "a") == Self.data("planted"))
+            #expect(try trusting.sync.get("a") == Self.data("planted"))
             #expect(try await cache.get("a") == nil)
             #expect(!Self.exists(path))
             // The same for a sweep.
-            try cache.setValue(Self.data("planted"), forKey: "a")
+            try cache.sync.set("a", Self.data("planted"))
             #expect(chown(path, 65_534, 65_534) == 0)
             #expect(try await cache.sweep() == 1)
             #expect(!Self.exists(path))
@@ -289,12 +289,12 @@ struct DiskCacheHostileFolderTests {
     @Test func aDeadWritersTemporaryFileIsRemovedByTheNextScan() async throws {
         try await Self.withFolders { folder, _ in
             let cache = try DiskCache(directory: folder)
-            try cache.setValue(Self.data("v"), forKey: "a")
+            try cache.sync.set("a", Self.data("v"))
             let fanOut = (Self.entryPath(folder, "a") as NSString).deletingLastPathComponent
             let leftover = fanOut + "/.\(Self.id("b").fileName).1234.tmp"
             try Data(repeating: 1, count: 100_000).write(to: URL(fileURLWithPath: leftover))
             let budgeted = try DiskCache(directory: folder, configuration: .init(maxBytes: 1 << 20))
-            try budgeted.setValue(Self.data("w"), forKey: "b")
+            try budgeted.sync.set("b", Self.data("w"))
             #expect(!Self.exists(leftover))
         }
     }
@@ -318,7 +318,7 @@ struct DiskCacheHostileFolderTests {
             }
             #expect(!Self.temporaryFiles(in: folder).isEmpty, "the killed writers left temporary files")
             let budgeted = try DiskCache(directory: folder, configuration: .init(maxBytes: 2 << 20))
-            try budgeted.setValue(Self.data("v"), forKey: "fresh")
+            try budgeted.sync.set("fresh", Self.data("v"))
             #expect(Self.temporaryFiles(in: folder).isEmpty)
         }
     }
@@ -332,14 +332,14 @@ struct DiskCacheHostileFolderTests {
             let (keys, _) = Self.keysSharingAFolder(1)
             let done = Atomic(false)
             let removals = Thread {
-                while !done.load(ordering: .relaxed) { try? remover.removeAllValues() }
+                while !done.load(ordering: .relaxed) { try? remover.sync.removeAll() }
             }
             removals.start()
             defer { done.store(true, ordering: .relaxed) }
             var failures: [String] = []
             for round in 0..<4_000 {
                 do {
-                    try writer.setValue(Self.data("value \(round)"), forKey: keys[0])
+                    try writer.sync.set(keys[0], Self.data("value \(round)"))
                 } catch {
                     failures.append("\(error)")
                 }

@@ -33,8 +33,8 @@ struct DiskCacheReadsWithoutWaitingTests {
             let held = try await HeldIOPool()
             defer { held.release() }
             let cache = try DiskCache(directory: folder, configuration: .init(), io: held.pool)
-            try cache.setValue(Self.value, forKey: "warm")
-            #expect(try cache.value(forKey: "missing") == nil)
+            try cache.sync.set("warm", Self.value)
+            #expect(try cache.sync.get("missing") == nil)
             let hit = try await Self.finished(within: .seconds(20)) { try await cache.get("warm") }
             #expect(hit == .some(Self.value))
             let miss = try await Self.finished(within: .seconds(20)) { try await cache.get("missing") }
@@ -50,13 +50,13 @@ struct DiskCacheReadsWithoutWaitingTests {
             defer { held.release() }
             // Each entry: 48 header + 2 key + 100 value = 150 bytes; three fit.
             let cache = try DiskCache(directory: folder, configuration: .init(maxBytes: 450), io: held.pool)
-            for key in ["k1", "k2", "k3"] { try cache.setValue(Self.value, forKey: key) }
+            for key in ["k1", "k2", "k3"] { try cache.sync.set(key, Self.value) }
             let hit = try await Self.finished(within: .seconds(20)) { try await cache.get("k1") }
             #expect(hit == .some(Self.value))
             // k1 was read last: the write of k4 evicts k2, the least recently used.
-            try cache.setValue(Self.value, forKey: "k4")
-            #expect(try cache.value(forKey: "k2") == nil)
-            for key in ["k1", "k3", "k4"] { #expect(try cache.value(forKey: key) == Self.value, "\(key)") }
+            try cache.sync.set("k4", Self.value)
+            #expect(try cache.sync.get("k2") == nil)
+            for key in ["k1", "k3", "k4"] { #expect(try cache.sync.get(key) == Self.value, "\(key)") }
         }
     }
 
@@ -66,9 +66,9 @@ struct DiskCacheReadsWithoutWaitingTests {
             defer { held.release() }
             let clock = ManualClock()
             let cache = try DiskCache(directory: folder, configuration: .init(clock: clock), io: held.pool)
-            try cache.setValue(Self.value, forKey: "expiring", ttl: .seconds(60))
-            try cache.setValue(Self.value, forKey: "damaged")
-            #expect(try cache.value(forKey: "expiring") == Self.value)
+            try cache.sync.set("expiring", Self.value, ttl: .seconds(60))
+            try cache.sync.set("damaged", Self.value)
+            #expect(try cache.sync.get("expiring") == Self.value)
             let damagedPath = DiskCacheTests.entryFiles(in: folder).first {
                 (try? Data(contentsOf: $0))?.range(of: Data("damaged".utf8)) != nil
             }

@@ -97,8 +97,8 @@ import WorkerValue
             try await cache.set("plain", Self.data(#"{"a": 1}"#), ttl: .never)
             try await cache.set("ttl", Self.data(#"{"b": 2}"#), ttl: .seconds(60))
             #expect(try await cache.get("plain") == Self.data(#"{"a": 1}"#))
-            #expect(try cache.value(forKey: "ttl") == Self.data(#"{"b": 2}"#))
-            try cache.setValue(Self.data("sync"), forKey: "sync")
+            #expect(try cache.sync.get("ttl") == Self.data(#"{"b": 2}"#))
+            try cache.sync.set("sync", Self.data("sync"))
             #expect(try await cache.get("sync") == Self.data("sync"))
         }
     }
@@ -107,17 +107,17 @@ import WorkerValue
         try await Self.withFolder { folder in
             let writerClock = ManualClock()
             let writer = try DiskCache(directory: folder, configuration: .init(clock: writerClock))
-            try writer.setValue(Self.data("kept"), forKey: "kept")
-            try writer.setValue(Self.data("brief"), forKey: "brief", ttl: .seconds(30))
+            try writer.sync.set("kept", Self.data("kept"))
+            try writer.sync.set("brief", Self.data("brief"), ttl: .seconds(30))
             // Another instance (as another process would) reads the same files and the same expiries.
             let readerClock = ManualClock()
             let reader = try DiskCache(directory: folder, configuration: .init(clock: readerClock))
-            #expect(try reader.value(forKey: "kept") == Self.data("kept"))
-            #expect(try reader.value(forKey: "brief") == Self.data("brief"))
+            #expect(try reader.sync.get("kept") == Self.data("kept"))
+            #expect(try reader.sync.get("brief") == Self.data("brief"))
             readerClock.advance(by: .seconds(31))
-            #expect(try reader.value(forKey: "brief") == nil)
-            #expect(try writer.value(forKey: "brief") == nil, "the reader removed the expired file")
-            #expect(try reader.value(forKey: "kept") == Self.data("kept"))
+            #expect(try reader.sync.get("brief") == nil)
+            #expect(try writer.sync.get("brief") == nil, "the reader removed the expired file")
+            #expect(try reader.sync.get("kept") == Self.data("kept"))
         }
     }
 
@@ -132,7 +132,7 @@ import WorkerValue
                 (String(decoding: (0..<100).map { UInt8($0) }, as: UTF8.self), "bce0aff19cf5aa6a7469a30d61d04e43"),
             ]
             for (key, hex) in cases {
-                try cache.setValue(Self.data("v"), forKey: key)
+                try cache.sync.set(key, Self.data("v"))
                 let expected = folder.appendingPathComponent(String(hex.prefix(2)))
                     .appendingPathComponent(String(hex.dropFirst(2)))
                 #expect(Self.exists(expected), "file of \(key.debugDescription)")
@@ -147,7 +147,7 @@ import WorkerValue
             // Expiry is the wall time at creation plus the clock's time since: read the wall time first.
             let before = Int64(Date().timeIntervalSince1970 * 1_000)
             let cache = try DiskCache(directory: folder, configuration: .init(clock: clock))
-            try cache.setValue(Self.data("value"), forKey: "key", ttl: .seconds(60))
+            try cache.sync.set("key", Self.data("value"), ttl: .seconds(60))
             let bytes = [UInt8](try Data(contentsOf: try Self.onlyEntryFile(in: folder)))
             func integer(_ range: Range<Int>) -> UInt64 {
                 range.reversed().reduce(0) { $0 << 8 | UInt64(bytes[$1]) }
@@ -167,13 +167,13 @@ import WorkerValue
         try await Self.withFolder { folder in
             let root = folder.appendingPathComponent("nested/cache")
             let cache = try DiskCache(directory: root)
-            try cache.setValue(Self.data("v"), forKey: "k")
+            try cache.sync.set("k", Self.data("v"))
             let file = try Self.onlyEntryFile(in: root)
             #expect(try Self.permissions(root) == 0o700)
             #expect(try Self.permissions(file.deletingLastPathComponent()) == 0o700)
             #expect(try Self.permissions(file) == 0o600)
             let shared = try DiskCache(directory: root, configuration: .init(fileMode: 0o640))
-            try shared.setValue(Self.data("v"), forKey: "k")
+            try shared.sync.set("k", Self.data("v"))
             #expect(try Self.permissions(file) == 0o640)
         }
     }
@@ -225,12 +225,12 @@ import WorkerValue
         try await Self.withFolder { folder in
             let cache = try DiskCache(directory: folder)
             for keep in [60, 47, 0] {
-                try cache.setValue(Data(repeating: 9, count: 100), forKey: "k")
+                try cache.sync.set("k", Data(repeating: 9, count: 100))
                 let file = try Self.onlyEntryFile(in: folder)
                 let handle = try FileHandle(forWritingTo: file)
                 try handle.truncate(atOffset: UInt64(keep))
                 try handle.close()
-                #expect(try cache.value(forKey: "k") == nil, "truncated to \(keep)")
+                #expect(try cache.sync.get("k") == nil, "truncated to \(keep)")
                 #expect(!Self.exists(file), "truncated to \(keep)")
             }
         }
@@ -243,7 +243,7 @@ import WorkerValue
             let random = Data((0..<500).map { _ in UInt8.random(in: 0...255, using: &generator) })
             // Plain garbage, garbage behind a valid magic and version, and an empty file.
             for garbage in [random, Data("SCDC".utf8) + Data([1, 0]) + random, Data()] {
-                try cache.setValue(Self.data("v"), forKey: "k")
+                try cache.sync.set("k", Self.data("v"))
                 let file = try Self.onlyEntryFile(in: folder)
                 try garbage.write(to: file)
                 #expect(try await cache.get("k") == nil)
@@ -257,12 +257,12 @@ import WorkerValue
             let cache = try DiskCache(directory: folder)
             // A bit in the expiry, the key, and the value.
             for offset in [10, 49, 60] {
-                try cache.setValue(Data(repeating: 0x55, count: 40), forKey: "kk")
+                try cache.sync.set("kk", Data(repeating: 0x55, count: 40))
                 let file = try Self.onlyEntryFile(in: folder)
                 var bytes = try Data(contentsOf: file)
                 bytes[offset] ^= 0x01
                 try bytes.write(to: file)
-                #expect(try cache.value(forKey: "kk") == nil, "flip at \(offset)")
+                #expect(try cache.sync.get("kk") == nil, "flip at \(offset)")
                 #expect(!Self.exists(file), "flip at \(offset)")
             }
         }
@@ -271,13 +271,13 @@ import WorkerValue
     @Test func futureFormatIsAMissAndLeftAlone() async throws {
         try await Self.withFolder { folder in
             let cache = try DiskCache(directory: folder)
-            try cache.setValue(Self.data("v"), forKey: "k")
+            try cache.sync.set("k", Self.data("v"))
             let file = try Self.onlyEntryFile(in: folder)
             var bytes = try Data(contentsOf: file)
             bytes[4] = 2
             try bytes.write(to: file)
-            #expect(try cache.value(forKey: "k") == nil)
-            #expect(try cache.removeExpiredValues() == 0)
+            #expect(try cache.sync.get("k") == nil)
+            #expect(try cache.sync.sweep() == 0)
             #expect(try Data(contentsOf: file) == bytes, "left exactly as it was")
         }
     }
@@ -285,28 +285,28 @@ import WorkerValue
     @Test func anotherKeysFileIsAMissAndLeftAlone() async throws {
         try await Self.withFolder { folder in
             let cache = try DiskCache(directory: folder)
-            try cache.setValue(Self.data("of a"), forKey: "a")
+            try cache.sync.set("a", Self.data("of a"))
             let fileOfA = try Self.onlyEntryFile(in: folder)
-            try cache.setValue(Self.data("of b"), forKey: "b")
+            try cache.sync.set("b", Self.data("of b"))
             let fileOfB = try #require(Self.entryFiles(in: folder).first { $0 != fileOfA })
             // As if "b" and "a" hashed alike: b's file now holds a's entry.
             try FileManager.default.removeItem(at: fileOfB)
             try FileManager.default.copyItem(at: fileOfA, to: fileOfB)
-            #expect(try cache.value(forKey: "b") == nil)
+            #expect(try cache.sync.get("b") == nil)
             #expect(Self.exists(fileOfB))
-            #expect(try cache.value(forKey: "a") == Self.data("of a"))
+            #expect(try cache.sync.get("a") == Self.data("of a"))
         }
     }
 
     @Test func symbolicLinkInPlaceOfAnEntryIsNotFollowed() async throws {
         try await Self.withFolder { folder in
             let cache = try DiskCache(directory: folder)
-            try cache.setValue(Self.data("v"), forKey: "k")
+            try cache.sync.set("k", Self.data("v"))
             let file = try Self.onlyEntryFile(in: folder)
             let target = folder.appendingPathComponent("target")
             try FileManager.default.moveItem(at: file, to: target)
             try FileManager.default.createSymbolicLink(at: file, withDestinationURL: target)
-            #expect(try cache.value(forKey: "k") == nil)
+            #expect(try cache.sync.get("k") == nil)
             #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: file.path)) == nil)
             #expect(Self.exists(target), "the link's target is untouched")
         }
@@ -318,12 +318,12 @@ import WorkerValue
         try await Self.withFolder { folder in
             let clock = ManualClock()
             let cache = try DiskCache(directory: folder, configuration: .init(defaultTTL: .seconds(5), clock: clock))
-            try cache.setValue(Self.data("v"), forKey: "k")
+            try cache.sync.set("k", Self.data("v"))
             let file = try Self.onlyEntryFile(in: folder)
             clock.advance(by: .milliseconds(4_900))
-            #expect(try cache.value(forKey: "k") == Self.data("v"))
+            #expect(try cache.sync.get("k") == Self.data("v"))
             clock.advance(by: .milliseconds(200))
-            #expect(try cache.value(forKey: "k") == nil)
+            #expect(try cache.sync.get("k") == nil)
             #expect(!Self.exists(file))
         }
     }
@@ -332,10 +332,10 @@ import WorkerValue
         try await Self.withFolder { folder in
             let clock = ManualClock()
             let cache = try DiskCache(directory: folder, configuration: .init(clock: clock))
-            for index in 0..<3 { try cache.setValue(Self.data("e"), forKey: "expiring-\(index)", ttl: .seconds(10)) }
-            for index in 0..<2 { try cache.setValue(Self.data("l"), forKey: "lasting-\(index)") }
-            try cache.setValue(Self.data("c"), forKey: "corrupt")
-            try cache.setValue(Self.data("f"), forKey: "future")
+            for index in 0..<3 { try cache.sync.set("expiring-\(index)", Self.data("e"), ttl: .seconds(10)) }
+            for index in 0..<2 { try cache.sync.set("lasting-\(index)", Self.data("l")) }
+            try cache.sync.set("corrupt", Self.data("c"))
+            try cache.sync.set("future", Self.data("f"))
             let files = Self.entryFiles(in: folder)
             // Find the corrupt and future files by reading them back through a second cache's view.
             var corruptFile: URL?
@@ -368,10 +368,10 @@ import WorkerValue
             #expect(Self.entryFiles(in: folder).count == 3, "two lasting entries and the future-format one")
             #expect(Self.exists(future) && Self.exists(live) && foreign.allSatisfy(Self.exists))
             #expect(!Self.exists(abandoned) && !Self.exists(corrupt))
-            for index in 0..<2 { #expect(try cache.value(forKey: "lasting-\(index)") == Self.data("l")) }
+            for index in 0..<2 { #expect(try cache.sync.get("lasting-\(index)") == Self.data("l")) }
             // Once its writer is gone, the other temporary file goes too.
             close(writer)
-            #expect(try cache.removeExpiredValues() == 1)
+            #expect(try cache.sync.sweep() == 1)
             #expect(!Self.exists(live))
         }
     }
@@ -392,11 +392,11 @@ import WorkerValue
             let clock = ManualClock()
             let cache = try DiskCache(directory: folder, configuration: .init(clock: clock))
             for key in 0..<3 {
-                let value = try #require(try cache.value(forKey: "key-\(key)"), "key-\(key)")
+                let value = try #require(try cache.sync.get("key-\(key)"), "key-\(key)")
                 #expect(WorkerValue.problem(in: value, key: key) == nil)
             }
             clock.advance(by: .seconds(3_600))
-            _ = try cache.removeExpiredValues()
+            _ = try cache.sync.sweep()
             let leftovers = try FileManager.default.subpathsOfDirectory(atPath: folder.path).filter {
                 $0.hasSuffix(".tmp")
             }
@@ -411,15 +411,15 @@ import WorkerValue
             // Each entry: 48 header + 2 key + 100 value = 150 bytes; three fit.
             let cache = try DiskCache(directory: folder, configuration: .init(maxBytes: 450))
             let value = Data(repeating: 1, count: 100)
-            for key in ["k1", "k2", "k3"] { try cache.setValue(value, forKey: key) }
-            #expect(try cache.value(forKey: "k1") == value)
-            try cache.setValue(value, forKey: "k4")
+            for key in ["k1", "k2", "k3"] { try cache.sync.set(key, value) }
+            #expect(try cache.sync.get("k1") == value)
+            try cache.sync.set("k4", value)
             #expect(Self.entryFiles(in: folder).count == 3)
-            #expect(try cache.value(forKey: "k2") == nil)
-            for key in ["k1", "k3", "k4"] { #expect(try cache.value(forKey: key) == value, "\(key)") }
+            #expect(try cache.sync.get("k2") == nil)
+            for key in ["k1", "k3", "k4"] { #expect(try cache.sync.get(key) == value, "\(key)") }
             // An entry bigger than the whole budget is refused and takes its older value with it.
-            try cache.setValue(Data(repeating: 2, count: 500), forKey: "k4")
-            #expect(try cache.value(forKey: "k4") == nil)
+            try cache.sync.set("k4", Data(repeating: 2, count: 500))
+            #expect(try cache.sync.get("k4") == nil)
             #expect(Self.entryFiles(in: folder).count == 2)
         }
     }
@@ -429,7 +429,7 @@ import WorkerValue
             let unlimited = try DiskCache(directory: folder)
             let value = Data(repeating: 1, count: 100)
             for (age, key) in ["old", "older", "new", "newer"].enumerated() {
-                try unlimited.setValue(value, forKey: key)
+                try unlimited.sync.set(key, value)
                 _ = age
             }
             // Give the files distinct ages: "oldest" first.
@@ -442,10 +442,10 @@ import WorkerValue
             }
             // Room for three entries of ~150 bytes: adding one drops the two oldest.
             let budgeted = try DiskCache(directory: folder, configuration: .init(maxBytes: 460))
-            try budgeted.setValue(value, forKey: "fresh")
-            #expect(try budgeted.value(forKey: "older") == nil)
-            #expect(try budgeted.value(forKey: "old") == nil)
-            for key in ["new", "newer", "fresh"] { #expect(try budgeted.value(forKey: key) == value, "\(key)") }
+            try budgeted.sync.set("fresh", value)
+            #expect(try budgeted.sync.get("older") == nil)
+            #expect(try budgeted.sync.get("old") == nil)
+            for key in ["new", "newer", "fresh"] { #expect(try budgeted.sync.get(key) == value, "\(key)") }
         }
     }
 
@@ -478,21 +478,21 @@ import WorkerValue
     @Test func fillsTheFileOfAReplacedEntryForTheNextWrite() async throws {
         try await Self.withFolder { folder in
             let cache = try DiskCache(directory: folder)
-            try cache.setValue(Self.data(String(repeating: "long value ", count: 400)), forKey: "a")
+            try cache.sync.set("a", Self.data(String(repeating: "long value ", count: 400)))
             let first = try Self.inode(Self.entryPath(cache, "a"))
-            try cache.setValue(Self.data("a, second"), forKey: "a")
+            try cache.sync.set("a", Self.data("a, second"))
             let second = try Self.inode(Self.entryPath(cache, "a"))
             #expect(Self.temporaryFiles(in: folder).count == 1)
             // Never for the entry it came from…
-            try cache.setValue(Self.data("a, third"), forKey: "a")
+            try cache.sync.set("a", Self.data("a, third"))
             #expect(try Self.inode(Self.entryPath(cache, "a")) != first)
             #expect(Self.temporaryFiles(in: folder).count == 2)
             // …but for the next other one, cut to the new length.
-            try cache.setValue(Self.data("b"), forKey: "b")
+            try cache.sync.set("b", Self.data("b"))
             #expect(try [first, second].contains(Self.inode(Self.entryPath(cache, "b"))))
             #expect(Self.temporaryFiles(in: folder).count == 1)
-            #expect(try cache.value(forKey: "a") == Self.data("a, third"))
-            #expect(try cache.value(forKey: "b") == Self.data("b"))
+            #expect(try cache.sync.get("a") == Self.data("a, third"))
+            #expect(try cache.sync.get("b") == Self.data("b"))
             let size = try #require(POSIXFile.linkStatus(Self.entryPath(cache, "b"))).st_size
             #expect(Int(size) == DiskEntryFormat.headerSize + 1 + 1)  // header, key "b", value "b"
             #expect(try Self.permissions(URL(fileURLWithPath: Self.entryPath(cache, "b"))) == 0o600)
@@ -506,11 +506,11 @@ import WorkerValue
             for round in 0..<20 {
                 for index in 0..<30 {
                     let value = Self.data(String(repeating: "\(round)-\(index);", count: (round * 7 + index) % 50 + 1))
-                    try cache.setValue(value, forKey: "k\(index)")
+                    try cache.sync.set("k\(index)", value)
                     expected["k\(index)"] = value
                 }
             }
-            for (key, value) in expected { #expect(try cache.value(forKey: key) == value, "\(key)") }
+            for (key, value) in expected { #expect(try cache.sync.get(key) == value, "\(key)") }
             #expect(Self.entryFiles(in: folder).count == 30)
             #expect(Self.temporaryFiles(in: folder).count <= DiskSpareFiles.capacity)
         }
@@ -519,28 +519,28 @@ import WorkerValue
     @Test func writesANewFileWhenAKeptOneWasRemoved() async throws {
         try await Self.withFolder { folder in
             let cache = try DiskCache(directory: folder)
-            try cache.setValue(Self.data("one"), forKey: "a")
-            try cache.setValue(Self.data("two"), forKey: "a")
+            try cache.sync.set("a", Self.data("one"))
+            try cache.sync.set("a", Self.data("two"))
             let kept = Self.temporaryFiles(in: folder)
             try #require(kept.count == 1)
             // Another process's removeAll or sweep takes the kept file away.
             #expect(unlink(kept[0]) == 0)
-            try cache.setValue(Self.data("bee"), forKey: "b")
-            #expect(try cache.value(forKey: "b") == Self.data("bee"))
-            #expect(try cache.value(forKey: "a") == Self.data("two"))
+            try cache.sync.set("b", Self.data("bee"))
+            #expect(try cache.sync.get("b") == Self.data("bee"))
+            #expect(try cache.sync.get("a") == Self.data("two"))
         }
     }
 
     @Test func keepsNoFileThatAnotherNameStillReaches() async throws {
         try await Self.withFolder { folder in
             let cache = try DiskCache(directory: folder)
-            try cache.setValue(Self.data("one"), forKey: "a")
+            try cache.sync.set("a", Self.data("one"))
             // A second name, as another writer's link of the same entry would give it.
             let other = folder.path + "/other-name"
             #expect(link(Self.entryPath(cache, "a"), other) == 0)
-            try cache.setValue(Self.data("two"), forKey: "a")
+            try cache.sync.set("a", Self.data("two"))
             #expect(Self.temporaryFiles(in: folder).isEmpty)
-            try cache.setValue(Self.data("bee"), forKey: "b")
+            try cache.sync.set("b", Self.data("bee"))
             #expect(try String(contentsOfFile: other, encoding: .isoLatin1).hasSuffix("one"))
         }
     }
@@ -549,8 +549,8 @@ import WorkerValue
         try await Self.withFolder { folder in
             var cache: DiskCache? = try DiskCache(directory: folder)
             for index in 0..<3 {
-                try cache?.setValue(Self.data("first"), forKey: "k\(index)")
-                try cache?.setValue(Self.data("second"), forKey: "k\(index)")
+                try cache?.sync.set("k\(index)", Self.data("first"))
+                try cache?.sync.set("k\(index)", Self.data("second"))
             }
             #expect(!Self.temporaryFiles(in: folder).isEmpty)
             cache = nil
@@ -569,12 +569,12 @@ import WorkerValue
             let value: @Sendable (String, Int) -> Data = { key, round in
                 Self.data(String(repeating: "\(key)\(round) ", count: 100))
             }
-            for key in ["a", "b", "c"] { try cache.setValue(value(key, 0), forKey: key) }
+            for key in ["a", "b", "c"] { try cache.sync.set(key, value(key, 0)) }
             let done = Atomic<Bool>(false)
             let writer = Thread {
                 var round = 1
                 while !done.load(ordering: .relaxed) {
-                    for key in ["a", "b", "c"] { try? cache.setValue(value(key, round), forKey: key) }
+                    for key in ["a", "b", "c"] { try? cache.sync.set(key, value(key, round)) }
                     round += 1
                 }
             }
@@ -583,7 +583,7 @@ import WorkerValue
             var misses = 0
             var wrong = 0
             for _ in 0..<20_000 {
-                guard let read = try await (async ? cache.get("a") : cache.value(forKey: "a")) else {
+                guard let read = try await (async ? cache.get("a") : cache.sync.get("a")) else {
                     misses += 1
                     continue
                 }
@@ -597,7 +597,7 @@ import WorkerValue
     @Test func aDamagedFileRewrittenSinceItWasReadIsNotRemoved() async throws {
         try await Self.withFolder { folder in
             let cache = try DiskCache(directory: folder)
-            try cache.setValue(Self.data("value"), forKey: "a")
+            try cache.sync.set("a", Self.data("value"))
             let path = Self.entryPath(cache, "a")
             let seen = try #require(POSIXFile.linkStatus(path))
             // The same file, filled again later (its change time moves on, at the clock's granularity).
@@ -628,15 +628,15 @@ import WorkerValue
             #expect(try Self.permissions(folder) == 0o700)
             // Only the fan-out folder goes this time.
             try FileManager.default.removeItem(at: try Self.onlyEntryFile(in: folder).deletingLastPathComponent())
-            try cache.setValue(Self.data("again"), forKey: "k")
-            #expect(try cache.value(forKey: "k") == Self.data("again"))
+            try cache.sync.set("k", Self.data("again"))
+            #expect(try cache.sync.get("k") == Self.data("again"))
         }
     }
 
     @Test func removeAllLeavesOtherFilesAlone() async throws {
         try await Self.withFolder { folder in
             let cache = try DiskCache(directory: folder)
-            for index in 0..<20 { try cache.setValue(Self.data("v"), forKey: "k\(index)") }
+            for index in 0..<20 { try cache.sync.set("k\(index)", Self.data("v")) }
             let mine = folder.appendingPathComponent("mine.txt")
             try Data("keep".utf8).write(to: mine)
             try await cache.removeAll()

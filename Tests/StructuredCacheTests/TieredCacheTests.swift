@@ -66,7 +66,7 @@ private final class ScriptedTier: CacheAdapter {
     @Test func conformsToTheAdapterContract() async throws {
         try await Self.withFolder { folder in
             let clock = ManualClock()
-            let memory = try AutoCache(maxSize: 1_000, clock: clock)
+            let memory = try AutoCache(maxSize: 1_000, configuration: .init(clock: clock))
             let disk = try DiskCache(directory: folder, configuration: .init(clock: clock))
             let cache = try TieredCache([memory, disk])
             try await CacheAdapterConformance.check(cache, advance: { clock.advance(by: $0) })
@@ -76,13 +76,13 @@ private final class ScriptedTier: CacheAdapter {
     @Test func promotesAHitToFasterTiersWithItsRemainingTTL() async throws {
         try await Self.withFolder { folder in
             let clock = ManualClock()
-            let memory = try AutoCache(maxSize: 10, clock: clock)
+            let memory = try AutoCache(maxSize: 10, configuration: .init(clock: clock))
             let disk = try DiskCache(directory: folder, configuration: .init(clock: clock))
             let cache = try TieredCache([memory, disk])
-            try disk.setValue(Self.data("from disk"), forKey: "k", ttl: .seconds(10))
-            try disk.setValue(Self.data("forever"), forKey: "forever")
+            try disk.sync.set("k", Self.data("from disk"), ttl: .seconds(10))
+            try disk.sync.set("forever", Self.data("forever"))
             clock.advance(by: .seconds(4))
-            #expect(memory.value(forKey: "k") == nil)
+            #expect(memory.sync.get("k") == nil)
             #expect(try await cache.get("k") == Self.data("from disk"))
             let promoted = try #require(memory.entry(forKey: "k"))
             #expect(promoted.value == Self.data("from disk"))
@@ -92,7 +92,7 @@ private final class ScriptedTier: CacheAdapter {
             #expect(memory.entry(forKey: "forever").map { $0.remaining == nil } == true)
             // The copy expires with the original.
             clock.advance(by: .milliseconds(6_100))
-            #expect(memory.value(forKey: "k") == nil)
+            #expect(memory.sync.get("k") == nil)
             #expect(try await cache.get("k") == nil)
         }
     }
@@ -100,7 +100,8 @@ private final class ScriptedTier: CacheAdapter {
     @Test func keepsEachTTLSpellingApart() async throws {
         try await Self.withFolder { folder in
             let clock = ManualClock()
-            let memory = try AutoCache(maxSize: 10, defaultTTL: .milliseconds(1_500), clock: clock)
+            let memory = try AutoCache(
+                maxSize: 10, configuration: .init(defaultTTL: .milliseconds(1_500), clock: clock))
             let disk = try DiskCache(
                 directory: folder, configuration: .init(defaultTTL: .milliseconds(1_500), clock: clock))
             try await CacheAdapterConformance.checkDefaultTTL(
@@ -112,20 +113,20 @@ private final class ScriptedTier: CacheAdapter {
     @Test func promotesALastingValueAsLasting() async throws {
         try await Self.withFolder { folder in
             let clock = ManualClock()
-            let memory = try AutoCache(maxSize: 10, defaultTTL: .seconds(1), clock: clock)
+            let memory = try AutoCache(maxSize: 10, configuration: .init(defaultTTL: .seconds(1), clock: clock))
             let disk = try DiskCache(directory: folder, configuration: .init(clock: clock))
             let cache = try TieredCache([memory, disk])
-            try disk.setValue(Self.data("forever"), forKey: "k", ttl: .never)
+            try disk.sync.set("k", Self.data("forever"), ttl: .never)
             #expect(try await cache.get("k") == Self.data("forever"))
-            #expect(memory.value(forKey: "k") == Self.data("forever"))
+            #expect(memory.sync.get("k") == Self.data("forever"))
             clock.advance(by: .seconds(5))
-            #expect(memory.value(forKey: "k") == Self.data("forever"))
+            #expect(memory.sync.get("k") == Self.data("forever"))
         }
     }
 
     @Test func promotesFromUnknownAdaptersWithPromotionTTL() async throws {
         let clock = ManualClock()
-        let memory = try AutoCache(maxSize: 10, clock: clock)
+        let memory = try AutoCache(maxSize: 10, configuration: .init(clock: clock))
         let middle = ScriptedTier()
         let slow = ScriptedTier()
         let cache = try TieredCache([memory, middle, slow], promotionTTL: .seconds(30))
@@ -134,10 +135,10 @@ private final class ScriptedTier: CacheAdapter {
         #expect(memory.entry(forKey: "k")?.remaining == .seconds(30))
         #expect(middle.ttls == [.seconds(30)])
         clock.advance(by: .seconds(31))
-        #expect(memory.value(forKey: "k") == nil)
+        #expect(memory.sync.get("k") == nil)
         // Served from the middle tier now, and promoted again from there.
         #expect(try await cache.get("k") == Self.data("slow"))
-        #expect(memory.value(forKey: "k") == Self.data("slow"))
+        #expect(memory.sync.get("k") == Self.data("slow"))
     }
 
     @Test func writesAndRemovesThroughEveryTier() async throws {
@@ -145,11 +146,11 @@ private final class ScriptedTier: CacheAdapter {
         let slow = ScriptedTier()
         let cache = try TieredCache([memory, slow])
         try await cache.set("k", Self.data("v"), ttl: .seconds(3_600))
-        #expect(memory.value(forKey: "k") == Self.data("v"))
+        #expect(memory.sync.get("k") == Self.data("v"))
         #expect(slow.contains("k"))
         #expect(slow.ttls == [.seconds(3_600)])
         try await cache.remove("k")
-        #expect(memory.value(forKey: "k") == nil)
+        #expect(memory.sync.get("k") == nil)
         #expect(!slow.contains("k"))
         try await cache.set("a", Self.data("v"), ttl: .never)
         try await cache.removeAll()

@@ -9,18 +9,18 @@ extension AutoCache: ExpiryReportingCacheAdapter {
     /// - Returns: The value, or `nil` on a miss.
     /// - Complexity: O(1) on average.
     public func get(_ key: String) async throws -> Data? {
-        value(forKey: key)
+        read(key)
     }
 
-    /// Stores `value` under `key`; see ``setValue(_:forKey:ttl:)``.
+    /// Stores `value` under `key`; see ``Synchronous/set(_:_:ttl:)``.
     ///
     /// - Parameters:
     ///   - key: The key, compared by Unicode scalars.
     ///   - value: The bytes to store.
-    ///   - ttl: How long the value lives; ``CacheTTL/adapterDefault`` for ``defaultTTL``.
+    ///   - ttl: How long the value lives; ``CacheTTL/adapterDefault`` for ``Configuration/defaultTTL``.
     /// - Complexity: O(1) on average.
     public func set(_ key: String, _ value: Data, ttl: CacheTTL) async throws {
-        setValue(value, forKey: key, ttl: ttl)
+        write(value, forKey: key, ttl: ttl)
     }
 
     /// Removes the value stored under `key`, if any.
@@ -28,14 +28,14 @@ extension AutoCache: ExpiryReportingCacheAdapter {
     /// - Parameter key: The key to remove.
     /// - Complexity: O(1) on average.
     public func remove(_ key: String) async throws {
-        removeValue(forKey: key)
+        drop(key)
     }
 
     /// Removes every value.
     ///
     /// - Complexity: O(*n*).
     public func removeAll() async throws {
-        removeAllValues()
+        dropAll()
     }
 
     func getWithRemainingTTL(_ key: String) async throws -> (value: Data, remaining: Duration?)? {

@@ -1,7 +1,7 @@
 // The in-process cache: a bounded LRU of byte values with optional TTLs and byte budget, safe from any
 // thread or task, with a synchronous API beside the async CacheAdapter one.
 
-public import Foundation
+import Foundation
 import StructuredCacheSupport
 import Synchronization
 
@@ -12,15 +12,15 @@ import Synchronization
 /// honoured: an expired entry is a miss and is dropped when next seen.
 ///
 /// ```swift
-/// let cache = try AutoCache(maxSize: 1_000, maxBytes: 64 << 20, defaultTTL: .seconds(3_600))
-/// cache.setValue(Data("answer".utf8), forKey: key)
-/// let hit = cache.value(forKey: key)      // synchronous
+/// let cache = try AutoCache(maxSize: 1_000, configuration: .init(maxBytes: 64 << 20, defaultTTL: .seconds(3_600)))
+/// cache.sync.set(key, Data("answer".utf8))
+/// let hit = cache.sync.get(key)           // synchronous
 /// let same = try await cache.get(key)     // CacheAdapter
 /// ```
 ///
 /// Keys are compared by their exact Unicode scalars: "é" and "e\u{301}" are two keys. Every operation
 /// takes one lock for a few dozen nanoseconds and allocates nothing per entry beyond the key and value
-/// themselves, so the synchronous API is safe to call from async code.
+/// themselves, so the synchronous calls (``sync``) are safe to make from async code too.
 public final class AutoCache: CacheAdapter {
     struct Entry {
         var value: Data
@@ -37,10 +37,10 @@ public final class AutoCache: CacheAdapter {
 
     /// The most entries the cache holds.
     public let maxSize: Int
-    /// The most bytes (values plus keys, in UTF-8) the cache holds, if limited.
-    public let maxBytes: Int?
-    /// The TTL of values stored with ``CacheTTL/adapterDefault``, if any.
-    public let defaultTTL: Duration?
+    /// The options the cache was created with.
+    public let configuration: Configuration
+    /// The byte budget, from the configuration.
+    let maxBytes: Int?
 
     let clock: CacheClock
     let storage: Lock<Storage>
@@ -49,31 +49,23 @@ public final class AutoCache: CacheAdapter {
     ///
     /// - Parameters:
     ///   - maxSize: The most entries to hold; at least 1. Instructor's default is 128.
-    ///   - maxBytes: The most bytes to hold, counting each value's bytes plus its key's UTF-8 bytes;
-    ///     `nil` for no byte limit. A single value over this limit is not stored.
-    ///   - defaultTTL: How long values stored with ``CacheTTL/adapterDefault`` live; `nil` for no expiry.
-    ///   - clock: The clock TTLs are measured with; tests pass one they can move.
+    ///   - configuration: Byte budget, default TTL and clock.
     /// - Throws: ``CacheError/Code/invalidConfiguration`` when `maxSize` or `maxBytes` is not positive,
     ///   or `defaultTTL` is not longer than zero.
-    public init(
-        maxSize: Int = 128,
-        maxBytes: Int? = nil,
-        defaultTTL: Duration? = nil,
-        clock: some Clock<Duration> = ContinuousClock()
-    ) throws {
+    public init(maxSize: Int = 128, configuration: Configuration = Configuration()) throws {
         guard maxSize > 0, maxSize < Int(Int32.max) else {
             throw CacheError.invalidConfiguration("AutoCache maxSize must be > 0 (and below 2^31), got \(maxSize)")
         }
-        if let maxBytes, maxBytes <= 0 {
+        if let maxBytes = configuration.maxBytes, maxBytes <= 0 {
             throw CacheError.invalidConfiguration("AutoCache maxBytes must be > 0, got \(maxBytes)")
         }
-        if let defaultTTL, defaultTTL <= .zero {
+        if let defaultTTL = configuration.defaultTTL, defaultTTL <= .zero {
             throw CacheError.invalidConfiguration("AutoCache defaultTTL must be > 0, got \(defaultTTL)")
         }
         self.maxSize = maxSize
-        self.maxBytes = maxBytes
-        self.defaultTTL = defaultTTL
-        self.clock = CacheClock(clock)
+        self.configuration = configuration
+        self.maxBytes = configuration.maxBytes
+        self.clock = CacheClock(configuration.clock)
         // Reserve only a modest start: a huge maxSize must not cost memory before it is used.
         storage = Lock(Storage(entries: LRUList(reservingCapacity: min(maxSize, 1_024))))
     }
@@ -85,19 +77,16 @@ public final class AutoCache: CacheAdapter {
         storage.withLock { $0.entries.count }
     }
 
-    /// The bytes held, counted as for ``maxBytes``.
+    /// The bytes held, counted as for ``Configuration/maxBytes``.
     ///
     /// - Complexity: O(1).
     public var byteCount: Int {
         storage.withLock { $0.totalCost }
     }
 
-    /// Returns the value stored under `key` and makes it the most recently used.
-    ///
-    /// - Parameter key: The key, compared by Unicode scalars.
-    /// - Returns: The value, or `nil` when it is missing or expired (an expired entry is dropped).
-    /// - Complexity: O(1) on average.
-    public func value(forKey key: String) -> Data? {
+    /// Returns the value stored under `key` and makes it the most recently used; see
+    /// ``Synchronous/get(_:)``.
+    func read(_ key: String) -> Data? {
         let key = ScalarKey(key)
         let clock = self.clock
         return storage.withLock { storage -> Data? in
@@ -113,21 +102,13 @@ public final class AutoCache: CacheAdapter {
         }
     }
 
-    /// Stores `value` under `key` as the most recently used entry, evicting least recently used entries
-    /// as the size and byte limits require.
-    ///
-    /// - Parameters:
-    ///   - value: The bytes to store.
-    ///   - key: The key, compared by Unicode scalars.
-    ///   - ttl: How long the value lives; ``CacheTTL/adapterDefault`` (the default) for ``defaultTTL``. A
-    ///     TTL of zero or less removes the key.
-    /// - Complexity: O(1) on average (O(*k*) when *k* entries must go to fit the byte budget).
-    public func setValue(_ value: Data, forKey key: String, ttl: CacheTTL = .adapterDefault) {
+    /// Stores `value` under `key` as the most recently used entry; see ``Synchronous/set(_:_:ttl:)``.
+    func write(_ value: Data, forKey key: String, ttl: CacheTTL) {
         let key = ScalarKey(key)
         var deadline = Int64.max
-        if let ttl = ttl.resolved(defaultTTL: defaultTTL) {
+        if let ttl = ttl.resolved(defaultTTL: configuration.defaultTTL) {
             guard ttl > .zero else {
-                removeValue(forKey: key.string)
+                drop(key.string)
                 return
             }
             deadline = clock.nanoseconds().saturatingAdding(ttl.nanoseconds(roundingUp: true))
@@ -167,11 +148,8 @@ public final class AutoCache: CacheAdapter {
         _ = consume released
     }
 
-    /// Removes the value stored under `key`, if any.
-    ///
-    /// - Parameter key: The key, compared by Unicode scalars.
-    /// - Complexity: O(1) on average.
-    public func removeValue(forKey key: String) {
+    /// Removes the value stored under `key`, if any; see ``Synchronous/remove(_:)``.
+    func drop(_ key: String) {
         let key = ScalarKey(key)
         let released: Entry? = storage.withLock { storage -> Entry? in
             guard let slot = storage.entries.slot(forKey: key) else { return nil }
@@ -182,10 +160,8 @@ public final class AutoCache: CacheAdapter {
         _ = consume released
     }
 
-    /// Removes every value.
-    ///
-    /// - Complexity: O(*n*).
-    public func removeAllValues() {
+    /// Removes every value; see ``Synchronous/removeAll()``.
+    func dropAll() {
         let released = storage.withLock { storage -> Storage in
             let old = storage
             storage = Storage(entries: LRUList(reservingCapacity: min(maxSize, 1_024)))
@@ -194,12 +170,8 @@ public final class AutoCache: CacheAdapter {
         _ = consume released
     }
 
-    /// Drops every expired entry now, instead of when each is next read or evicted.
-    ///
-    /// - Returns: The number of entries dropped.
-    /// - Complexity: O(*n*).
-    @discardableResult
-    public func removeExpiredValues() -> Int {
+    /// Drops every expired entry now; see ``Synchronous/sweep()``.
+    func dropExpired() -> Int {
         let now = clock.nanoseconds()
         return storage.withLock { storage -> Int in
             var dropped = 0

@@ -24,7 +24,7 @@ extension DiskCache: ExpiryReportingCacheAdapter {
     /// - Throws: ``CacheError`` when the entry cannot be written.
     /// - Complexity: O(*n*) in the entry's size.
     public func set(_ key: String, _ value: Data, ttl: CacheTTL) async throws {
-        try await io.run { try self.setValue(value, forKey: key, ttl: ttl) }
+        try await io.run { try self.store(value, forKey: key, ttl: ttl) }
     }
 
     /// Removes the value stored under `key`, if any, on an I/O thread.
@@ -33,15 +33,15 @@ extension DiskCache: ExpiryReportingCacheAdapter {
     /// - Throws: ``CacheError`` when the file exists but cannot be removed.
     /// - Complexity: O(1).
     public func remove(_ key: String) async throws {
-        try await io.run { try self.removeValue(forKey: key) }
+        try await io.run { try self.removeEntry(forKey: key) }
     }
 
-    /// Removes every entry of the cache (see ``removeAllValues()``), on an I/O thread.
+    /// Removes every entry of the cache (see ``Synchronous/removeAll()``), on an I/O thread.
     ///
     /// - Throws: ``CacheError`` when an entry cannot be removed.
     /// - Complexity: O(*n*) in the number of files.
     public func removeAll() async throws {
-        try await io.run { try self.removeAllValues() }
+        try await io.run { try self.removeAllFiles() }
     }
 
     /// Removes expired, damaged and foreign entries and the temporary files of writers that are gone,
@@ -53,7 +53,7 @@ extension DiskCache: ExpiryReportingCacheAdapter {
     /// - Complexity: O(*n*) in the number of files (each entry's header is read; values are not).
     @discardableResult
     public func sweep() async throws -> Int {
-        try await io.run { try self.removeExpiredValues() }
+        try await io.run { try self.sweepFolder() }
     }
 
     func getWithRemainingTTL(_ key: String) async throws -> (value: Data, remaining: Duration?)? {

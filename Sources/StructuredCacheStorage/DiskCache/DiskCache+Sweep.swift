@@ -116,7 +116,7 @@ extension DiskCache {
         }
     }
 
-    /// Sweeps the folder; see ``removeExpiredValues()``.
+    /// Sweeps the folder; see ``Synchronous/sweep()``.
     func sweepFolder() throws -> Int {
         if folder.isRemoved, try !folder.reopen(creating: false) { return 0 }
         let (files, removed) = scanFolder(sweeping: true)
@@ -133,7 +133,7 @@ extension DiskCache {
         return removed + evictedCount
     }
 
-    /// Removes every entry file, kept file and abandoned temporary file; see ``removeAllValues()``.
+    /// Removes every entry file, kept file and abandoned temporary file; see ``Synchronous/removeAll()``.
     func removeAllFiles() throws {
         // Their names go with the other kept files below, those of other processes too: they hold the
         // bytes of replaced entries.

@@ -64,8 +64,9 @@ import Synchronization
 /// Swift's cooperative pool. On Linux, a read whose path and pages the kernel already holds in memory
 /// (the usual hit) is answered on the calling task instead, with calls that fail rather than wait for
 /// the disk (`openat2` with `RESOLVE_CACHED`, `preadv2` with `RWF_NOWAIT`); everything else, and every
-/// write, goes to the pool. The synchronous methods (``value(forKey:)`` and the others) block the
-/// calling thread for the duration of the I/O; use them from threads you own.
+/// write, goes to the pool. The same operations are there as synchronous calls, ``sync``
+/// (`try cache.sync.get(key)`), which block the calling thread for the I/O; use them from threads you
+/// own.
 ///
 /// **Permissions.** Folders the cache creates are `0o700` and files ``Configuration/fileMode`` (`0o600`);
 /// an existing folder keeps its permissions. Creation fails with a ``CacheError`` when the folder cannot
@@ -148,31 +149,12 @@ public final class DiskCache: CacheAdapter {
         unlinkat(folder.descriptor, probe, 0)
     }
 
-    /// Returns the value stored under `key`, blocking the calling thread for the file I/O.
-    ///
-    /// - Parameter key: Any string; compared by exact bytes.
-    /// - Returns: The value, or `nil` when missing, expired, damaged or from a later format version.
-    /// - Throws: ``CacheError`` when the file exists but cannot be read (for example, permissions).
-    /// - Complexity: O(*n*) in the entry's size.
-    public func value(forKey key: String) throws -> Data? {
-        try lookup(key)?.value
-    }
-
-    /// Stores `value` under `key`, blocking the calling thread for the file I/O.
-    ///
-    /// - Parameters:
-    ///   - value: The bytes to store.
-    ///   - key: Any string; compared by exact bytes.
-    ///   - ttl: How long the value lives; ``CacheTTL/adapterDefault`` (the default) for
-    ///     ``Configuration/defaultTTL``. A TTL of zero or less removes the key.
-    /// - Throws: ``CacheError`` when the entry cannot be written (full disk, permissions), or with
-    ///   ``CacheError/Code/valueTooLarge`` when it would exceed ``Configuration/maxEntryBytes``.
-    /// - Complexity: O(*n*) in the entry's size, plus O(*k*) for *k* entries evicted by the byte budget.
-    public func setValue(_ value: Data, forKey key: String, ttl: CacheTTL = .adapterDefault) throws {
+    /// Stores `value` under `key` with `ttl`, blocking the calling thread; see ``Synchronous/set(_:_:ttl:)``.
+    func store(_ value: Data, forKey key: String, ttl: CacheTTL) throws {
         var expiry: Int64 = 0
         if let ttl = ttl.resolved(defaultTTL: configuration.defaultTTL) {
             guard ttl > .zero else {
-                try removeValue(forKey: key)
+                try removeEntry(forKey: key)
                 return
             }
             expiry = max(1, clock.wallMilliseconds().saturatingAdding(ttl.milliseconds(roundingUp: true)))
@@ -180,12 +162,8 @@ public final class DiskCache: CacheAdapter {
         try store(value, forKey: key, expiry: expiry)
     }
 
-    /// Removes the value stored under `key`, if any, blocking the calling thread.
-    ///
-    /// - Parameter key: The key to remove.
-    /// - Throws: ``CacheError`` when the file exists but cannot be removed.
-    /// - Complexity: O(1).
-    public func removeValue(forKey key: String) throws {
+    /// Removes the entry of `key`, if any, blocking the calling thread; see ``Synchronous/remove(_:)``.
+    func removeEntry(forKey key: String) throws {
         var key = key
         try key.withUTF8 { bytes in
             let id = DiskEntryID(key: UnsafeRawBufferPointer(bytes))
@@ -199,27 +177,5 @@ public final class DiskCache: CacheAdapter {
             }
             forget(id)
         }
-    }
-
-    /// Removes every entry of the cache, the files kept from replaced entries, and the temporary files
-    /// of writers that are gone (other files in the folder are left alone, and so are the temporary files
-    /// of writes still under way, which land after this), blocking the calling thread.
-    ///
-    /// - Throws: ``CacheError`` when an entry cannot be removed.
-    /// - Complexity: O(*n*) in the number of files.
-    public func removeAllValues() throws {
-        try removeAllFiles()
-    }
-
-    /// Removes expired, damaged and foreign entries and the temporary files of writers that are gone,
-    /// rebuilds the byte-budget index from the folder and trims to the budget, blocking the calling
-    /// thread.
-    ///
-    /// - Returns: The number of files removed.
-    /// - Throws: ``CacheError`` when the folder cannot be read.
-    /// - Complexity: O(*n*) in the number of files (each entry's header is read; values are not).
-    @discardableResult
-    public func removeExpiredValues() throws -> Int {
-        try sweepFolder()
     }
 }

@@ -33,7 +33,7 @@ import Synchronization
 /// is never filled for the entry it came from.
 ///
 /// Kept files are ordinary temporary files (`.spare.<random>.tmp`), each held open and marked in use
-/// like a file being written (``DiskFolder/markInUse(_:)``). ``DiskCache/removeAllValues()`` in any
+/// like a file being written (``DiskFolder/markInUse(_:)``). ``DiskCache/removeAll()`` in any
 /// process removes them, in which case the write that wanted one creates a new file. The cache removes
 /// the ones it keeps when it is deinitialized; those of a process that ended otherwise are no longer
 /// marked in use, and the next cache opened on the folder removes them, as any process's scan of the

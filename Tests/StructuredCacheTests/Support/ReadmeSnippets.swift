@@ -37,7 +37,8 @@ enum ReadmeSnippets {
     }
 
     static func adapters() throws {
-        let memory = try AutoCache(maxSize: 10_000, maxBytes: 64 << 20, defaultTTL: .seconds(3_600))
+        let memory = try AutoCache(
+            maxSize: 10_000, configuration: .init(maxBytes: 64 << 20, defaultTTL: .seconds(3_600)))
         let disk = try DiskCache(
             directory: URL(fileURLWithPath: ".structured_cache"),
             configuration: .init(defaultTTL: .seconds(86_400), maxBytes: 512 << 20))
