@@ -43,7 +43,9 @@ import Testing
         _ server: LocalChatServer, timeout: Duration = .seconds(10),
         configuration: OpenAIProvider.Configuration = OpenAIProviderTests.quickRetries
     ) -> OpenAIProvider {
-        OpenAIProvider(baseURL: server.baseURL, apiKey: "sk-test", timeout: timeout, configuration: configuration)
+        var configuration = configuration
+        configuration.timeout = timeout
+        return OpenAIProvider(baseURL: server.baseURL, apiKey: "sk-test", configuration: configuration)
     }
 
     // MARK: - Deltas

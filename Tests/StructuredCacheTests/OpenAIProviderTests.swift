@@ -29,8 +29,9 @@ import Testing
         _ server: LocalChatServer, apiKey: String? = "sk-test", headers: [String: String] = [:],
         timeout: Duration = .seconds(10), configuration: OpenAIProvider.Configuration = quickRetries
     ) -> OpenAIProvider {
-        OpenAIProvider(
-            baseURL: server.baseURL, apiKey: apiKey, headers: headers, timeout: timeout, configuration: configuration)
+        var configuration = configuration
+        configuration.timeout = timeout
+        return OpenAIProvider(baseURL: server.baseURL, apiKey: apiKey, headers: headers, configuration: configuration)
     }
 
     /// Runs `body` and returns the ProviderError it throws (failing the test when it throws none).

@@ -1,8 +1,13 @@
-// The tuning knobs of OpenAIProvider: retries and their delays, size limits, streaming options.
+// The tuning knobs of OpenAIProvider: its timeout, retries and their delays, size limits, streaming
+// options.
 
 extension OpenAIProvider {
-    /// How an ``OpenAIProvider`` retries and what it accepts; every property has a default.
+    /// How an ``OpenAIProvider`` waits, retries and what it accepts; every property has a default.
     public struct Configuration: Sendable, Hashable {
+        /// How long the endpoint may stay silent (no response head, or no new body bytes) before the
+        /// attempt fails with a `timeout` error. Default 60 s; a duration that is not positive means the
+        /// default.
+        public var timeout: Duration
         /// How many times a transient failure (408, 429, 5xx, a broken connection, a timeout) is retried
         /// after the first attempt. Default 2.
         public var maxRetries: Int
@@ -24,6 +29,7 @@ extension OpenAIProvider {
         /// Creates a configuration.
         ///
         /// - Parameters:
+        ///   - timeout: How long the endpoint may stay silent before an attempt fails.
         ///   - maxRetries: Retries of a transient failure after the first attempt.
         ///   - initialRetryDelay: The first backoff delay.
         ///   - maxRetryDelay: The longest delay between attempts.
@@ -31,10 +37,11 @@ extension OpenAIProvider {
         ///   - maximumEventSize: The largest streamed event accepted, in bytes.
         ///   - requestsStreamUsage: Whether streaming requests ask for usage.
         public init(
-            maxRetries: Int = 2, initialRetryDelay: Duration = .milliseconds(500),
+            timeout: Duration = .seconds(60), maxRetries: Int = 2, initialRetryDelay: Duration = .milliseconds(500),
             maxRetryDelay: Duration = .seconds(20), maximumResponseSize: Int = 64 << 20,
             maximumEventSize: Int = 16 << 20, requestsStreamUsage: Bool = true
         ) {
+            self.timeout = timeout > .zero ? timeout : .seconds(60)
             self.maxRetries = max(0, maxRetries)
             self.initialRetryDelay = max(.zero, initialRetryDelay)
             self.maxRetryDelay = max(.zero, maxRetryDelay)

@@ -66,7 +66,8 @@ extension OpenAIProvider {
                 return
             }
             let outcome = await session.stream(
-                urlRequest, timeout: timeout, maximumEventSize: configuration.maximumEventSize, into: output)
+                urlRequest, timeout: configuration.timeout, maximumEventSize: configuration.maximumEventSize,
+                into: output)
             switch outcome {
             case .finished:
                 output.finish()

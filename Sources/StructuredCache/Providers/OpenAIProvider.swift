@@ -25,7 +25,7 @@ import StructuredCacheSupport
 ///
 /// Failures are ``ProviderError``s: an HTTP error status becomes `http` with the status and the
 /// message of the provider's error body; a malformed body `invalidResponse`; a broken connection
-/// `transport`; an endpoint silent for longer than `timeout` `timeout`; a cancelled task `cancelled`.
+/// `transport`; an endpoint silent for longer than the configured `timeout` `timeout`; a cancelled task `cancelled`.
 /// 408, 429, 5xx, broken connections and timeouts are retried, with exponential backoff and jitter
 /// or the server's `Retry-After`, as ``Configuration`` bounds.
 ///
@@ -43,10 +43,7 @@ public struct OpenAIProvider: ChatProvider, CustomStringConvertible, CustomRefle
 
     /// The base URL requests go under.
     public let baseURL: URL
-    /// How long the endpoint may stay silent (no response head, or no new body bytes) before the
-    /// attempt fails with a `timeout` error.
-    public let timeout: Duration
-    /// Retries and limits.
+    /// Timeout, retries and limits.
     public let configuration: Configuration
     /// Who this provider talks to, for the client's cache namespace:
     /// `openai-compatible:<base URL>;key=sha256:<hex of the API key>`, plus
@@ -77,17 +74,14 @@ public struct OpenAIProvider: ChatProvider, CustomStringConvertible, CustomRefle
     ///   - apiKey: The key sent as `Authorization: Bearer <key>`; `nil` for servers that need none or
     ///     for keys sent in `headers` (Azure's `api-key`).
     ///   - headers: Extra headers sent with every request (organization, project, tenant …).
-    ///   - timeout: How long the endpoint may stay silent before an attempt fails; a duration that is
-    ///     not positive means the default, 60 s.
-    ///   - configuration: Retries and limits.
+    ///   - configuration: Timeout, retries and limits.
     public init(
         baseURL: URL = OpenAIProvider.openAIBaseURL, apiKey: String?, headers: [String: String] = [:],
-        timeout: Duration = .seconds(60), configuration: Configuration = Configuration()
+        configuration: Configuration = Configuration()
     ) {
         self.baseURL = baseURL
         self.apiKey = apiKey
         self.headers = headers
-        self.timeout = timeout > .zero ? timeout : .seconds(60)
         self.configuration = configuration
         endpoint = Self.endpoint(for: baseURL)
         headerProblem = Self.headerProblem(apiKey: apiKey, headers: headers)
@@ -147,7 +141,8 @@ public struct OpenAIProvider: ChatProvider, CustomStringConvertible, CustomRefle
         if Task.isCancelled { return .failure(Self.cancelled) }
         do throws(ProviderError) {
             return .success(
-                try await session.send(urlRequest, timeout: timeout, maximumSize: configuration.maximumResponseSize))
+                try await session.send(
+                    urlRequest, timeout: configuration.timeout, maximumSize: configuration.maximumResponseSize))
         } catch {
             return .failure(error)
         }
@@ -158,7 +153,7 @@ public struct OpenAIProvider: ChatProvider, CustomStringConvertible, CustomRefle
         let names = headers.keys.map { $0.lowercased() }.sorted()
         let key = apiKey == nil ? "none" : "<redacted>"
         return "OpenAIProvider(baseURL: \(baseURL.redactedDescription), apiKey: \(key), headers: \(names), "
-            + "timeout: \(timeout))"
+            + "timeout: \(configuration.timeout))"
     }
 
     /// A mirror without the secrets, so `dump` and debuggers show no key either.
@@ -166,7 +161,8 @@ public struct OpenAIProvider: ChatProvider, CustomStringConvertible, CustomRefle
         Mirror(
             self,
             children: [
-                "baseURL": baseURL.redactedDescription, "cacheIdentity": cacheIdentity, "timeout": timeout,
+                "baseURL": baseURL.redactedDescription, "cacheIdentity": cacheIdentity,
+                "timeout": configuration.timeout,
                 "configuration": configuration,
             ])
     }
@@ -191,7 +187,7 @@ public struct OpenAIProvider: ChatProvider, CustomStringConvertible, CustomRefle
         // the provider's timer, which the tests and documentation describe, is the one that fires.
         var request = URLRequest(
             url: endpoint, cachePolicy: .reloadIgnoringLocalCacheData,
-            timeoutInterval: timeout.secondsValue * 2 + 1)
+            timeoutInterval: configuration.timeout.secondsValue * 2 + 1)
         request.httpMethod = "POST"
         request.httpBody = Data(body)
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
