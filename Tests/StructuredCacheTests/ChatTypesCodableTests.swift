@@ -18,7 +18,7 @@ struct ChatTypesCodableTests {
         let message = ChatMessage.tool("42", callID: "call_1")
         #expect(try JSONDecoder().decode(ChatMessage.self, from: JSONEncoder().encode(message)) == message)
 
-        let request = ChatRequest(model: "m", messages: [.user("hi")], temperature: 0.5, stop: ["\n"])
+        let request = ChatRequest(model: "m", messages: [.user("hi")], options: .init(temperature: 0.5, stop: ["\n"]))
         let body = try JSONValue(parsing: JSONEncoder().encode(request))
         #expect(body == .object(request.body))
 

@@ -77,7 +77,7 @@ import Testing
     @Test func keepsTheCallersStreamOptions() async throws {
         try await LocalChatServer.with(otherwise: .streamedCompletion(["ok"])) { server in
             var request = Self.request
-            request.extraBody["stream_options"] = ["include_usage": false]
+            request.options.extraBody["stream_options"] = ["include_usage": false]
             _ = await Self.receive(Self.provider(server).stream(request))
             #expect(server.requests[0].json?["stream_options"] == ["include_usage": false])
             let quiet = Self.provider(server, configuration: .init(requestsStreamUsage: false))

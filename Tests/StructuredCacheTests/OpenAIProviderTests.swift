@@ -16,10 +16,10 @@ import Testing
 
 @Suite struct OpenAIProviderTests {
     static let request = ChatRequest(
-        model: "gpt-test", messages: [.system("Be terse."), .user("Extract: Jason is 25. é ✓")], temperature: 0.2,
-        maxTokens: 64, seed: 7,
+        model: "gpt-test", messages: [.system("Be terse."), .user("Extract: Jason is 25. é ✓")],
+        options: .init(temperature: 0.2, maxTokens: 64, seed: 7, extraBody: ["user": "tests"]),
         tools: [["type": "function", "function": ["name": "User", "parameters": ["type": "object"]]]],
-        toolChoice: ["type": "function", "function": ["name": "User"]], extraBody: ["user": "tests"])
+        toolChoice: ["type": "function", "function": ["name": "User"]])
 
     /// Retries that never wait long, so tests stay fast.
     static let quickRetries = OpenAIProvider.Configuration(

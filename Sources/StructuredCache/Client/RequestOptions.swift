@@ -54,9 +54,6 @@ public struct RequestOptions: Sendable, Hashable {
 
     /// A request for `model` and `messages` with these options.
     func request(model: String, messages: [ChatMessage]) -> ChatRequest {
-        ChatRequest(
-            model: model, messages: messages, temperature: temperature, topP: topP, maxTokens: maxTokens,
-            maxCompletionTokens: maxCompletionTokens, stop: stop, seed: seed, presencePenalty: presencePenalty,
-            frequencyPenalty: frequencyPenalty, extraBody: extraBody)
+        ChatRequest(model: model, messages: messages, options: self)
     }
 }
