@@ -74,8 +74,14 @@ public struct ChatCompletion: Sendable, Hashable {
             guard let message = choice["message"] else {
                 throw ProviderError.invalidResponse("choice \(position) has no \"message\"")
             }
+            let decoded: ChatMessage
+            do {
+                decoded = try ChatMessage(json: message)
+            } catch {
+                throw ProviderError.invalidResponse("choice \(position) has no valid \"message\"", underlying: error)
+            }
             return Choice(
-                index: choice["index"]?.intValue ?? position, message: try ChatMessage(json: message),
+                index: choice["index"]?.intValue ?? position, message: decoded,
                 finishReason: choice["finish_reason"]?.stringValue)
         }
         usage = Usage(json: json["usage"])
