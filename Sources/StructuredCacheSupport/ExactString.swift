@@ -1,11 +1,11 @@
 // Strings compared as Python compares them: by their exact Unicode scalars, not by canonical equivalence.
 
 #if canImport(Glibc)
-    package import Glibc
+    import Glibc
 #elseif canImport(Musl)
-    package import Musl
+    import Musl
 #elseif canImport(Darwin)
-    package import Darwin
+    import Darwin
 #endif
 
 /// A string whose equality and hash use its UTF-8 bytes, that is its exact Unicode scalars.

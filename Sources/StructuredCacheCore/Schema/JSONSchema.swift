@@ -1,6 +1,7 @@
 // jsonSchema(for:): the pydantic-identical JSON Schema of a Decodable type, computed once per type.
 
 import StructuredCacheSupport
+import Synchronization
 
 /// Returns the JSON Schema of `type`, as pydantic's `model_json_schema()` writes it for the
 /// equivalent pydantic model.

@@ -35,6 +35,13 @@ extension DiskCache {
         /// several accounts share on purpose (with a ``fileMode`` that lets them read each other's entries).
         public var acceptsEntriesOfOtherUsers: Bool
 
+        /// Whether the file an overwrite replaces is kept (at most 8 of at most 1 MiB, in the folder's
+        /// `.spares` folder) and filled by a later write instead of a new file. On by default: on ext4 it
+        /// makes overwriting a 2 KiB entry several times faster (see `docs/benchmarks.md`, "machinery"),
+        /// since creating a file there costs far more than rewriting one; writes of new keys are not
+        /// changed by it. Turn it off to keep no bytes of replaced values on disk after an overwrite.
+        public var reusesReplacedFiles: Bool
+
         /// The clock TTLs are measured with; the continuous clock by default. Expiries are stored as wall
         /// time (the system time when the cache was created, moved on by this clock), so they mean the
         /// same in every process; tests pass a clock they can move.
@@ -49,6 +56,7 @@ extension DiskCache {
         ///   - fileMode: The permission bits of entry files.
         ///   - maxEntryBytes: The largest entry file written or read.
         ///   - acceptsEntriesOfOtherUsers: Whether entries written by other users are read.
+        ///   - reusesReplacedFiles: Whether files of replaced entries are kept for later writes.
         ///   - clock: The clock TTLs are measured with.
         public init(
             defaultTTL: Duration? = nil,
@@ -57,6 +65,7 @@ extension DiskCache {
             fileMode: UInt16 = 0o600,
             maxEntryBytes: Int = 64 << 20,
             acceptsEntriesOfOtherUsers: Bool = false,
+            reusesReplacedFiles: Bool = true,
             clock: any Clock<Duration> = ContinuousClock()
         ) {
             self.defaultTTL = defaultTTL
@@ -65,6 +74,7 @@ extension DiskCache {
             self.fileMode = fileMode
             self.maxEntryBytes = maxEntryBytes
             self.acceptsEntriesOfOtherUsers = acceptsEntriesOfOtherUsers
+            self.reusesReplacedFiles = reusesReplacedFiles
             self.clock = clock
         }
 

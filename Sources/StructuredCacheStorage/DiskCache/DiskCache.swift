@@ -3,7 +3,7 @@
 
 public import Foundation
 import StructuredCacheSupport
-import Synchronization
+package import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -90,7 +90,7 @@ public final class DiskCache: CacheAdapter {
     let spares: DiskSpareFiles
     /// Whether the async API may answer reads on the calling task when the kernel holds everything they
     /// need (see `lookupWithoutWaiting`); cleared for good where the calls do not exist.
-    let readsWithoutWaiting = Atomic(true)
+    package let readsWithoutWaiting = Atomic(true)
 
     /// How old a temporary file must be before ``sweep()`` removes it, on a file system where the lock
     /// that tells a live writer's files from a dead one's does not work: long enough that no live writer
@@ -127,7 +127,7 @@ public final class DiskCache: CacheAdapter {
         self.configuration = configuration
         self.clock = CacheClock(configuration.clock)
         self.folder = try DiskFolder(path: path)
-        self.spares = DiskSpareFiles(root: folder)
+        self.spares = DiskSpareFiles(root: folder, enabled: configuration.reusesReplacedFiles)
         self.fileMode = mode_t(configuration.fileMode)
         self.index = Lock(DiskRecencyIndex())
         self.io = io

@@ -66,15 +66,20 @@ final class DiskSpareFiles: Sendable {
     /// the folder is deleted and made again, the new descriptor is moved onto this number.
     let descriptor: Int32
     private let spares = Lock<[Spare]>([])
+    private let enabled: Bool
 
     /// Opens (making it if needed) the `.spares` folder in `root`.
-    init(root: DiskFolder) {
+    ///
+    /// - Parameter enabled: Whether files are kept at all; the folder is opened either way, so that the
+    ///   kept files of other processes can be removed.
+    init(root: DiskFolder, enabled: Bool) {
         self.root = root
+        self.enabled = enabled
         descriptor = (try? root.openSubfolder(Self.folderName, creating: true)) ?? -1
     }
 
     /// Whether there is room for another file.
-    var hasRoom: Bool { descriptor >= 0 && spares.withLock { $0.count < Self.capacity } }
+    var hasRoom: Bool { enabled && descriptor >= 0 && spares.withLock { $0.count < Self.capacity } }
 
     /// Gives the entry file `file` in `fanOut` a second name in the `.spares` folder, if there is room.
     ///
