@@ -249,6 +249,41 @@ import Testing
         #expect(provider.description.contains("https://***@host/v1?token=***"))
     }
 
+    @Test func everyErrorDescribesItselfAlikeWithCredentialsHidden() throws {
+        let leak = "see https://user:pa55word@host/v1?token=SECRET"
+        let cause = CacheError.ioFailure("inner \(Self.apiKey)")
+        let completion = try ChatCompletion(json: ChatPayload.toolCallCompletion(name: "User", arguments: "{}"))
+        let described: [(String, String)] = [
+            (
+                CacheError.timeout("no reply; \(leak)").description,
+                "CacheError.timeout: no reply; see https://***@host/v1?token=***"
+            ),
+            (
+                CacheError(code: .connectionFailed, message: "down", underlying: cause).description,
+                "CacheError.connectionFailed: down (CacheError.ioFailure: inner ***)"
+            ),
+            (
+                JSONParseError(.trailingData, at: 7, "after \(Self.apiKey)").description,
+                "JSONParseError.trailingData at byte 7: after ***"
+            ),
+            (
+                SchemaError(.dynamicKeys, type: Int.self, path: ["a", "b"], leak, underlying: cause).description,
+                "SchemaError.dynamicKeys: cannot describe Swift.Int at a.b: see https://***@host/v1?token=*** "
+                    + "(CacheError.ioFailure: inner ***)"
+            ),
+            (
+                ProviderError.http(status: 401, message: "bad key \(Self.apiKey)").description,
+                "ProviderError.http 401: bad key ***"
+            ),
+            (
+                ClientError(.retriesExhausted, "gave up", attempts: [.init(error: cause, completion: completion)])
+                    .description,
+                "ClientError.retriesExhausted: gave up\n  attempt 1: CacheError.ioFailure: inner ***"
+            ),
+        ]
+        for (description, expected) in described { #expect(description == expected) }
+    }
+
     // MARK: - The redactor itself
 
     @Test(arguments: [

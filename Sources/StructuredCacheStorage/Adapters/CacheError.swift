@@ -2,7 +2,7 @@
 // backend's own error where there is one. One type for all adapters, so that "the cache failed" takes
 // one `catch`, whether the backend is memory, a folder or a Redis server.
 
-package import StructuredCacheSupport
+public import StructuredCacheSupport
 
 /// An error thrown by a cache adapter: ``AutoCache``, ``DiskCache``, ``TieredCache`` or ``RedisCache``.
 ///
@@ -10,62 +10,43 @@ package import StructuredCacheSupport
 /// ``message`` for a human explanation and ``underlying`` for the system, network or decoding error
 /// that caused it. Every failure of a backend (a folder, a server, the network) surfaces as one of
 /// these codes, so a caller can treat them all as "the cache is unavailable" and carry on without it.
-public struct CacheError: Error, CustomStringConvertible, Sendable {
+public struct CacheError: Error, CustomStringConvertible, Sendable, CodedError {
     /// What kind of failure happened.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: String, Hashable, Sendable {
-            case invalidConfiguration
-            case invalidKey
-            case corruptEntry
-            case ioFailure
-            case permissionDenied
-            case unsupported
-            case valueTooLarge
-            case connectionFailed
-            case connectionClosed
-            case timeout
-            case protocolError
-            case serverError
-            case authenticationFailed
-            case shutDown
-        }
-
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
+        /// The code's name, such as `timeout`.
+        public let description: String
+        private init(_ name: String) { description = name }
 
         /// A constructor argument, URL or configuration value is invalid or out of range.
-        public static let invalidConfiguration = Code(.invalidConfiguration)
+        public static let invalidConfiguration = Code("invalidConfiguration")
         /// A key cannot be used with this adapter.
-        public static let invalidKey = Code(.invalidKey)
+        public static let invalidKey = Code("invalidKey")
         /// A stored entry is damaged; it was treated as a miss.
-        public static let corruptEntry = Code(.corruptEntry)
+        public static let corruptEntry = Code("corruptEntry")
         /// Reading or writing the backing store failed.
-        public static let ioFailure = Code(.ioFailure)
+        public static let ioFailure = Code("ioFailure")
         /// The process lacks the permissions the adapter needs.
-        public static let permissionDenied = Code(.permissionDenied)
+        public static let permissionDenied = Code("permissionDenied")
         /// The operation or option is not supported by this adapter or platform (such as TLS, a
         /// `rediss://` URL, for ``RedisCache``).
-        public static let unsupported = Code(.unsupported)
+        public static let unsupported = Code("unsupported")
         /// A value or a server's reply is larger than the adapter stores or reads.
-        public static let valueTooLarge = Code(.valueTooLarge)
+        public static let valueTooLarge = Code("valueTooLarge")
         /// No connection could be made: the name did not resolve, the server refused, or the adapter is
         /// waiting out its reconnect backoff after such a failure.
-        public static let connectionFailed = Code(.connectionFailed)
+        public static let connectionFailed = Code("connectionFailed")
         /// An established connection was lost before the reply arrived.
-        public static let connectionClosed = Code(.connectionClosed)
+        public static let connectionClosed = Code("connectionClosed")
         /// The server did not answer within the connect or command timeout.
-        public static let timeout = Code(.timeout)
+        public static let timeout = Code("timeout")
         /// The server sent bytes that are not valid in its protocol, or a reply of an unexpected shape.
-        public static let protocolError = Code(.protocolError)
+        public static let protocolError = Code("protocolError")
         /// The server answered with an error reply; ``CacheError/message`` holds its text.
-        public static let serverError = Code(.serverError)
+        public static let serverError = Code("serverError")
         /// The server rejected the credentials, or requires credentials that were not given.
-        public static let authenticationFailed = Code(.authenticationFailed)
+        public static let authenticationFailed = Code("authenticationFailed")
         /// The adapter was shut down.
-        public static let shutDown = Code(.shutDown)
-
-        /// The code's name, such as `timeout`.
-        public var description: String { base.rawValue }
+        public static let shutDown = Code("shutDown")
     }
 
     /// What kind of failure happened.
@@ -89,10 +70,7 @@ public struct CacheError: Error, CustomStringConvertible, Sendable {
 
     /// The code, the message and any underlying error, on one line, with anything shaped like a
     /// credential (URL user info, credential query values, bearer tokens, API keys) replaced by `***`.
-    public var description: String {
-        let cause = underlying.map { " (\($0))" } ?? ""
-        return Redactor.standard.redact("CacheError.\(code): \(message)\(cause)")
-    }
+    public var description: String { redactedDescription }
 
     /// A constructor argument, URL or configuration value is invalid or out of range.
     ///
