@@ -34,7 +34,7 @@ import Testing
         if let error = error as? ProviderError {
             texts.append(error.message)
             underlying = error.underlying
-        } else if let error = error as? RedisError {
+        } else if let error = error as? CacheError {
             texts.append(error.message)
             underlying = error.underlying
         } else if let error = error as? URLError {
@@ -176,7 +176,7 @@ import Testing
         do {
             _ = try await cache.get("k")
             Issue.record("expected an authentication failure")
-        } catch let error as RedisError {
+        } catch let error as CacheError {
             #expect(error.code == .authenticationFailed)
             #expect(error.message.contains("WRONGPASS invalid password"))
             Self.expectNone(of: ["pa55word"], in: Self.texts(of: error))
@@ -194,7 +194,7 @@ import Testing
             _ = try RedisCache(url: url)
             Issue.record("expected \(url) to be refused")
         } catch {
-            #expect((error as? RedisError)?.code == .invalidConfiguration)
+            #expect((error as? CacheError)?.code == .invalidConfiguration)
             Self.expectNone(of: ["pa55word"], in: Self.texts(of: error))
         }
     }
@@ -239,7 +239,7 @@ import Testing
             + "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl"
         let provider = ProviderError(code: .http, status: 401, message: text)
         let wrapped = ProviderError(code: .transport, message: "failed", underlying: provider)
-        let redis = RedisError(code: .connectionFailed, message: text, underlying: provider)
+        let redis = CacheError(code: .connectionFailed, message: text, underlying: provider)
         let event = CacheEvent(
             kind: .error, key: "0123456789abcdef", adapter: "Custom", duration: .zero, reason: text,
             error: provider, tokensSaved: nil)
@@ -247,6 +247,41 @@ import Testing
         Self.expectNone(of: secrets, in: descriptions)
         #expect(provider.description.hasPrefix("ProviderError.http 401: key "))
         #expect(provider.description.contains("https://***@host/v1?token=***"))
+    }
+
+    @Test func everyErrorDescribesItselfAlikeWithCredentialsHidden() throws {
+        let leak = "see https://user:pa55word@host/v1?token=SECRET"
+        let cause = CacheError.ioFailure("inner \(Self.apiKey)")
+        let completion = try ChatCompletion(json: ChatPayload.toolCallCompletion(name: "User", arguments: "{}"))
+        let described: [(String, String)] = [
+            (
+                CacheError.timeout("no reply; \(leak)").description,
+                "CacheError.timeout: no reply; see https://***@host/v1?token=***"
+            ),
+            (
+                CacheError(code: .connectionFailed, message: "down", underlying: cause).description,
+                "CacheError.connectionFailed: down (CacheError.ioFailure: inner ***)"
+            ),
+            (
+                JSONParseError(.trailingData, at: 7, "after \(Self.apiKey)").description,
+                "JSONParseError.trailingData at byte 7: after ***"
+            ),
+            (
+                SchemaError(.dynamicKeys, type: Int.self, path: ["a", "b"], leak, underlying: cause).description,
+                "SchemaError.dynamicKeys: cannot describe Swift.Int at a.b: see https://***@host/v1?token=*** "
+                    + "(CacheError.ioFailure: inner ***)"
+            ),
+            (
+                ProviderError.http(status: 401, message: "bad key \(Self.apiKey)").description,
+                "ProviderError.http 401: bad key ***"
+            ),
+            (
+                ClientError(.retriesExhausted, "gave up", attempts: [.init(error: cause, completion: completion)])
+                    .description,
+                "ClientError.retriesExhausted: gave up\n  attempt 1: CacheError.ioFailure: inner ***"
+            ),
+        ]
+        for (description, expected) in described { #expect(description == expected) }
     }
 
     // MARK: - The redactor itself

@@ -124,12 +124,12 @@ struct RedisCacheTests {
 
             let wrong = try RedisCache(url: "redis://alice:rabbit@127.0.0.1:\(server.port)")
             defer { wrong.shutdown() }
-            await #expect { try await wrong.get("acl") } throws: { ($0 as? RedisError)?.code == .authenticationFailed }
+            await #expect { try await wrong.get("acl") } throws: { ($0 as? CacheError)?.code == .authenticationFailed }
 
             let anonymous = try RedisCache(url: server.url)
             defer { anonymous.shutdown() }
             await #expect { try await anonymous.get("acl") } throws: {
-                ($0 as? RedisError)?.code == .authenticationFailed
+                ($0 as? CacheError)?.code == .authenticationFailed
             }
 
             // Credentials given as options rather than in the URL.
@@ -227,7 +227,7 @@ struct RedisCacheTests {
     @Test func refusesAnEmptyPrefixInRemoveAll() async throws {
         let cache = try RedisCache(url: "redis://127.0.0.1:1", configuration: .init(keyPrefix: ""))
         defer { cache.shutdown() }
-        await #expect { try await cache.removeAll() } throws: { ($0 as? RedisError)?.code == .invalidConfiguration }
+        await #expect { try await cache.removeAll() } throws: { ($0 as? CacheError)?.code == .invalidConfiguration }
     }
 
     @Test func refusesValuesAndRepliesOverTheLimits() async throws {
@@ -236,10 +236,10 @@ struct RedisCacheTests {
             let cache = try RedisCache(url: server.url, configuration: options)
             defer { cache.shutdown() }
             await #expect { try await cache.set("big", Data(count: 4_001), ttl: .never) } throws: {
-                ($0 as? RedisError)?.code == .valueTooLarge
+                ($0 as? CacheError)?.code == .valueTooLarge
             }
             try await cache.set("medium", Data(count: 2_000), ttl: .never)
-            await #expect { try await cache.get("medium") } throws: { ($0 as? RedisError)?.code == .valueTooLarge }
+            await #expect { try await cache.get("medium") } throws: { ($0 as? CacheError)?.code == .valueTooLarge }
             // The connection was dropped, not desynchronised: the next command reconnects and works.
             try await cache.set("small", Data(count: 10), ttl: .never)
             #expect(try await cache.get("small") == Data(count: 10))
@@ -251,7 +251,7 @@ struct RedisCacheTests {
             let cache = try RedisCache(url: server.url)
             try await cache.set("k", Data("v".utf8), ttl: .never)
             cache.shutdown()
-            await #expect { try await cache.get("k") } throws: { ($0 as? RedisError)?.code == .shutDown }
+            await #expect { try await cache.get("k") } throws: { ($0 as? CacheError)?.code == .shutDown }
         }
     }
 

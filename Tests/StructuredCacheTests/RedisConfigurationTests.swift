@@ -71,10 +71,10 @@ struct RedisConfigurationTests {
         #expect {
             try RedisConfiguration(url: "rediss://secure.example.com:6380")
         } throws: { error in
-            let error = error as? RedisError
-            return error?.code == .tlsNotSupported && error?.message.contains("TLS is not supported yet") == true
+            let error = error as? CacheError
+            return error?.code == .unsupported && error?.message.contains("TLS is not supported yet") == true
         }
-        #expect(throws: RedisError.self) { try RedisCache(url: "rediss://h") }
+        #expect(throws: CacheError.self) { try RedisCache(url: "rediss://h") }
     }
 
     @Test(arguments: [
@@ -87,7 +87,7 @@ struct RedisConfigurationTests {
         #expect {
             try RedisConfiguration(url: url)
         } throws: { error in
-            (error as? RedisError)?.code == .invalidConfiguration
+            (error as? CacheError)?.code == .invalidConfiguration
         }
     }
 
@@ -123,7 +123,7 @@ struct RedisConfigurationTests {
                 _ = try RedisCache(url: "redis://localhost", configuration: options)
                 return false
             } catch {
-                return (error as? RedisError)?.code == .invalidConfiguration
+                return (error as? CacheError)?.code == .invalidConfiguration
             }
         }
         #expect(rejects { $0.poolSize = 0 })

@@ -89,7 +89,7 @@ struct RedisConnectionTests {
         defer { server.stop() }
         await #expect {
             try await RedisConnection.open(try Self.configuration("redis://:bad@127.0.0.1:\(server.port)"))
-        } throws: { ($0 as? RedisError)?.code == .authenticationFailed }
+        } throws: { ($0 as? CacheError)?.code == .authenticationFailed }
     }
 
     @Test func writesExactlyTheCacheCommands() async throws {
@@ -197,11 +197,11 @@ struct RedisConnectionTests {
         await #expect {
             try await cache.get("k")
         } throws: { error in
-            let error = error as? RedisError
+            let error = error as? CacheError
             return error?.code == .serverError && error?.message.hasPrefix("WRONGTYPE") == true
         }
         // A server error does not break the connection.
-        await #expect(throws: RedisError.self) { try await cache.get("k") }
+        await #expect(throws: CacheError.self) { try await cache.get("k") }
         #expect(server.connectionCount == 1)
     }
 }

@@ -1,6 +1,6 @@
 // Failures, with real processes: a server killed under load and restarted, a stopped server, refused
 // connections, and a scripted server sending malformed, truncated or no replies. Every failure must be a
-// typed RedisError, quickly, and nothing may crash or hang.
+// typed CacheError, quickly, and nothing may crash or hang.
 
 import Foundation
 import Testing
@@ -20,10 +20,10 @@ import Testing
 struct RedisFaultTests {
     static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
-    /// Runs `body`, expecting a RedisError with one of `codes`, and returns how long it took.
+    /// Runs `body`, expecting a CacheError with one of `codes`, and returns how long it took.
     @discardableResult
     static func expectFailure(
-        _ codes: Set<RedisError.Code>, _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation,
+        _ codes: Set<CacheError.Code>, _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation,
         _ body: () async throws -> Void
     ) async -> Duration {
         let clock = ContinuousClock()
@@ -31,12 +31,12 @@ struct RedisFaultTests {
         do {
             try await body()
             Issue.record(
-                "expected a RedisError \(codes), got success. \(comment?.rawValue ?? "")",
+                "expected a CacheError \(codes), got success. \(comment?.rawValue ?? "")",
                 sourceLocation: sourceLocation)
-        } catch let error as RedisError {
+        } catch let error as CacheError {
             #expect(codes.contains(error.code), "\(error) \(comment?.rawValue ?? "")", sourceLocation: sourceLocation)
         } catch {
-            Issue.record("expected a RedisError, got \(error)", sourceLocation: sourceLocation)
+            Issue.record("expected a CacheError, got \(error)", sourceLocation: sourceLocation)
         }
         return clock.now - start
     }
@@ -115,7 +115,7 @@ struct RedisFaultTests {
 
     // MARK: - A scripted server
 
-    static let malformedReplies: [(String, [UInt8], Set<RedisError.Code>)] = [
+    static let malformedReplies: [(String, [UInt8], Set<CacheError.Code>)] = [
         ("unknown type byte", bytes("?garbage\r\n"), [.protocolError]),
         ("inline text", bytes("hello world\r\n"), [.protocolError]),
         ("bulk without CRLF", bytes("$3\r\nabcXY"), [.protocolError]),
@@ -179,14 +179,14 @@ struct RedisFaultTests {
         defer { server.stop() }
         let cache = try RedisCache(url: server.url, configuration: .init(poolSize: 1, commandTimeout: .seconds(20)))
         defer { cache.shutdown() }
-        let codes = await withTaskGroup(of: RedisError.Code?.self) { group in
+        let codes = await withTaskGroup(of: CacheError.Code?.self) { group in
             for index in 0..<50 {
                 group.addTask {
                     do {
                         _ = try await cache.get("k\(index)")
                         return nil
                     } catch {
-                        return (error as? RedisError)?.code
+                        return (error as? CacheError)?.code
                     }
                 }
             }
@@ -267,7 +267,7 @@ struct RedisFaultTests {
                                 try await cache.set("w\(worker)-\(index)", Data(count: 512), ttl: .seconds(30))
                                 _ = try await cache.get("w\(worker)-\(index)")
                                 report.success()
-                            } catch let error as RedisError {
+                            } catch let error as CacheError {
                                 report.failure(error.code, after: clock.now - start)
                                 // Fail open, as the client wrapper would: keep going.
                                 try? await Task.sleep(for: .milliseconds(5))
@@ -414,19 +414,19 @@ fileprivate final class Report: @unchecked Sendable {
     private let lock = NSLock()
     private var successCount = 0
     private var failureCount = 0
-    private var seenCodes: Set<RedisError.Code> = []
+    private var seenCodes: Set<CacheError.Code> = []
     private var slowest = Duration.zero
     private var untyped: [String] = []
 
     var successes: Int { lock.withLock { successCount } }
     var failures: Int { lock.withLock { failureCount } }
-    var codes: Set<RedisError.Code> { lock.withLock { seenCodes } }
+    var codes: Set<CacheError.Code> { lock.withLock { seenCodes } }
     var slowestFailure: Duration { lock.withLock { slowest } }
     var untypedErrors: [String] { lock.withLock { untyped } }
 
     func success() { lock.withLock { successCount += 1 } }
 
-    func failure(_ code: RedisError.Code, after elapsed: Duration) {
+    func failure(_ code: CacheError.Code, after elapsed: Duration) {
         lock.withLock {
             failureCount += 1
             seenCodes.insert(code)

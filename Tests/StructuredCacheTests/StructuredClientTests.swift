@@ -252,7 +252,7 @@ struct StructuredClientTests {
             }
             #expect(server.requestCount == 3)
             #expect(client.statistics.errors == 6)  // a failed read and a failed write per call
-            #expect(errors.withLock { $0.allSatisfy { ($0 as? RedisError)?.code == .connectionFailed } })
+            #expect(errors.withLock { $0.allSatisfy { ($0 as? CacheError)?.code == .connectionFailed } })
         }
     }
 

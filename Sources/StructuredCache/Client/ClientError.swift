@@ -1,37 +1,28 @@
 // The typed error of StructuredClient: why no structured answer came back, with every attempt's failure.
 
-import StructuredCacheSupport
+public import StructuredCacheSupport
 
 /// An error thrown by ``StructuredClient`` when it cannot return a structured answer.
 ///
 /// Errors of the provider itself (HTTP, transport) are thrown as they are (``ProviderError``); a cache
 /// never causes an error here (cache failures are reported as events and treated as misses).
-public struct ClientError: Error, CustomStringConvertible, Sendable {
+public struct ClientError: Error, CustomStringConvertible, Sendable, CodedError {
     /// What kind of failure happened.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: String, Hashable, Sendable {
-            case retriesExhausted
-            case incompleteOutput
-            case refusal
-            case missingModel
-            case invalidConfiguration
-        }
-
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
+        /// The code's name, such as `refusal`.
+        public let description: String
+        private init(_ name: String) { description = name }
 
         /// Every attempt's answer failed to decode or validate (see ``ClientError/attempts``).
-        public static let retriesExhausted = Code(.retriesExhausted)
+        public static let retriesExhausted = Code("retriesExhausted")
         /// The model stopped at its token limit before finishing the answer (`finish_reason` `length`).
-        public static let incompleteOutput = Code(.incompleteOutput)
+        public static let incompleteOutput = Code("incompleteOutput")
         /// The model refused to answer.
-        public static let refusal = Code(.refusal)
+        public static let refusal = Code("refusal")
         /// No model was given, to the call or in the configuration.
-        public static let missingModel = Code(.missingModel)
+        public static let missingModel = Code("missingModel")
         /// A call option is out of range.
-        public static let invalidConfiguration = Code(.invalidConfiguration)
-
-        public var description: String { base.rawValue }
+        public static let invalidConfiguration = Code("invalidConfiguration")
     }
 
     /// One attempt that did not produce a valid answer.
@@ -57,9 +48,9 @@ public struct ClientError: Error, CustomStringConvertible, Sendable {
 
     /// The code, the message and each attempt's error, with anything shaped like a credential
     /// replaced by `***`.
-    public var description: String {
-        var text = "ClientError.\(code): \(message)"
-        for (index, attempt) in attempts.enumerated() { text += "\n  attempt \(index + 1): \(attempt.error)" }
-        return Redactor.standard.redact(text)
+    public var description: String { redactedDescription }
+
+    package var descriptionCauses: String {
+        attempts.enumerated().map { "\n  attempt \($0.offset + 1): \($0.element.error)" }.joined()
     }
 }

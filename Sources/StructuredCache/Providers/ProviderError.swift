@@ -1,39 +1,29 @@
 // The typed error of chat providers: HTTP status and the provider's own message where there is one.
 
-package import StructuredCacheSupport
+public import StructuredCacheSupport
 
 /// An error from a chat provider.
 ///
 /// HTTP errors carry the status code and the message the provider put in its error body.
-public struct ProviderError: Error, CustomStringConvertible, Sendable {
+public struct ProviderError: Error, CustomStringConvertible, Sendable, CodedError {
     /// What kind of failure happened.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: String, Hashable, Sendable {
-            case http
-            case transport
-            case timeout
-            case invalidResponse
-            case invalidRequest
-            case cancelled
-        }
-
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
+        /// The code's name, such as `timeout`.
+        public let description: String
+        private init(_ name: String) { description = name }
 
         /// The endpoint answered with an HTTP error status (see ``ProviderError/status``).
-        public static let http = Code(.http)
+        public static let http = Code("http")
         /// The connection failed or broke.
-        public static let transport = Code(.transport)
+        public static let transport = Code("transport")
         /// The endpoint did not answer in time.
-        public static let timeout = Code(.timeout)
+        public static let timeout = Code("timeout")
         /// The endpoint's answer is not what its format promises.
-        public static let invalidResponse = Code(.invalidResponse)
+        public static let invalidResponse = Code("invalidResponse")
         /// The request cannot be sent (a bad URL, an unencodable body).
-        public static let invalidRequest = Code(.invalidRequest)
+        public static let invalidRequest = Code("invalidRequest")
         /// The calling task was cancelled.
-        public static let cancelled = Code(.cancelled)
-
-        public var description: String { base.rawValue }
+        public static let cancelled = Code("cancelled")
     }
 
     /// What kind of failure happened.
@@ -61,18 +51,26 @@ public struct ProviderError: Error, CustomStringConvertible, Sendable {
 
     /// The code, status, message and underlying error on one line, with anything shaped like a
     /// credential (URL user info, credential query values, bearer tokens, API keys) replaced by `***`.
-    public var description: String {
-        let status = self.status.map { " \($0)" } ?? ""
-        let cause = underlying.map { " (\($0))" } ?? ""
-        return Redactor.standard.redact("ProviderError.\(code)\(status): \(message)\(cause)")
-    }
+    public var description: String { redactedDescription }
+
+    package var descriptionDetail: String { status.map { " \($0)" } ?? "" }
 
     /// The endpoint's answer is not what its format promises.
+    ///
+    /// - Parameters:
+    ///   - message: What was wrong with the answer.
+    ///   - underlying: The decoding error, if any.
+    /// - Returns: The error.
     public static func invalidResponse(_ message: String, underlying: (any Error)? = nil) -> ProviderError {
         ProviderError(code: .invalidResponse, message: message, underlying: underlying)
     }
 
     /// An HTTP error status, with the provider's message.
+    ///
+    /// - Parameters:
+    ///   - status: The HTTP status.
+    ///   - message: The message of the provider's error body, or a summary of the status.
+    /// - Returns: The error.
     public static func http(status: Int, message: String) -> ProviderError {
         ProviderError(code: .http, status: status, message: message)
     }

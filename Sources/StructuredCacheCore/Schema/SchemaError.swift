@@ -1,41 +1,33 @@
 // The typed error of schema generation: which type, where in it, and why it cannot be described.
 
+public import StructuredCacheSupport
+
 /// An error thrown when a type's JSON Schema cannot be produced.
 ///
 /// The schema is never guessed: when a type's shape cannot be known for certain, generation stops
 /// with this error, naming the type and the coding path (`Order.items.sku`) where it gave up.
-public struct SchemaError: Error, CustomStringConvertible, Sendable {
+public struct SchemaError: Error, CustomStringConvertible, Sendable, CodedError {
     /// What kind of problem was found.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: String, Hashable, Sendable {
-            case unsupportedType
-            case rejectedPlaceholder
-            case dynamicKeys
-            case unenumerableEnum
-            case unboundedRecursion
-            case invalidAnnotation
-        }
-
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
+        /// The code's name, such as `dynamicKeys`.
+        public let description: String
+        private init(_ name: String) { description = name }
 
         /// A type whose shape Codable cannot reveal (a dictionary with non-String keys, a hand-decoded
         /// JSON array, a super decoder).
-        public static let unsupportedType = Code(.unsupportedType)
+        public static let unsupportedType = Code("unsupportedType")
         /// The type's `init(from:)` threw when given placeholder values, so its fields are unknown.
-        public static let rejectedPlaceholder = Code(.rejectedPlaceholder)
+        public static let rejectedPlaceholder = Code("rejectedPlaceholder")
         /// The type chooses what to decode from the keys present (an enum with associated values, or
         /// dynamic keys).
-        public static let dynamicKeys = Code(.dynamicKeys)
+        public static let dynamicKeys = Code("dynamicKeys")
         /// An enum whose cases cannot be listed (it is not `CaseIterable`).
-        public static let unenumerableEnum = Code(.unenumerableEnum)
+        public static let unenumerableEnum = Code("unenumerableEnum")
         /// A type that contains itself without an `Optional` or a collection in between.
-        public static let unboundedRecursion = Code(.unboundedRecursion)
+        public static let unboundedRecursion = Code("unboundedRecursion")
         /// Schema annotations that contradict the type (a field that is never decoded, a default on a
         /// field decoded as required).
-        public static let invalidAnnotation = Code(.invalidAnnotation)
-
-        public var description: String { base.rawValue }
+        public static let invalidAnnotation = Code("invalidAnnotation")
     }
 
     /// What kind of problem was found.
@@ -57,9 +49,12 @@ public struct SchemaError: Error, CustomStringConvertible, Sendable {
         self.underlying = underlying
     }
 
-    public var description: String {
+    /// The code, the type, the coding path, the message and any underlying error, on one line, with
+    /// anything shaped like a credential replaced by `***`.
+    public var description: String { redactedDescription }
+
+    package var descriptionDetail: String {
         let place = codingPath.isEmpty ? "" : " at \(codingPath.joined(separator: "."))"
-        let cause = underlying.map { " (underlying error: \($0))" } ?? ""
-        return "SchemaError.\(code): cannot describe \(typeName)\(place): \(message)\(cause)"
+        return ": cannot describe \(typeName)\(place)"
     }
 }

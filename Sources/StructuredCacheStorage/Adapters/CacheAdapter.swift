@@ -15,14 +15,15 @@ public import Foundation
 /// - A value read back is byte-for-byte the value written.
 ///
 /// Errors are thrown only for real failures of the backend (an unreachable server, an unwritable
-/// folder); the client treats a throwing `get` as a miss and a throwing `set` as a skipped store, so a
-/// broken cache never fails an LLM call.
+/// folder). The adapters of this package report every failure of their backend as a ``CacheError``, so
+/// one `catch` covers them all; the client treats a throwing `get` as a miss and a throwing `set` as a
+/// skipped store, whatever the error, so a broken cache never fails an LLM call.
 public protocol CacheAdapter: Sendable {
     /// Returns the value stored under `key`, or `nil` when there is none or it has expired.
     ///
     /// - Parameter key: The key the value was stored under.
     /// - Returns: The stored bytes, or `nil` on a miss.
-    /// - Throws: ``CacheError`` (or the adapter's own typed error) when the backend cannot be read.
+    /// - Throws: ``CacheError`` when the backend cannot be read.
     func get(_ key: String) async throws -> Data?
 
     /// Stores `value` under `key`, replacing any earlier value.
@@ -32,17 +33,17 @@ public protocol CacheAdapter: Sendable {
     ///   - value: The bytes to store.
     ///   - ttl: How long the value lives: a duration, ``CacheTTL/never``, or ``CacheTTL/adapterDefault``.
     ///     A duration of zero or less removes the key.
-    /// - Throws: ``CacheError`` (or the adapter's own typed error) when the backend cannot be written.
+    /// - Throws: ``CacheError`` when the backend cannot be written.
     func set(_ key: String, _ value: Data, ttl: CacheTTL) async throws
 
     /// Removes the value stored under `key`, if any.
     ///
     /// - Parameter key: The key to remove.
-    /// - Throws: ``CacheError`` (or the adapter's own typed error) when the backend cannot be written.
+    /// - Throws: ``CacheError`` when the backend cannot be written.
     func remove(_ key: String) async throws
 
     /// Removes every value this adapter stored, and nothing else.
     ///
-    /// - Throws: ``CacheError`` (or the adapter's own typed error) when the backend cannot be written.
+    /// - Throws: ``CacheError`` when the backend cannot be written.
     func removeAll() async throws
 }

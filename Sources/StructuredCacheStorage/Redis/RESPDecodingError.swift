@@ -1,4 +1,4 @@
-// Why the RESP decoder rejected its input. Internal: the connection wraps it in a RedisError.
+// Why the RESP decoder rejected its input. Internal: the connection wraps it in a CacheError.
 // Kept free of Foundation so that the fuzz target can compile the decoder files on their own.
 
 /// A malformed or over-limit reply seen by ``RESPDecoder``.

@@ -32,7 +32,7 @@ extension RedisCache {
         ///
         /// The first retry after a connection drops is immediate; each failed attempt doubles the wait,
         /// from ``initial`` up to ``maximum``. While waiting, commands that need the connection fail at
-        /// once with ``RedisError/Code/connectionFailed`` instead of piling up.
+        /// once with ``CacheError/Code/connectionFailed`` instead of piling up.
         public struct Backoff: Hashable, Sendable {
             /// The wait after the first failed attempt.
             public var initial: Duration
@@ -59,7 +59,7 @@ extension RedisCache {
         /// How long establishing a TCP or Unix connection may take. Default 5 s.
         public var connectTimeout: Duration
         /// How long any one command may wait for its reply; on expiry the command fails with
-        /// ``RedisError/Code/timeout`` and its connection is closed. Default 5 s.
+        /// ``CacheError/Code/timeout`` and its connection is closed. Default 5 s.
         public var commandTimeout: Duration
         /// The name shown by `CLIENT LIST`, or `nil` for none. Default `"structuredcache"`.
         public var clientName: String?
@@ -73,7 +73,7 @@ extension RedisCache {
         /// default limit.
         public var maximumValueSize: Int
         /// The largest reply the client reads, in bytes; a larger one fails with
-        /// ``RedisError/Code/valueTooLarge`` and closes its connection. Default 512 MiB.
+        /// ``CacheError/Code/valueTooLarge`` and closes its connection. Default 512 MiB.
         public var maximumReplySize: Int
         /// The reconnect policy.
         public var reconnectBackoff: Backoff

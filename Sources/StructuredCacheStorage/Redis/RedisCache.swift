@@ -19,9 +19,9 @@ import Synchronization
 ///
 /// The client is this package's own: RESP2 and RESP3 over plain sockets, a pool of pipelined
 /// connections, connect and command timeouts, reconnection with backoff. Every failure is thrown as a
-/// ``RedisError`` with a code to match on, so a caller can fail open: treat an error from ``get(_:)``
-/// as a miss and one from ``set(_:_:ttl:)`` as a skipped store. No connection is made until the first
-/// command.
+/// ``CacheError`` with a code to match on, as every adapter throws, so a caller can fail open: treat an
+/// error from ``get(_:)`` as a miss and one from ``set(_:_:ttl:)`` as a skipped store. No connection is
+/// made until the first command.
 ///
 /// A command whose task is cancelled throws `CancellationError` at once rather than waiting for the
 /// reply; the connection stays usable (the reply is read and dropped when it comes).
@@ -44,17 +44,17 @@ public final class RedisCache: CacheAdapter {
     /// - Parameters:
     ///   - url: Where the server is.
     ///   - configuration: Everything else; every option has a default.
-    /// - Throws: ``RedisError/tlsNotSupported`` for `rediss://` URLs;
-    ///   ``RedisError/Code/invalidConfiguration`` for a malformed URL or an option out of range.
+    /// - Throws: ``CacheError/Code/unsupported`` for `rediss://` URLs (TLS is not supported yet);
+    ///   ``CacheError/Code/invalidConfiguration`` for a malformed URL or an option out of range.
     public init(url: String, configuration: Configuration = Configuration()) throws {
         guard configuration.maximumValueSize > 0 else {
-            throw RedisError.invalidConfiguration("maximumValueSize must be positive")
+            throw CacheError.invalidConfiguration("maximumValueSize must be positive")
         }
         guard configuration.scanBatchSize > 0 else {
-            throw RedisError.invalidConfiguration("scanBatchSize must be positive")
+            throw CacheError.invalidConfiguration("scanBatchSize must be positive")
         }
         if let defaultTTL = configuration.defaultTTL, defaultTTL <= .zero {
-            throw RedisError.invalidConfiguration("defaultTTL must be > 0, got \(defaultTTL)")
+            throw CacheError.invalidConfiguration("defaultTTL must be > 0, got \(defaultTTL)")
         }
         self.configuration = configuration
         self.keyPrefix = configuration.keyPrefix
@@ -65,7 +65,7 @@ public final class RedisCache: CacheAdapter {
         pool.shutdown()
     }
 
-    /// Closes every connection. Later calls, and calls still waiting, throw ``RedisError/shutDown``.
+    /// Closes every connection. Later calls, and calls still waiting, throw ``CacheError/shutDown``.
     ///
     /// The cache also shuts down when it is deallocated; call this to release the connections sooner.
     public func shutdown() {
@@ -76,7 +76,7 @@ public final class RedisCache: CacheAdapter {
     ///
     /// - Parameter key: The key, without the prefix.
     /// - Returns: The stored bytes, or `nil` on a miss.
-    /// - Throws: ``RedisError`` when the server cannot be reached or answers unexpectedly.
+    /// - Throws: ``CacheError`` when the server cannot be reached or answers unexpectedly.
     public func get(_ key: String) async throws -> Data? {
         var command = RESPEncoder(argumentCount: 2, reservingCapacity: keyPrefix.utf8.count + key.utf8.count)
         command.append("GET")
@@ -87,7 +87,7 @@ public final class RedisCache: CacheAdapter {
         case .null:
             return nil
         case let other:
-            throw RedisError.protocolError("unexpected reply to GET: \(Self.describe(other))")
+            throw CacheError.protocolError("unexpected reply to GET: \(Self.describe(other))")
         }
     }
 
@@ -100,11 +100,11 @@ public final class RedisCache: CacheAdapter {
     ///   - key: The key, without the prefix.
     ///   - value: The bytes to store.
     ///   - ttl: How long the value lives; ``CacheTTL/adapterDefault`` for ``Configuration/defaultTTL``.
-    /// - Throws: ``RedisError``: `valueTooLarge` above ``Configuration/maximumValueSize``, or a
+    /// - Throws: ``CacheError``: `valueTooLarge` above ``Configuration/maximumValueSize``, or a
     ///   connection or server error.
     public func set(_ key: String, _ value: Data, ttl: CacheTTL) async throws {
         guard value.count <= configuration.maximumValueSize else {
-            throw RedisError.valueTooLarge(
+            throw CacheError.valueTooLarge(
                 "a value of \(value.count) bytes exceeds maximumValueSize (\(configuration.maximumValueSize))")
         }
         var milliseconds: Int?
@@ -127,14 +127,14 @@ public final class RedisCache: CacheAdapter {
         }
         let reply = try await pool.send(command)
         guard case .simpleString("OK") = reply else {
-            throw RedisError.protocolError("unexpected reply to SET: \(Self.describe(reply))")
+            throw CacheError.protocolError("unexpected reply to SET: \(Self.describe(reply))")
         }
     }
 
     /// Removes the value stored under `key`, if any (with `UNLINK`, or `DEL` on servers before Redis 4).
     ///
     /// - Parameter key: The key, without the prefix.
-    /// - Throws: ``RedisError`` when the server cannot be reached or answers unexpectedly.
+    /// - Throws: ``CacheError`` when the server cannot be reached or answers unexpectedly.
     public func remove(_ key: String) async throws {
         try await unlink { command in command.append(prefix: keyPrefix, key) }
     }
@@ -145,11 +145,11 @@ public final class RedisCache: CacheAdapter {
     /// and removes what it finds with `UNLINK` in batches; never `FLUSHDB`. Keys written while the
     /// walk runs may survive it.
     ///
-    /// - Throws: ``RedisError``: `invalidConfiguration` when the key prefix is empty (that would remove
+    /// - Throws: ``CacheError``: `invalidConfiguration` when the key prefix is empty (that would remove
     ///   the whole database), or a connection or server error.
     public func removeAll() async throws {
         guard !keyPrefix.isEmpty else {
-            throw RedisError.invalidConfiguration(
+            throw CacheError.invalidConfiguration(
                 "removeAll() needs a non-empty keyPrefix; it would empty the database")
         }
         let pattern = Self.globEscaped(keyPrefix) + "*"
@@ -167,11 +167,11 @@ public final class RedisCache: CacheAdapter {
             guard let parts = reply.elements, parts.count == 2, let next = parts[0].string,
                 let found = parts[1].elements
             else {
-                throw RedisError.protocolError("unexpected reply to SCAN: \(Self.describe(reply))")
+                throw CacheError.protocolError("unexpected reply to SCAN: \(Self.describe(reply))")
             }
-            let keys = try found.map { key throws(RedisError) -> [UInt8] in
+            let keys = try found.map { key throws(CacheError) -> [UInt8] in
                 guard case .bulkString(let bytes) = key else {
-                    throw RedisError.protocolError("unexpected key in SCAN reply: \(Self.describe(key))")
+                    throw CacheError.protocolError("unexpected key in SCAN reply: \(Self.describe(key))")
                 }
                 return bytes
             }
@@ -193,7 +193,7 @@ public final class RedisCache: CacheAdapter {
     ///
     /// - Parameter arguments: The command name and its arguments.
     /// - Returns: The reply.
-    /// - Throws: ``RedisError``.
+    /// - Throws: ``CacheError``.
     func command(_ arguments: [String]) async throws -> RESPValue {
         var encoder = RESPEncoder(argumentCount: arguments.count)
         for argument in arguments { encoder.append(argument) }
@@ -209,10 +209,10 @@ public final class RedisCache: CacheAdapter {
             do {
                 let reply = try await pool.send(command)
                 guard case .integer = reply else {
-                    throw RedisError.protocolError("unexpected reply to UNLINK: \(Self.describe(reply))")
+                    throw CacheError.protocolError("unexpected reply to UNLINK: \(Self.describe(reply))")
                 }
                 return
-            } catch let error as RedisError
+            } catch let error as CacheError
                 where !deleting && error.code == .serverError && error.message.lowercased().contains("unknown command")
             {
                 useDelete.store(true, ordering: .relaxed)

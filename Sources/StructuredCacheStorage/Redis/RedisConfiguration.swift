@@ -42,9 +42,9 @@ struct RedisConfiguration: Sendable, Equatable {
     /// `unix://[[user]:password@]/path/to/socket[?db=N]`.
     ///
     /// - Parameter url: The URL.
-    /// - Throws: ``RedisError/tlsNotSupported`` for `rediss://`;
-    ///   ``RedisError/Code/invalidConfiguration`` for anything malformed.
-    init(url: String) throws(RedisError) {
+    /// - Throws: ``CacheError/Code/unsupported`` for `rediss://` (TLS is not supported yet);
+    ///   ``CacheError/Code/invalidConfiguration`` for anything malformed.
+    init(url: String) throws(CacheError) {
         guard let separator = url.firstRange(of: "://") else {
             throw .invalidConfiguration("'\(Self.redacted(url))' is not a redis:// or unix:// URL")
         }
@@ -61,7 +61,7 @@ struct RedisConfiguration: Sendable, Equatable {
         var pathDatabase: Int?
         switch scheme {
         case "rediss":
-            throw .tlsNotSupported
+            throw .unsupported("TLS is not supported yet: rediss:// URLs cannot be used; use redis:// or unix://")
         case "redis":
             let slash = rest.firstIndex(of: "/") ?? rest.endIndex
             var authority = rest[..<slash]
@@ -109,9 +109,9 @@ struct RedisConfiguration: Sendable, Equatable {
     /// - Parameters:
     ///   - url: The URL, as for ``init(url:)``.
     ///   - options: The cache's options; its credentials override the URL's.
-    /// - Throws: ``RedisError`` as for ``init(url:)``, or ``RedisError/Code/invalidConfiguration`` for
+    /// - Throws: ``CacheError`` as for ``init(url:)``, or ``CacheError/Code/invalidConfiguration`` for
     ///   an option out of range.
-    init(url: String, options: RedisCache.Configuration) throws(RedisError) {
+    init(url: String, options: RedisCache.Configuration) throws(CacheError) {
         try self.init(url: url)
         if let user = options.username { username = user }
         if let secret = options.password { password = secret }
@@ -127,7 +127,7 @@ struct RedisConfiguration: Sendable, Equatable {
         try validate()
     }
 
-    private func validate() throws(RedisError) {
+    private func validate() throws(CacheError) {
         guard (1...1024).contains(poolSize) else {
             throw .invalidConfiguration("poolSize must be between 1 and 1024, not \(poolSize)")
         }
@@ -159,7 +159,7 @@ struct RedisConfiguration: Sendable, Equatable {
 
     private static func parseUserInfo(
         _ info: Substring, into username: inout String?, _ password: inout String?
-    ) throws(RedisError) {
+    ) throws(CacheError) {
         if let colon = info.firstIndex(of: ":") {
             let user = info[..<colon]
             username = user.isEmpty ? nil : try percentDecoded(user, what: "user name")
@@ -169,7 +169,7 @@ struct RedisConfiguration: Sendable, Equatable {
         }
     }
 
-    private static func parseHostAndPort(_ authority: Substring) throws(RedisError) -> Endpoint {
+    private static func parseHostAndPort(_ authority: Substring) throws(CacheError) -> Endpoint {
         var host: Substring
         var portText: Substring?
         if authority.hasPrefix("[") {
@@ -214,7 +214,7 @@ struct RedisConfiguration: Sendable, Equatable {
         return .tcp(host: try percentDecoded(host, what: "host"), port: port)
     }
 
-    private static func parseDatabase(_ text: Substring) throws(RedisError) -> Int {
+    private static func parseDatabase(_ text: Substring) throws(CacheError) -> Int {
         guard !text.isEmpty, text.count <= 9, text.allSatisfy(\.isASCIIDigit), let value = Int(text) else {
             throw .invalidConfiguration("invalid database number '\(text)' in the URL")
         }
@@ -222,7 +222,7 @@ struct RedisConfiguration: Sendable, Equatable {
     }
 
     /// Decodes `%XX` escapes as UTF-8; a stray `%` or bytes that are not UTF-8 are errors.
-    private static func percentDecoded(_ text: Substring, what: String) throws(RedisError) -> String {
+    private static func percentDecoded(_ text: Substring, what: String) throws(CacheError) -> String {
         guard text.contains("%") else { return String(text) }
         var bytes: [UInt8] = []
         var iterator = Array(text.utf8).makeIterator()

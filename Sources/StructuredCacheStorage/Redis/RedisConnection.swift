@@ -35,7 +35,7 @@ import Synchronization
 ///
 /// ## Failure
 /// When the server closes the socket, a read or write fails, a reply cannot be decoded, or a deadline
-/// passes, ``close(_:)`` fails every outstanding command with a typed ``RedisError`` and shuts the
+/// passes, ``close(_:)`` fails every outstanding command with a typed ``CacheError`` and shuts the
 /// socket down (waking the reader thread). The descriptor itself is closed in `deinit`, once the reader
 /// thread and any writer have let go, so a descriptor number is never reused under their feet.
 final class RedisConnection: @unchecked Sendable {
@@ -52,7 +52,7 @@ final class RedisConnection: @unchecked Sendable {
         /// Whether some thread (a caller in ``flush()``, or the write source) is writing `outbound`.
         var flushing = false
         var timerArmed = false
-        var closeError: RedisError?
+        var closeError: CacheError?
         var writeInProgress: WriteProgress?
     }
 
@@ -105,7 +105,7 @@ final class RedisConnection: @unchecked Sendable {
     ///
     /// - Parameter configuration: Where and how to connect.
     /// - Returns: A ready connection.
-    /// - Throws: ``RedisError`` (`connectionFailed`, `timeout`, `authenticationFailed`, `serverError`…),
+    /// - Throws: ``CacheError`` (`connectionFailed`, `timeout`, `authenticationFailed`, `serverError`…),
     ///   without the password even when the server's reply quotes it.
     static func open(_ configuration: RedisConfiguration) async throws -> RedisConnection {
         let connection = try await establish(configuration)
@@ -113,7 +113,7 @@ final class RedisConnection: @unchecked Sendable {
             try await connection.handshake()
         } catch {
             // A server, or a proxy in front of it, may quote the password it rejected.
-            let failure = (error as? RedisError ?? .connectionFailed("handshake failed", underlying: error))
+            let failure = (error as? CacheError ?? .connectionFailed("handshake failed", underlying: error))
                 .redacted(by: Redactor(secrets: [configuration.password].compactMap { $0 }))
             connection.close(failure)
             throw failure
@@ -135,7 +135,7 @@ final class RedisConnection: @unchecked Sendable {
             }
             let thread = Thread {
                 let fd: Int32
-                do throws(RedisError) {
+                do throws(CacheError) {
                     fd = try RedisSocket.connect(to: endpoint, deadline: deadline)
                 } catch {
                     outcome.fail(error)
@@ -151,7 +151,7 @@ final class RedisConnection: @unchecked Sendable {
             thread.start()
         }
         guard let connection = outcome.takeConnection() else {
-            throw RedisError.connectionFailed("connecting to \(endpoint) delivered no connection")
+            throw CacheError.connectionFailed("connecting to \(endpoint) delivered no connection")
         }
         return connection
     }
@@ -171,9 +171,9 @@ final class RedisConnection: @unchecked Sendable {
                 _ = try await command(arguments)
                 needsAuth = false
                 needsName = false
-            } catch let error as RedisError where error.code == .serverError {
+            } catch let error as CacheError where error.code == .serverError {
                 if Self.isAuthenticationError(error.message) {
-                    throw RedisError.authenticationFailed(error.message)
+                    throw CacheError.authenticationFailed(error.message)
                 }
                 // A server before Redis 6 does not know HELLO: carry on in RESP2.
             }
@@ -186,8 +186,8 @@ final class RedisConnection: @unchecked Sendable {
                     } else {
                         _ = try await command(["AUTH", password])
                     }
-                } catch let error as RedisError where error.code == .serverError {
-                    throw RedisError.authenticationFailed(error.message)
+                } catch let error as CacheError where error.code == .serverError {
+                    throw CacheError.authenticationFailed(error.message)
                 }
             }
             if needsName, let name = configuration.clientName {
@@ -196,8 +196,8 @@ final class RedisConnection: @unchecked Sendable {
             if configuration.database != 0 {
                 _ = try await command(["SELECT", String(configuration.database)])
             }
-        } catch let error as RedisError where error.code == .serverError && Self.isAuthenticationError(error.message) {
-            throw RedisError.authenticationFailed(error.message)
+        } catch let error as CacheError where error.code == .serverError && Self.isAuthenticationError(error.message) {
+            throw CacheError.authenticationFailed(error.message)
         }
     }
 
@@ -211,7 +211,7 @@ final class RedisConnection: @unchecked Sendable {
     ///
     /// - Parameter command: The command.
     /// - Returns: The reply; an error reply is thrown instead.
-    /// - Throws: ``RedisError``: `serverError` for an error reply; `timeout`, `connectionClosed` or
+    /// - Throws: ``CacheError``: `serverError` for an error reply; `timeout`, `connectionClosed` or
     ///   `protocolError` when the connection fails first. `CancellationError` when the task is
     ///   cancelled (before sending, nothing is sent; after, the reply is dropped when it comes).
     func send(_ command: RESPEncoder) async throws -> RESPValue {
@@ -246,7 +246,7 @@ final class RedisConnection: @unchecked Sendable {
     ///
     /// - Parameter arguments: The command name and its arguments.
     /// - Returns: The reply.
-    /// - Throws: ``RedisError``, as for ``send(_:)``.
+    /// - Throws: ``CacheError``, as for ``send(_:)``.
     func command(_ arguments: [String]) async throws -> RESPValue {
         var encoder = RESPEncoder(argumentCount: arguments.count)
         for argument in arguments { encoder.append(argument) }
@@ -259,9 +259,9 @@ final class RedisConnection: @unchecked Sendable {
 
     private func enqueue(_ bytes: [UInt8], _ id: UInt64, _ continuation: UnsafeContinuation<RESPValue, any Error>) {
         let deadline = DispatchTime.now().uptimeNanoseconds &+ commandTimeoutNanoseconds
-        let failure: RedisError?
+        let failure: CacheError?
         let mustFlush: Bool
-        (failure, mustFlush) = state.withLock { state -> (RedisError?, Bool) in
+        (failure, mustFlush) = state.withLock { state -> (CacheError?, Bool) in
             if let error = state.closeError { return (error, false) }
             state.pending.append(Pending(continuation: continuation, deadline: deadline, id: id))
             outstanding.store(state.pending.count, ordering: .relaxed)
@@ -389,7 +389,7 @@ final class RedisConnection: @unchecked Sendable {
             if received > 0 {
                 if spin > 0 { pollUntil = DispatchTime.now().uptimeNanoseconds &+ spin }
                 decoder.append(UnsafeRawBufferPointer(rebasing: scratch[0..<received]))
-                var failure: RedisError?
+                var failure: CacheError?
                 do {
                     while let reply = try decoder.next() {
                         // Out-of-band RESP3 pushes (invalidations, monitor output) answer no command.
@@ -445,7 +445,7 @@ final class RedisConnection: @unchecked Sendable {
     /// Resumes the oldest outstanding commands with `replies`, in order.
     ///
     /// - Returns: An error if the server sent more replies than there were commands.
-    private func answer() -> RedisError? {
+    private func answer() -> CacheError? {
         let count = replies.count
         let unsolicited = state.withLock { state -> Bool in
             // After close() every outstanding command has been failed already.
@@ -460,7 +460,7 @@ final class RedisConnection: @unchecked Sendable {
         for (pending, reply) in zip(answered, replies) {
             guard let continuation = pending.continuation else { continue }
             if case .error(let message) = reply {
-                continuation.resume(throwing: RedisError.serverError(message))
+                continuation.resume(throwing: CacheError.serverError(message))
             } else {
                 continuation.resume(returning: reply)
             }
@@ -470,9 +470,9 @@ final class RedisConnection: @unchecked Sendable {
         return unsolicited ? .protocolError("\(configuration.endpoint) sent a reply to no command") : nil
     }
 
-    private static func redisError(_ error: RESPDecodingError) -> RedisError {
+    private static func redisError(_ error: RESPDecodingError) -> CacheError {
         if error.code == .replyTooLarge {
-            return RedisError(code: .valueTooLarge, message: "reply too large: \(error.message)", underlying: error)
+            return CacheError(code: .valueTooLarge, message: "reply too large: \(error.message)", underlying: error)
         }
         return .protocolError("malformed reply: \(error.message)", underlying: error)
     }
@@ -499,7 +499,7 @@ final class RedisConnection: @unchecked Sendable {
     /// Later commands fail with the same error. Closing twice has no further effect.
     ///
     /// - Parameter error: What the outstanding commands fail with.
-    func close(_ error: RedisError) {
+    func close(_ error: CacheError) {
         let (first, victims, write) = state.withLock { state -> (Bool, [Pending], WriteProgress?) in
             guard state.closeError == nil else { return (false, [], nil) }
             state.closeError = error
@@ -565,7 +565,7 @@ private final class ConnectOutcome: Sendable {
         return true
     }
 
-    func fail(_ error: RedisError) {
+    func fail(_ error: CacheError) {
         state.withLock { $0.continuation.take() }?.resume(throwing: error)
     }
 

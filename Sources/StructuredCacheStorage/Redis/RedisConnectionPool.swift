@@ -14,11 +14,11 @@ import Synchronization
 /// use; concurrent users of a connecting slot wait for that one attempt rather than starting their
 /// own. When a connection drops, the next use of its slot reconnects at once; when an attempt fails,
 /// the slot waits out an exponential backoff, during which its users are served by another slot that
-/// is connected or, failing that, get ``RedisError/Code/connectionFailed`` immediately — so a dead
+/// is connected or, failing that, get ``CacheError/Code/connectionFailed`` immediately — so a dead
 /// server costs callers one quick error each, not a connect timeout each.
 final class RedisConnectionPool: Sendable {
     private enum SlotState {
-        case idle(failures: Int, retryAt: UInt64, lastError: RedisError?)
+        case idle(failures: Int, retryAt: UInt64, lastError: CacheError?)
         case connecting(failures: Int, waiters: [UnsafeContinuation<RedisConnection?, any Error>])
         case ready(RedisConnection)
         case shutDown
@@ -28,7 +28,7 @@ final class RedisConnectionPool: Sendable {
         case use(RedisConnection)
         case connect(failures: Int)
         case wait
-        case backingOff(RedisError)
+        case backingOff(CacheError)
     }
 
     /// The configuration every connection is opened with.
@@ -60,7 +60,7 @@ final class RedisConnectionPool: Sendable {
     ///
     /// - Parameter command: The encoded command.
     /// - Returns: The reply.
-    /// - Throws: ``RedisError``.
+    /// - Throws: ``CacheError``.
     func send(_ command: RESPEncoder) async throws -> RESPValue {
         try await connection().send(command)
     }
@@ -68,7 +68,7 @@ final class RedisConnectionPool: Sendable {
     /// Returns a ready connection, opening one if its slot has none.
     ///
     /// - Returns: A connection that was open when it was handed out.
-    /// - Throws: ``RedisError``: `connectionFailed` during backoff, or whatever opening a connection
+    /// - Throws: ``CacheError``: `connectionFailed` during backoff, or whatever opening a connection
     ///   threw; `shutDown` after ``shutdown()``.
     func connection() async throws -> RedisConnection {
         if let idle = readyConnection(idle: true) { return idle }
@@ -76,7 +76,7 @@ final class RedisConnectionPool: Sendable {
         let slot = slots[index]
         while true {
             let now = DispatchTime.now().uptimeNanoseconds
-            let step = try slot.state.withLock { state throws(RedisError) -> Step in
+            let step = try slot.state.withLock { state throws(CacheError) -> Step in
                 switch state {
                 case .ready(let connection) where !connection.isClosed:
                     return .use(connection)
@@ -114,7 +114,7 @@ final class RedisConnectionPool: Sendable {
         }
     }
 
-    /// Closes every connection; commands in flight and later ones fail with ``RedisError/shutDown``.
+    /// Closes every connection; commands in flight and later ones fail with ``CacheError/shutDown``.
     func shutdown() {
         for slot in slots {
             let previous = slot.state.withLock { state -> SlotState in
@@ -126,7 +126,7 @@ final class RedisConnectionPool: Sendable {
             case .ready(let connection):
                 connection.close(.shutDown)
             case .connecting(_, let waiters):
-                for waiter in waiters { waiter.resume(throwing: RedisError.shutDown) }
+                for waiter in waiters { waiter.resume(throwing: CacheError.shutDown) }
             case .idle, .shutDown:
                 break
             }
@@ -136,11 +136,11 @@ final class RedisConnectionPool: Sendable {
     // MARK: - Private
 
     private func connect(_ slot: Slot, failures: Int) async throws -> RedisConnection {
-        let result: Result<RedisConnection, RedisError>
+        let result: Result<RedisConnection, CacheError>
         do {
             result = .success(try await open(configuration))
         } catch {
-            result = .failure(error as? RedisError ?? .connectionFailed("cannot connect", underlying: error))
+            result = .failure(error as? CacheError ?? .connectionFailed("cannot connect", underlying: error))
         }
         let now = DispatchTime.now().uptimeNanoseconds
         let backoff = backoffNanoseconds(afterFailures: failures + 1)
@@ -159,7 +159,7 @@ final class RedisConnectionPool: Sendable {
         case .success(let connection):
             if shutDown {
                 connection.close(.shutDown)
-                throw RedisError.shutDown
+                throw CacheError.shutDown
             }
             for waiter in waiters { waiter.resume(returning: connection) }
             return connection

@@ -52,10 +52,10 @@ enum RedisSocket {
     ///   - endpoint: The server's address.
     ///   - deadline: When to stop trying.
     /// - Returns: A connected, blocking socket.
-    /// - Throws: ``RedisError/Code/connectionFailed`` or ``RedisError/Code/timeout``.
+    /// - Throws: ``CacheError/Code/connectionFailed`` or ``CacheError/Code/timeout``.
     static func connect(
         to endpoint: RedisConfiguration.Endpoint, deadline: ContinuousClock.Instant
-    ) throws(RedisError) -> Int32 {
+    ) throws(CacheError) -> Int32 {
         switch endpoint {
         case .unix(let path):
             var address = sockaddr_un()
@@ -74,8 +74,8 @@ enum RedisSocket {
             }
             let fd = try makeSocket(family: AF_UNIX, endpoint: endpoint)
             do {
-                try withUnsafePointer(to: &address) { pointer throws(RedisError) in
-                    try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address throws(RedisError) in
+                try withUnsafePointer(to: &address) { pointer throws(CacheError) in
+                    try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address throws(CacheError) in
                         try connect(fd, address, socklen_t(MemoryLayout<sockaddr_un>.size), endpoint, deadline)
                     }
                 }
@@ -97,7 +97,7 @@ enum RedisSocket {
                     "cannot resolve '\(host)'", underlying: RedisSocketError(operation: "getaddrinfo", code: status))
             }
             defer { freeaddrinfo(list) }
-            var lastError = RedisError.connectionFailed("'\(host)' resolved to no usable address")
+            var lastError = CacheError.connectionFailed("'\(host)' resolved to no usable address")
             var entry: UnsafeMutablePointer<addrinfo>? = first
             while let info = entry {
                 entry = info.pointee.ai_next
@@ -173,7 +173,7 @@ enum RedisSocket {
 
     private static func makeSocket(
         family: Int32, endpoint: RedisConfiguration.Endpoint
-    ) throws(RedisError) -> Int32 {
+    ) throws(CacheError) -> Int32 {
         #if canImport(Glibc)
             let fd = socket(family, streamType | Int32(SOCK_CLOEXEC.rawValue), 0)
         #elseif canImport(Musl)
@@ -198,7 +198,7 @@ enum RedisSocket {
     private static func connect(
         _ fd: Int32, _ address: UnsafePointer<sockaddr>, _ length: socklen_t,
         _ endpoint: RedisConfiguration.Endpoint, _ deadline: ContinuousClock.Instant
-    ) throws(RedisError) {
+    ) throws(CacheError) {
         let flags = fcntl(fd, F_GETFL, 0)
         _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
         var result: Int32
