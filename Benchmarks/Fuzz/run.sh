@@ -34,7 +34,7 @@ fi
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 fixtures="$root/Tests/StructuredCacheTests/Fixtures"
-key="$root/Sources/StructuredCache/Key"
+support="$root/Sources/StructuredCacheSupport"
 found=0
 
 # fuzz NAME EXTENSION MAX_LEN SOURCE... : builds and runs one target, keeping what it finds.
@@ -52,8 +52,19 @@ fuzz() {
         split -l 1 -a 4 "$fixtures/python-json-dumps.jsonl" "$work/corpus/python-json-dumps-"
     fi
 
+    # The sources compile into one module here, so imports of the package's other targets go.
+    rm -rf "$work/sources"
+    mkdir -p "$work/sources"
+    local sources=()
+    for source in "$@"; do
+        sed -E '/^(@_exported )?(public |package |internal )?import StructuredCache/d' "$source" \
+            > "$work/sources/$(basename "$source")"
+        sources+=("$work/sources/$(basename "$source")")
+    done
+
     echo "building the $name fuzz target…"
-    swiftc -sanitize=fuzzer,address -parse-as-library -O -g "$@" -o "$work/fuzz-$name" 2>&1 \
+    swiftc -sanitize=fuzzer,address -parse-as-library -package-name StructuredCache -O -g "${sources[@]}" \
+        -o "$work/fuzz-$name" 2>&1 \
         | grep -v "Cannot export local symbol" || true
     test -x "$work/fuzz-$name"
 
@@ -83,16 +94,18 @@ fuzz() {
 }
 
 if [ "$target" = resp ] || [ "$target" = all ]; then
-    redis="$root/Sources/StructuredCache/Redis"
+    redis="$root/Sources/StructuredCacheStorage/Redis"
     fuzz resp resp 8192 \
         "$redis/RESPValue.swift" "$redis/RESPDecodingError.swift" "$redis/RESPDecoder.swift" \
         "$here/FuzzRESPDecoder.swift"
 fi
 if [ "$target" = json ] || [ "$target" = all ]; then
+    json="$root/Sources/StructuredCacheCore/JSON"
     fuzz json json 8192 \
-        "$key/JSONParser.swift" "$key/JSONParseError.swift" "$key/JSONValue.swift" "$key/JSONObject.swift" \
-        "$key/JSONBigInt.swift" "$key/JSONWriter.swift" "$key/JSONWritingOptions.swift" \
-        "$key/PythonFloatFormatter.swift" "$root/Sources/StructuredCache/Client/PartialJSONParser.swift" \
+        "$json/JSONParser.swift" "$json/JSONParseError.swift" "$json/JSONValue.swift" "$json/JSONObject.swift" \
+        "$json/JSONBigInt.swift" "$json/JSONWriter.swift" "$json/JSONWritingOptions.swift" \
+        "$json/PythonFloatFormatter.swift" "$json/PartialJSONParser.swift" \
+        "$support/ExactString.swift" "$support/CodedError.swift" "$support/Redactor.swift" \
         "$here/FuzzJSONParser.swift"
 fi
 exit "$found"
