@@ -1,4 +1,5 @@
 // Strings compared as Python compares them: by their exact Unicode scalars, not by canonical equivalence.
+// Inlinable: the JSON objects of Core and the keys of AutoCache compare and hash them on their hot paths.
 
 #if canImport(Glibc)
     import Glibc
@@ -15,9 +16,9 @@
 package struct ExactString: Hashable, Sendable {
     package let value: String
 
-    package init(_ value: String) { self.value = value }
+    @inlinable package init(_ value: String) { self.value = value }
 
-    package static func == (lhs: ExactString, rhs: ExactString) -> Bool {
+    @inlinable package static func == (lhs: ExactString, rhs: ExactString) -> Bool {
         equal(lhs.value, rhs.value)
     }
 
@@ -34,7 +35,7 @@ package struct ExactString: Hashable, Sendable {
         return a.utf8.elementsEqual(b.utf8)
     }
 
-    package func hash(into hasher: inout Hasher) {
+    @inlinable package func hash(into hasher: inout Hasher) {
         var copy = value
         copy.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }

@@ -17,10 +17,11 @@ else {
     exit(2)
 }
 let cache = try DiskCache(directory: URL(fileURLWithPath: arguments[1]))
-var generator = SystemRandomNumberGenerator()
 
-switch arguments[2] {
-case "mixed":
+/// Sets and gets at random through the async API (a function of its own: top-level code would pick the
+/// synchronous calls of the same names), and exits 1 on a torn value.
+func mixed(_ cache: DiskCache) async throws {
+    var generator = SystemRandomNumberGenerator()
     var reads = 0
     var hits = 0
     var writes = 0
@@ -44,13 +45,18 @@ case "mixed":
         }
     }
     print("reads=\(reads) hits=\(hits) writes=\(writes)")
+}
+
+switch arguments[2] {
+case "mixed":
+    try await mixed(cache)
 case "write-forever":
     // Unbuffered, so the parent sees it at once.
     FileHandle.standardOutput.write(Data("ready\n".utf8))
     var sequence = 0
     while true {
         let key = sequence % keys
-        try cache.sync.set(
+        try cache.set(
             "key-\(key)", WorkerValue.make(key: key, worker: worker, sequence: sequence, length: 4 << 20))
         sequence += 1
     }

@@ -49,15 +49,15 @@ private func autoCacheBenchmarks(into rows: inout [String: Double]) async throws
 
     rows["autocache.get-hit.1t"] =
         Harness.measure("get-hit, 1 thread (sync)", iterations: iterations) { index in
-            Harness.blackHole(hits.sync.get(hitKeys[index & mask]))
+            Harness.blackHole(hits.get(hitKeys[index & mask]))
         }.operationsPerSecond
     rows["autocache.get-miss.1t"] =
         Harness.measure("get-miss, 1 thread (sync)", iterations: iterations) { index in
-            Harness.blackHole(misses.sync.get(missKeys[index & mask]))
+            Harness.blackHole(misses.get(missKeys[index & mask]))
         }.operationsPerSecond
     rows["autocache.set-evict.1t"] =
         Harness.measure("set with eviction (maxSize 1000), 1 thread (sync)", iterations: iterations) { index in
-            evicting.sync.set(hitKeys[index & mask], value)
+            evicting.set(hitKeys[index & mask], value)
         }.operationsPerSecond
     rows["autocache.get-hit.1t.async"] =
         try await Harness.measureAsync("get-hit, 1 task (async CacheAdapter)", iterations: iterations) { index in
@@ -74,19 +74,19 @@ private func autoCacheBenchmarks(into rows: inout [String: Double]) async throws
         (
             "get-hit", "autocache.get-hit.2t",
             { thread, index in
-                Harness.blackHole(hits.sync.get(hitKeys[(index &+ thread &* 4_099) & mask]))
+                Harness.blackHole(hits.get(hitKeys[(index &+ thread &* 4_099) & mask]))
             }
         ),
         (
             "get-miss", "autocache.get-miss.2t",
             { thread, index in
-                Harness.blackHole(misses.sync.get(missKeys[(index &+ thread &* 4_099) & mask]))
+                Harness.blackHole(misses.get(missKeys[(index &+ thread &* 4_099) & mask]))
             }
         ),
         (
             "set with eviction", "autocache.set-evict.2t",
             { thread, index in
-                evicting.sync.set(hitKeys[(index &+ thread &* 4_099) & mask], value)
+                evicting.set(hitKeys[(index &+ thread &* 4_099) & mask], value)
             }
         ),
     ]
@@ -118,16 +118,16 @@ private func diskCacheBenchmarks(into rows: inout [String: Double]) async throws
 
         rows["disk.\(label).set"] =
             try Harness.measure("set (sync)", iterations: keyCount, rounds: rounds) { index in
-                try cache.sync.set(keys[index], value)
+                try cache.set(keys[index], value)
             }.operationsPerSecond
         rows["disk.\(label).get-hit"] =
             try Harness.measure("get-hit (sync)", iterations: keyCount, rounds: rounds) { index in
-                guard let data = try cache.sync.get(shuffled[index]) else { fatalError("unexpected miss") }
+                guard let data = try cache.get(shuffled[index]) else { fatalError("unexpected miss") }
                 Harness.blackHole(data)
             }.operationsPerSecond
         rows["disk.\(label).get-miss"] =
             try Harness.measure("get-miss (sync)", iterations: keyCount, rounds: rounds) { index in
-                Harness.blackHole(try cache.sync.get(missing[index]))
+                Harness.blackHole(try cache.get(missing[index]))
             }.operationsPerSecond
         rows["disk.\(label).set.async"] =
             try await Harness.measureAsync("set (async, 1 task)", iterations: keyCount, rounds: rounds) { index in

@@ -47,7 +47,7 @@ private func diskSpareFileBenchmarks() async throws {
                 "DiskCache 2 KiB set, \(label), reuse \(reuses ? "on" : "off")", iterations: keys.count, rounds: 3
             ) { index in
                 if index == 0 { round += 1 }
-                try cache.sync.set(overwrite ? keys[index] : keys[index] + "-\(round)", value)
+                try cache.set(overwrite ? keys[index] : keys[index] + "-\(round)", value)
             }
         }
         printRatio("DiskCache reusing replaced files, 2 KiB \(label)", on: results[true]!, off: results[false]!)

@@ -12,7 +12,7 @@ extension AutoCache: ExpiryReportingCacheAdapter {
         read(key)
     }
 
-    /// Stores `value` under `key`; see ``Synchronous/set(_:_:ttl:)``.
+    /// Stores `value` under `key`, as the synchronous `set` does.
     ///
     /// - Parameters:
     ///   - key: The key, compared by Unicode scalars.

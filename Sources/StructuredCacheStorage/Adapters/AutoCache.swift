@@ -1,7 +1,7 @@
 // The in-process cache: a bounded LRU of byte values with optional TTLs and byte budget, safe from any
 // thread or task, with a synchronous API beside the async CacheAdapter one.
 
-import Foundation
+public import Foundation
 import StructuredCacheSupport
 import Synchronization
 
@@ -13,14 +13,15 @@ import Synchronization
 ///
 /// ```swift
 /// let cache = try AutoCache(maxSize: 1_000, configuration: .init(maxBytes: 64 << 20, defaultTTL: .seconds(3_600)))
-/// cache.sync.set(key, Data("answer".utf8))
-/// let hit = cache.sync.get(key)           // synchronous
+/// cache.set(key, Data("answer".utf8))    // synchronous, from synchronous code
+/// let hit = cache.get(key)
 /// let same = try await cache.get(key)     // CacheAdapter
 /// ```
 ///
 /// Keys are compared by their exact Unicode scalars: "é" and "e\u{301}" are two keys. Every operation
 /// takes one lock for a few dozen nanoseconds and allocates nothing per entry beyond the key and value
-/// themselves, so the synchronous calls (``sync``) are safe to make from async code too.
+/// themselves. Synchronous code calls the synchronous `get`, `set`, `remove`, `removeAll` and `sweep`;
+/// async code calls the async ones of the same names.
 public final class AutoCache: CacheAdapter {
     struct Entry {
         var value: Data
@@ -84,8 +85,9 @@ public final class AutoCache: CacheAdapter {
         storage.withLock { $0.totalCost }
     }
 
-    /// Returns the value stored under `key` and makes it the most recently used; see
-    /// ``Synchronous/get(_:)``.
+    /// Returns the value stored under `key` and makes it the most recently used, as the synchronous
+    /// `get` does.
+    @usableFromInline
     func read(_ key: String) -> Data? {
         let key = ScalarKey(key)
         let clock = self.clock
@@ -102,7 +104,8 @@ public final class AutoCache: CacheAdapter {
         }
     }
 
-    /// Stores `value` under `key` as the most recently used entry; see ``Synchronous/set(_:_:ttl:)``.
+    /// Stores `value` under `key` as the most recently used entry, as the synchronous `set` does.
+    @usableFromInline
     func write(_ value: Data, forKey key: String, ttl: CacheTTL) {
         let key = ScalarKey(key)
         var deadline = Int64.max
@@ -148,7 +151,8 @@ public final class AutoCache: CacheAdapter {
         _ = consume released
     }
 
-    /// Removes the value stored under `key`, if any; see ``Synchronous/remove(_:)``.
+    /// Removes the value stored under `key`, if any, as the synchronous `remove` does.
+    @usableFromInline
     func drop(_ key: String) {
         let key = ScalarKey(key)
         let released: Entry? = storage.withLock { storage -> Entry? in
@@ -160,7 +164,8 @@ public final class AutoCache: CacheAdapter {
         _ = consume released
     }
 
-    /// Removes every value; see ``Synchronous/removeAll()``.
+    /// Removes every value, as the synchronous `removeAll` does.
+    @usableFromInline
     func dropAll() {
         let released = storage.withLock { storage -> Storage in
             let old = storage
@@ -170,7 +175,8 @@ public final class AutoCache: CacheAdapter {
         _ = consume released
     }
 
-    /// Drops every expired entry now; see ``Synchronous/sweep()``.
+    /// Drops every expired entry now, as the synchronous `sweep` does.
+    @usableFromInline
     func dropExpired() -> Int {
         let now = clock.nanoseconds()
         return storage.withLock { storage -> Int in

@@ -47,3 +47,15 @@ public protocol CacheAdapter: Sendable {
     /// - Throws: ``CacheError`` when the backend cannot be written.
     func removeAll() async throws
 }
+
+extension CacheAdapter {
+    /// Stores `value` under `key` with the adapter's default TTL (``CacheTTL/adapterDefault``).
+    ///
+    /// - Parameters:
+    ///   - key: The key to store the value under.
+    ///   - value: The bytes to store.
+    /// - Throws: ``CacheError`` when the backend cannot be written.
+    public func set(_ key: String, _ value: Data) async throws {
+        try await set(key, value, ttl: .adapterDefault)
+    }
+}

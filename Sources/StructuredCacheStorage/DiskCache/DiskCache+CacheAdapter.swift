@@ -36,7 +36,7 @@ extension DiskCache: ExpiryReportingCacheAdapter {
         try await io.run { try self.removeEntry(forKey: key) }
     }
 
-    /// Removes every entry of the cache (see ``Synchronous/removeAll()``), on an I/O thread.
+    /// Removes every entry of the cache (as the synchronous `removeAll()` does), on an I/O thread.
     ///
     /// - Throws: ``CacheError`` when an entry cannot be removed.
     /// - Complexity: O(*n*) in the number of files.

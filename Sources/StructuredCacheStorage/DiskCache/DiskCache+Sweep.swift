@@ -116,7 +116,8 @@ extension DiskCache {
         }
     }
 
-    /// Sweeps the folder; see ``Synchronous/sweep()``.
+    /// Sweeps the folder, as the synchronous `sweep` does.
+    @usableFromInline
     func sweepFolder() throws -> Int {
         if folder.isRemoved, try !folder.reopen(creating: false) { return 0 }
         let (files, removed) = scanFolder(sweeping: true)
@@ -133,7 +134,8 @@ extension DiskCache {
         return removed + evictedCount
     }
 
-    /// Removes every entry file, kept file and abandoned temporary file; see ``Synchronous/removeAll()``.
+    /// Removes every entry file, kept file and abandoned temporary file, as the synchronous `removeAll` does.
+    @usableFromInline
     func removeAllFiles() throws {
         // Their names go with the other kept files below, those of other processes too: they hold the
         // bytes of replaced entries.

@@ -64,9 +64,8 @@ package import Synchronization
 /// Swift's cooperative pool. On Linux, a read whose path and pages the kernel already holds in memory
 /// (the usual hit) is answered on the calling task instead, with calls that fail rather than wait for
 /// the disk (`openat2` with `RESOLVE_CACHED`, `preadv2` with `RWF_NOWAIT`); everything else, and every
-/// write, goes to the pool. The same operations are there as synchronous calls, ``sync``
-/// (`try cache.sync.get(key)`), which block the calling thread for the I/O; use them from threads you
-/// own.
+/// write, goes to the pool. Synchronous code calls synchronous twins of the same names
+/// (`try cache.get(key)`), which block the calling thread for the I/O; use them from threads you own.
 ///
 /// **Permissions.** Folders the cache creates are `0o700` and files ``Configuration/fileMode`` (`0o600`);
 /// an existing folder keeps its permissions. Creation fails with a ``CacheError`` when the folder cannot
@@ -149,7 +148,14 @@ public final class DiskCache: CacheAdapter {
         unlinkat(folder.descriptor, probe, 0)
     }
 
-    /// Stores `value` under `key` with `ttl`, blocking the calling thread; see ``Synchronous/set(_:_:ttl:)``.
+    /// Returns the value of `key`, blocking the calling thread, as the synchronous `get` does.
+    @usableFromInline
+    func value(forKey key: String) throws -> Data? {
+        try lookup(key)?.value
+    }
+
+    /// Stores `value` under `key` with `ttl`, blocking the calling thread, as the synchronous `set` does.
+    @usableFromInline
     func store(_ value: Data, forKey key: String, ttl: CacheTTL) throws {
         var expiry: Int64 = 0
         if let ttl = ttl.resolved(defaultTTL: configuration.defaultTTL) {
@@ -162,7 +168,8 @@ public final class DiskCache: CacheAdapter {
         try store(value, forKey: key, expiry: expiry)
     }
 
-    /// Removes the entry of `key`, if any, blocking the calling thread; see ``Synchronous/remove(_:)``.
+    /// Removes the entry of `key`, if any, blocking the calling thread, as the synchronous `remove` does.
+    @usableFromInline
     func removeEntry(forKey key: String) throws {
         var key = key
         try key.withUTF8 { bytes in
