@@ -39,7 +39,8 @@ extension DiskCache {
 
     /// Reads the entry of `key` if that needs nothing the kernel does not already hold in memory (the
     /// path's directory entries, the file's pages) and changes no file, so it may run on a thread that
-    /// must never block.
+    /// must never block. It saves the two thread hops of an I/O thread: an async 2 KiB hit from one task
+    /// is ×2.6 to ×3.0 faster with it (`StructuredCacheBenchmarks machinery`, two runs).
     ///
     /// A plain hit or a miss the kernel already knows is answered here; anything else (a cold path or
     /// page, a damaged, foreign, expired or replaced file, a file over ``largestReadWithoutWaiting``, a

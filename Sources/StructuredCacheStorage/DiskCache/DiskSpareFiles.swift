@@ -17,7 +17,9 @@ import Synchronization
 ///
 /// Creating a file, and freeing the one a rename replaces, make up most of the cost of a write on common
 /// file systems: ext4, for one, looks past every recently freed inode before it hands out a new one, so a
-/// cache that keeps overwriting entries writes slower and slower. So a write that replaces an entry
+/// cache that keeps overwriting entries writes slower and slower. Reusing the files makes a 2 KiB
+/// overwrite ×8.5 to ×13 faster on ext4 (`StructuredCacheBenchmarks machinery`, two runs); writes of new
+/// keys replace no file and are unchanged. So a write that replaces an entry
 /// first gives the old file a second name, a fresh temporary name in the cache's `.spares` folder that
 /// only this cache knows; once its own rename has moved the entry's name to the new file, and if that
 /// temporary name is then the old file's only link, no other writer in any process can reach the file,

@@ -82,10 +82,12 @@ extension RedisCache {
         public var scanBatchSize: Int
         /// How long a connection's reader thread keeps polling the socket after a reply before it
         /// sleeps in the kernel. A reply that comes within this window is read without a thread
-        /// wake-up, which cuts the latency of back-to-back commands from one task by about a third on
-        /// loopback, at the price of up to this much CPU time after the last command of a burst. At most
+        /// wake-up, at the price of up to this much CPU time after the last command of a burst. At most
         /// one reader in the process polls at a time, and the polling runs on the connection's own
-        /// thread, never on Swift's cooperative pool. `.zero` turns polling off. Default 100 µs.
+        /// thread, never on Swift's cooperative pool. `.zero` turns polling off. Default 100 µs. What it
+        /// buys depends on the machine: back-to-back GETs from one task on loopback ran ×0.97 to ×1.06
+        /// as fast with it on a 2-core machine (`StructuredCacheBenchmarks machinery`, two runs), where
+        /// earlier runs on a quieter one had cut their latency by about a third.
         public var readerSpin: Duration
         /// The TTL of values stored with ``CacheTTL/adapterDefault``; `nil` (the default) for no expiry.
         public var defaultTTL: Duration?
