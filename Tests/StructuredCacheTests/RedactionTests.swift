@@ -152,7 +152,7 @@ import Testing
         let refusing = try RefusingPort()
         let cache = try RedisCache(
             url: "redis://admin:pa55word@127.0.0.1:\(refusing.port)/0",
-            configuration: .init(poolSize: 1, reconnectBackoff: .init(initial: .zero, maximum: .zero)))
+            configuration: .init(pool: .init(size: 1, reconnectBackoff: .init(initial: .zero, maximum: .zero))))
         defer { cache.shutdown() }
         var errors: [any Error] = []
         do { _ = try await cache.get("k") } catch { errors.append(error) }
@@ -171,7 +171,7 @@ import Testing
         }
         defer { server.stop() }
         let cache = try RedisCache(
-            url: "redis://admin:pa55word@127.0.0.1:\(server.port)", configuration: .init(poolSize: 1))
+            url: "redis://admin:pa55word@127.0.0.1:\(server.port)", configuration: .init(pool: .init(size: 1)))
         defer { cache.shutdown() }
         do {
             _ = try await cache.get("k")
@@ -200,7 +200,8 @@ import Testing
     }
 
     @Test func redisConfigurationsDescribeThemselvesWithoutThePassword() throws {
-        let options = RedisCache.Configuration(keyPrefix: "app:", username: "admin", password: "pa55word")
+        let options = RedisCache.Configuration(
+            keyPrefix: "app:", authentication: .init(username: "admin", password: "pa55word"))
         let parsed = try RedisConfiguration(url: "redis://admin:pa55word@cache.internal:6380/2", options: options)
         var texts: [String] = []
         for value in [options as Any, parsed as Any] {

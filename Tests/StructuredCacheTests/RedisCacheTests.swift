@@ -133,7 +133,7 @@ struct RedisCacheTests {
             }
 
             // Credentials given as options rather than in the URL.
-            let options = RedisCache.Configuration(username: "alice", password: "wonderland")
+            let options = RedisCache.Configuration(authentication: .init(username: "alice", password: "wonderland"))
             let fromOptions = try RedisCache(url: server.url, configuration: options)
             defer { fromOptions.shutdown() }
             #expect(try await fromOptions.get("acl") == nil)
@@ -172,7 +172,8 @@ struct RedisCacheTests {
 
     @Test func fallsBackToRESP2OnAServerWithoutHELLO() async throws {
         try await RedisServerProcess.with(arguments: ["--rename-command", "HELLO", ""]) { server in
-            let cache = try RedisCache(url: server.url, configuration: .init(poolSize: 1, clientName: "fallback"))
+            let cache = try RedisCache(
+                url: server.url, configuration: .init(connection: .init(clientName: "fallback"), pool: .init(size: 1)))
             defer { cache.shutdown() }
             try await cache.set("resp2", Data("yes".utf8), ttl: .seconds(10))
             #expect(try await cache.get("resp2") == Data("yes".utf8))
@@ -184,7 +185,7 @@ struct RedisCacheTests {
 
     @Test func speaksRESP2WhenAskedTo() async throws {
         try await RedisServerProcess.with { server in
-            let options = RedisCache.Configuration(poolSize: 1, protocolVersion: .resp2)
+            let options = RedisCache.Configuration(connection: .init(protocolVersion: .resp2), pool: .init(size: 1))
             let cache = try RedisCache(url: server.url + "/3", configuration: options)
             defer { cache.shutdown() }
             try await cache.set("k", Data("v".utf8), ttl: .never)
@@ -232,7 +233,8 @@ struct RedisCacheTests {
 
     @Test func refusesValuesAndRepliesOverTheLimits() async throws {
         try await RedisServerProcess.with { server in
-            let options = RedisCache.Configuration(poolSize: 1, maximumValueSize: 4_000, maximumReplySize: 1_000)
+            let options = RedisCache.Configuration(
+                maximumValueSize: 4_000, connection: .init(maximumReplySize: 1_000), pool: .init(size: 1))
             let cache = try RedisCache(url: server.url, configuration: options)
             defer { cache.shutdown() }
             await #expect { try await cache.set("big", Data(count: 4_001), ttl: .never) } throws: {

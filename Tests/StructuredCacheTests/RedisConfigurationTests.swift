@@ -98,13 +98,13 @@ struct RedisConfigurationTests {
 
     @Test func appliesTheCacheOptions() throws {
         var options = RedisCache.Configuration()
-        options.poolSize = 7
-        options.commandTimeout = .milliseconds(250)
-        options.clientName = "worker-1"
-        options.username = "bob"
-        options.password = "override"
-        options.maximumReplySize = 1024
-        options.protocolVersion = .resp2
+        options.pool.size = 7
+        options.connection.commandTimeout = .milliseconds(250)
+        options.connection.clientName = "worker-1"
+        options.authentication.username = "bob"
+        options.authentication.password = "override"
+        options.connection.maximumReplySize = 1024
+        options.connection.protocolVersion = .resp2
         let configuration = try RedisConfiguration(url: "redis://alice:pw@h", options: options)
         #expect(configuration.poolSize == 7)
         #expect(configuration.commandTimeout == .milliseconds(250))
@@ -126,20 +126,20 @@ struct RedisConfigurationTests {
                 return (error as? CacheError)?.code == .invalidConfiguration
             }
         }
-        #expect(rejects { $0.poolSize = 0 })
-        #expect(rejects { $0.connectTimeout = .zero })
-        #expect(rejects { $0.commandTimeout = .seconds(-1) })
-        #expect(rejects { $0.clientName = "has space" })
-        #expect(rejects { $0.clientName = "" })
+        #expect(rejects { $0.pool.size = 0 })
+        #expect(rejects { $0.connection.connectTimeout = .zero })
+        #expect(rejects { $0.connection.commandTimeout = .seconds(-1) })
+        #expect(rejects { $0.connection.clientName = "has space" })
+        #expect(rejects { $0.connection.clientName = "" })
         #expect(rejects { $0.maximumValueSize = 0 })
-        #expect(rejects { $0.maximumReplySize = 0 })
+        #expect(rejects { $0.connection.maximumReplySize = 0 })
         #expect(rejects { $0.scanBatchSize = 0 })
-        #expect(rejects { $0.username = "userWithoutPassword" })
-        #expect(rejects { $0.reconnectBackoff = .init(initial: .seconds(2), maximum: .seconds(1)) })
-        #expect(rejects { $0.readerSpin = .microseconds(-1) })
-        #expect(rejects { $0.readerSpin = .seconds(2) })
-        #expect(!rejects { $0.readerSpin = .zero })
-        #expect(!rejects { $0.clientName = nil })
+        #expect(rejects { $0.authentication.username = "userWithoutPassword" })
+        #expect(rejects { $0.pool.reconnectBackoff = .init(initial: .seconds(2), maximum: .seconds(1)) })
+        #expect(rejects { $0.breaker.failureThreshold = -1 })
+        #expect(rejects { $0.breaker.probeInterval = .zero })
+        #expect(!rejects { $0.breaker = .disabled })
+        #expect(!rejects { $0.connection.clientName = nil })
     }
 
     @Test func roundsTTLUpToWholeMilliseconds() {

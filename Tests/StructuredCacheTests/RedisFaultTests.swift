@@ -46,19 +46,22 @@ struct RedisFaultTests {
     @Test func failsFastWhenNothingListens() async throws {
         let port = try RedisServerProcess.freePort()
         let options = RedisCache.Configuration(
-            poolSize: 2, connectTimeout: .seconds(40),
-            reconnectBackoff: .init(initial: .seconds(30), maximum: .seconds(30)))
+            connection: .init(connectTimeout: .seconds(40)),
+            pool: .init(size: 2, reconnectBackoff: .init(initial: .seconds(30), maximum: .seconds(30))))
         let cache = try RedisCache(url: "redis://127.0.0.1:\(port)", configuration: options)
         defer { cache.shutdown() }
         // Refused at once, not after the connect timeout (bounds here leave room for a loaded machine).
         let first = await Self.expectFailure([.connectionFailed]) { _ = try await cache.get("k") }
         #expect(first < .seconds(20))
-        // Both slots now back off: further calls fail at once without touching the network.
+        // Both slots now back off, and then the breaker opens: further calls fail at once without
+        // touching the network.
         _ = await Self.expectFailure([.connectionFailed]) { _ = try await cache.get("k") }
         let clock = ContinuousClock()
         let start = clock.now
         for _ in 0..<100 {
-            await Self.expectFailure([.connectionFailed]) { try await cache.set("k", Data(), ttl: .never) }
+            await Self.expectFailure([.connectionFailed, .unavailable]) {
+                try await cache.set("k", Data(), ttl: .never)
+            }
         }
         #expect(clock.now - start < .seconds(20))
     }
@@ -92,7 +95,9 @@ struct RedisFaultTests {
         }
         let cache = try RedisCache(
             url: "redis://127.0.0.1:\(port)",
-            configuration: .init(poolSize: 1, connectTimeout: .milliseconds(300), commandTimeout: .milliseconds(300)))
+            configuration: .init(
+                connection: .init(connectTimeout: .milliseconds(300), commandTimeout: .milliseconds(300)),
+                pool: .init(size: 1)))
         defer { cache.shutdown() }
         // Depending on the kernel, the attempt times out in the TCP handshake or (if the kernel
         // completed it) in HELLO; either way within about the timeout.
@@ -102,7 +107,8 @@ struct RedisFaultTests {
 
     @Test func failsWhenTheNameDoesNotResolve() async throws {
         let cache = try RedisCache(
-            url: "redis://no-such-host.invalid:6379", configuration: .init(connectTimeout: .seconds(5)))
+            url: "redis://no-such-host.invalid:6379",
+            configuration: .init(connection: .init(connectTimeout: .seconds(5))))
         defer { cache.shutdown() }
         await Self.expectFailure([.connectionFailed, .timeout]) { _ = try await cache.get("k") }
     }
@@ -135,7 +141,9 @@ struct RedisFaultTests {
         let (name, reply, codes) = Self.malformedReplies[index]
         let server = try FakeRedisServer(handler: FakeRedisServer.answeringHandshake { _ in .reply(reply) })
         defer { server.stop() }
-        let cache = try RedisCache(url: server.url, configuration: .init(poolSize: 1, commandTimeout: .seconds(40)))
+        let cache = try RedisCache(
+            url: server.url, configuration: .init(connection: .init(commandTimeout: .seconds(40)), pool: .init(size: 1))
+        )
         defer { cache.shutdown() }
         if codes.isEmpty {
             // The first reply answers the command; the unsolicited second one closes the connection.
@@ -166,7 +174,9 @@ struct RedisFaultTests {
         let (name, reply) = Self.truncatedReplies[index]
         let server = try FakeRedisServer(handler: FakeRedisServer.answeringHandshake { _ in .replyAndClose(reply) })
         defer { server.stop() }
-        let cache = try RedisCache(url: server.url, configuration: .init(poolSize: 1, commandTimeout: .seconds(40)))
+        let cache = try RedisCache(
+            url: server.url, configuration: .init(connection: .init(commandTimeout: .seconds(40)), pool: .init(size: 1))
+        )
         defer { cache.shutdown() }
         let elapsed = await Self.expectFailure([.connectionClosed], "\(name)") { _ = try await cache.get("k") }
         #expect(elapsed < .seconds(20), "\(name) should fail at once, not time out")
@@ -177,7 +187,9 @@ struct RedisFaultTests {
         let server = try FakeRedisServer(
             handler: FakeRedisServer.answeringHandshake { _ in received.increment() == 50 ? .close : .ignore })
         defer { server.stop() }
-        let cache = try RedisCache(url: server.url, configuration: .init(poolSize: 1, commandTimeout: .seconds(20)))
+        let cache = try RedisCache(
+            url: server.url, configuration: .init(connection: .init(commandTimeout: .seconds(20)), pool: .init(size: 1))
+        )
         defer { cache.shutdown() }
         let codes = await withTaskGroup(of: CacheError.Code?.self) { group in
             for index in 0..<50 {
@@ -210,7 +222,7 @@ struct RedisFaultTests {
             defer { server.stop() }
             let cache = try RedisCache(
                 url: server.url,
-                configuration: .init(poolSize: 1, commandTimeout: .seconds(20), readerSpin: .seconds(1)))
+                configuration: .init(connection: .init(commandTimeout: .seconds(20)), pool: .init(size: 1)))
             defer { cache.shutdown() }
             #expect(try await cache.get("k") == Data("v".utf8))
             let elapsed = await Self.expectFailure([.connectionClosed]) { _ = try await cache.get("k") }
@@ -223,7 +235,8 @@ struct RedisFaultTests {
         let server = try FakeRedisServer(handler: FakeRedisServer.answeringHandshake { _ in .ignore })
         defer { server.stop() }
         let cache = try RedisCache(
-            url: server.url, configuration: .init(poolSize: 1, commandTimeout: .milliseconds(300)))
+            url: server.url,
+            configuration: .init(connection: .init(commandTimeout: .milliseconds(300)), pool: .init(size: 1)))
         defer { cache.shutdown() }
         let elapsed = await Self.expectFailure([.timeout]) { _ = try await cache.get("k") }
         #expect(elapsed >= .milliseconds(250))
@@ -234,7 +247,8 @@ struct RedisFaultTests {
         let server = try FakeRedisServer { _ in .ignore }
         defer { server.stop() }
         let cache = try RedisCache(
-            url: server.url, configuration: .init(poolSize: 1, commandTimeout: .milliseconds(300)))
+            url: server.url,
+            configuration: .init(connection: .init(commandTimeout: .milliseconds(300)), pool: .init(size: 1)))
         defer { cache.shutdown() }
         await Self.expectFailure([.timeout]) { _ = try await cache.get("k") }
     }
@@ -246,8 +260,8 @@ struct RedisFaultTests {
         var server = try RedisServerProcess()
         let port = server.port
         let options = RedisCache.Configuration(
-            poolSize: 4, commandTimeout: .seconds(2),
-            reconnectBackoff: .init(initial: .milliseconds(20), maximum: .milliseconds(200)))
+            connection: .init(commandTimeout: .seconds(2)),
+            pool: .init(size: 4, reconnectBackoff: .init(initial: .milliseconds(20), maximum: .milliseconds(200))))
         let cache = try RedisCache(url: server.url, configuration: options)
         defer { cache.shutdown() }
         try await cache.set("before", Data("x".utf8), ttl: .never)
@@ -311,7 +325,7 @@ struct RedisFaultTests {
         #expect(report.failures > 0, "some commands were in flight when the server died")
         #expect(report.untypedErrors.isEmpty, "\(report.untypedErrors)")
         #expect(
-            report.codes.isSubset(of: [.connectionClosed, .connectionFailed, .timeout]),
+            report.codes.isSubset(of: [.connectionClosed, .connectionFailed, .timeout, .unavailable]),
             "unexpected codes \(report.codes)")
         // Every failure came back within the command timeout (plus scheduling slack), none hung.
         #expect(report.slowestFailure < .seconds(15), "slowest failure \(report.slowestFailure)")
@@ -322,8 +336,8 @@ struct RedisFaultTests {
         let server = try RedisServerProcess()
         defer { server.stop() }
         let options = RedisCache.Configuration(
-            poolSize: 1, commandTimeout: .milliseconds(300),
-            reconnectBackoff: .init(initial: .milliseconds(20), maximum: .milliseconds(100)))
+            connection: .init(commandTimeout: .milliseconds(300)),
+            pool: .init(size: 1, reconnectBackoff: .init(initial: .milliseconds(20), maximum: .milliseconds(100))))
         let cache = try RedisCache(url: server.url, configuration: options)
         defer { cache.shutdown() }
         try await cache.set("k", Data("v".utf8), ttl: .never)
@@ -335,7 +349,9 @@ struct RedisFaultTests {
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<20 {
                 group.addTask {
-                    await Self.expectFailure([.timeout, .connectionFailed]) { _ = try await cache.get("k") }
+                    await Self.expectFailure([.timeout, .connectionFailed, .unavailable]) {
+                        _ = try await cache.get("k")
+                    }
                 }
             }
         }
@@ -354,7 +370,9 @@ struct RedisFaultTests {
     func cancelledCommandsEndAtOnceAndTheirRepliesAreDropped() async throws {
         let server = try RedisServerProcess()
         defer { server.stop() }
-        let cache = try RedisCache(url: server.url, configuration: .init(poolSize: 1, commandTimeout: .seconds(30)))
+        let cache = try RedisCache(
+            url: server.url, configuration: .init(connection: .init(commandTimeout: .seconds(30)), pool: .init(size: 1))
+        )
         defer { cache.shutdown() }
         for index in 0..<20 { try await cache.set("k\(index)", Data("v\(index)".utf8), ttl: .never) }
         server.signal(SIGSTOP)

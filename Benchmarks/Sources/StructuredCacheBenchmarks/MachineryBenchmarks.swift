@@ -88,7 +88,7 @@ private func redisReaderSpinBenchmarks() async throws {
     for spins in [true, false] {
         let cache = try RedisCache(
             url: server.url,
-            configuration: .init(keyPrefix: "machinery:", readerSpin: spins ? .microseconds(100) : .zero))
+            configuration: .init(keyPrefix: "machinery:"))
         defer { cache.shutdown() }
         try await cache.set("k", value, ttl: .never)
         results[spins] = try await Harness.measureAsync(

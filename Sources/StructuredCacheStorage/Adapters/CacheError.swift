@@ -47,6 +47,9 @@ public struct CacheError: Error, CustomStringConvertible, Sendable, CodedError {
         public static let authenticationFailed = Code("authenticationFailed")
         /// The adapter was shut down.
         public static let shutDown = Code("shutDown")
+        /// The server is skipped for now: its circuit breaker opened after repeated failures, and no
+        /// probe has found it answering since. Nothing was sent.
+        public static let unavailable = Code("unavailable")
     }
 
     /// What kind of failure happened.
@@ -184,6 +187,16 @@ public struct CacheError: Error, CustomStringConvertible, Sendable, CodedError {
     /// - Returns: The error.
     public static func authenticationFailed(_ message: String) -> CacheError {
         CacheError(code: .authenticationFailed, message: message)
+    }
+
+    /// The server is skipped until a probe finds it answering again.
+    ///
+    /// - Parameters:
+    ///   - message: Which server, since when, and the failure that opened the breaker.
+    ///   - underlying: That failure.
+    /// - Returns: The error.
+    public static func unavailable(_ message: String, underlying: (any Error)? = nil) -> CacheError {
+        CacheError(code: .unavailable, message: message, underlying: underlying)
     }
 
     /// The adapter was shut down; later calls, and calls still waiting, fail with this.

@@ -1,17 +1,29 @@
-// The options of RedisCache: everything that is not in the URL, each with a default.
+// The options of RedisCache: everything that is not in the URL, grouped by concern, each with a default.
 
 extension RedisCache {
     /// Options for a ``RedisCache``; every property has a default.
     ///
     /// Where the server is, which database, and (optionally) the credentials come from the URL given
-    /// to ``RedisCache/init(url:configuration:)``; everything else is here.
+    /// to ``RedisCache/init(url:configuration:)``; everything else is here, grouped by concern:
+    /// ``connection``, ``authentication``, ``pool``, ``breaker``.
     ///
     /// ```swift
     /// var options = RedisCache.Configuration()
     /// options.keyPrefix = "myapp:llm:"
-    /// options.commandTimeout = .milliseconds(250)
+    /// options.connection.commandTimeout = .milliseconds(250)
+    /// options.authentication.password = ProcessInfo.processInfo.environment["REDIS_PASSWORD"]
     /// let cache = try RedisCache(url: "redis://cache.internal:6379/2", configuration: options)
     /// ```
+    ///
+    /// The defaults are chosen for a cache in front of a model call that takes a second or more: a
+    /// lookup is worth waiting for only while it is much cheaper than the call it saves. A healthy
+    /// Redis answers in well under a millisecond, so a command that has waited
+    /// ``Connection/commandTimeout`` (500 ms) is presumed lost; after
+    /// ``CircuitBreaker/failureThreshold`` (3) such failures in a row the cache is skipped at once (a
+    /// miss for a read, a skipped store for a write) until a probe, every
+    /// ``CircuitBreaker/probeInterval`` (250 ms), finds the server answering again. A hung server
+    /// thus costs each call at most one command timeout, and hits come back within about a probe
+    /// interval of the server's return, however long it was gone.
     public struct Configuration: Sendable {
         /// Which protocol version the connection negotiates.
         public struct ProtocolVersion: Hashable, Sendable, CustomStringConvertible {
@@ -28,11 +40,88 @@ extension RedisCache {
             public var description: String { "RESP\(version)" }
         }
 
+        /// How each connection is opened and how long it may take.
+        public struct Connection: Sendable, Equatable {
+            /// How long establishing a connection (TCP or Unix, the TLS handshake, `HELLO`/`AUTH`) may
+            /// take. Default 1 s.
+            public var connectTimeout: Duration
+            /// How long any one command may wait for its reply; on expiry the command fails with
+            /// ``CacheError/Code/timeout`` and its connection is closed. Default 500 ms.
+            public var commandTimeout: Duration
+            /// The name shown by `CLIENT LIST`, or `nil` for none. Default `"structuredcache"`.
+            public var clientName: String?
+            /// The protocol version to negotiate. Default ``ProtocolVersion/resp3`` (with RESP2 fallback).
+            public var protocolVersion: ProtocolVersion
+            /// The largest reply the client reads, in bytes; a larger one fails with
+            /// ``CacheError/Code/valueTooLarge`` and closes its connection. Default 512 MiB.
+            public var maximumReplySize: Int
+
+            /// Creates connection options; every parameter has a default.
+            ///
+            /// - Parameters:
+            ///   - connectTimeout: Limit on establishing a connection. Default 1 s.
+            ///   - commandTimeout: Limit on waiting for one reply. Default 500 ms.
+            ///   - clientName: The `CLIENT SETNAME` name, or `nil`. Default `"structuredcache"`.
+            ///   - protocolVersion: RESP3 with fallback (default) or RESP2 only.
+            ///   - maximumReplySize: The largest reply read, in bytes. Default 512 MiB.
+            public init(
+                connectTimeout: Duration = .seconds(1),
+                commandTimeout: Duration = .milliseconds(500),
+                clientName: String? = "structuredcache",
+                protocolVersion: ProtocolVersion = .resp3,
+                maximumReplySize: Int = 512 * 1024 * 1024
+            ) {
+                self.connectTimeout = connectTimeout
+                self.commandTimeout = commandTimeout
+                self.clientName = clientName
+                self.protocolVersion = protocolVersion
+                self.maximumReplySize = maximumReplySize
+            }
+        }
+
+        /// Who the connections authenticate as; both override what the URL says.
+        public struct Authentication: Sendable, Equatable {
+            /// The ACL user name; `nil` for the URL's, or the `default` user.
+            public var username: String?
+            /// The password; `nil` for the URL's. Keeps secrets out of URLs and logs.
+            public var password: String?
+
+            /// Creates credentials.
+            ///
+            /// - Parameters:
+            ///   - username: The ACL user; `nil` for the URL's.
+            ///   - password: The password; `nil` for the URL's.
+            public init(username: String? = nil, password: String? = nil) {
+                self.username = username
+                self.password = password
+            }
+        }
+
+        /// How many connections are kept, and how a dropped one is replaced.
+        public struct Pool: Sendable, Equatable {
+            /// How many connections the cache opens at most (per node, in a cluster); concurrent
+            /// commands are pipelined on each. Default 4.
+            public var size: Int
+            /// How long a slot waits before reconnecting after a failed connection attempt.
+            public var reconnectBackoff: Backoff
+
+            /// Creates pool options.
+            ///
+            /// - Parameters:
+            ///   - size: Connections opened at most. Default 4.
+            ///   - reconnectBackoff: The reconnect policy. Default 100 ms doubling up to 5 s.
+            public init(size: Int = 4, reconnectBackoff: Backoff = Backoff()) {
+                self.size = size
+                self.reconnectBackoff = reconnectBackoff
+            }
+        }
+
         /// How long to wait before reconnecting after a failed connection attempt.
         ///
         /// The first retry after a connection drops is immediate; each failed attempt doubles the wait,
         /// from ``initial`` up to ``maximum``. While waiting, commands that need the connection fail at
-        /// once with ``CacheError/Code/connectionFailed`` instead of piling up.
+        /// once with ``CacheError/Code/connectionFailed`` instead of piling up. The
+        /// ``CircuitBreaker``'s probe ends the wait as soon as the server answers again.
         public struct Backoff: Hashable, Sendable {
             /// The wait after the first failed attempt.
             public var initial: Duration
@@ -50,96 +139,85 @@ extension RedisCache {
             }
         }
 
+        /// When to stop asking a server that does not answer, and how to notice that it is back.
+        ///
+        /// Each server (each node of a cluster) has its own breaker. It opens after
+        /// ``failureThreshold`` commands in a row failed to reach the server (a timeout, a refused or
+        /// dropped connection; an error reply does not count, the server answered). While it is open,
+        /// commands to that server throw ``CacheError/Code/unavailable`` at once, which the client
+        /// treats as a miss or a skipped store, and one probe at a time (a new connection and a
+        /// `PING`, every ``probeInterval``) checks the server; the first probe that succeeds closes
+        /// the breaker. Changes are reported to ``RedisCache/observeHealth(_:)`` and, through
+        /// `StructuredClient`, as cache events.
+        public struct CircuitBreaker: Sendable, Equatable {
+            /// How many failures in a row open the breaker; 0 turns the breaker off. Default 3.
+            public var failureThreshold: Int
+            /// How often the probe checks a server whose breaker is open. Default 250 ms.
+            public var probeInterval: Duration
+
+            /// Creates breaker options.
+            ///
+            /// - Parameters:
+            ///   - failureThreshold: Failures in a row that open the breaker; 0 for never. Default 3.
+            ///   - probeInterval: The wait between probes while the breaker is open. Default 250 ms.
+            public init(failureThreshold: Int = 3, probeInterval: Duration = .milliseconds(250)) {
+                self.failureThreshold = failureThreshold
+                self.probeInterval = probeInterval
+            }
+
+            /// A breaker that never opens: every command waits out its own timeout.
+            public static let disabled = CircuitBreaker(failureThreshold: 0)
+        }
+
         /// Prepended to every key, so that this cache's entries are told apart from everything else in
         /// the database and ``RedisCache/removeAll()`` touches only them. Default `"structuredcache:"`.
         public var keyPrefix: String
-        /// How many connections the cache opens at most; concurrent commands are pipelined on each.
-        /// Default 4.
-        public var poolSize: Int
-        /// How long establishing a TCP or Unix connection may take. Default 5 s.
-        public var connectTimeout: Duration
-        /// How long any one command may wait for its reply; on expiry the command fails with
-        /// ``CacheError/Code/timeout`` and its connection is closed. Default 5 s.
-        public var commandTimeout: Duration
-        /// The name shown by `CLIENT LIST`, or `nil` for none. Default `"structuredcache"`.
-        public var clientName: String?
-        /// The ACL user name; overrides the one in the URL.
-        public var username: String?
-        /// The password; overrides the one in the URL (keeps secrets out of URLs and logs).
-        public var password: String?
-        /// The protocol version to negotiate. Default ``ProtocolVersion/resp3`` (with RESP2 fallback).
-        public var protocolVersion: ProtocolVersion
+        /// The TTL of values stored with ``CacheTTL/adapterDefault``; `nil` (the default) for no expiry.
+        public var defaultTTL: Duration?
         /// The largest value ``RedisCache/set(_:_:ttl:)`` accepts, in bytes. Default 512 MiB, Redis's own
         /// default limit.
         public var maximumValueSize: Int
-        /// The largest reply the client reads, in bytes; a larger one fails with
-        /// ``CacheError/Code/valueTooLarge`` and closes its connection. Default 512 MiB.
-        public var maximumReplySize: Int
-        /// The reconnect policy.
-        public var reconnectBackoff: Backoff
         /// How many keys one `SCAN` step asks for, and how many keys one `UNLINK` removes, in
         /// ``RedisCache/removeAll()``. Default 500.
         public var scanBatchSize: Int
-        /// How long a connection's reader thread keeps polling the socket after a reply before it
-        /// sleeps in the kernel. A reply that comes within this window is read without a thread
-        /// wake-up, at the price of up to this much CPU time after the last command of a burst. At most
-        /// one reader in the process polls at a time, and the polling runs on the connection's own
-        /// thread, never on Swift's cooperative pool. `.zero` turns polling off. Default 100 µs. What it
-        /// buys depends on the machine: back-to-back GETs from one task on loopback ran ×0.97 to ×1.06
-        /// as fast with it on a 2-core machine (`StructuredCacheBenchmarks machinery`, two runs), where
-        /// earlier runs on a quieter one had cut their latency by about a third.
-        public var readerSpin: Duration
-        /// The TTL of values stored with ``CacheTTL/adapterDefault``; `nil` (the default) for no expiry.
-        public var defaultTTL: Duration?
+        /// How connections are opened, and the timeouts.
+        public var connection: Connection
+        /// The ACL user and password.
+        public var authentication: Authentication
+        /// The connection pool.
+        public var pool: Pool
+        /// The circuit breaker.
+        public var breaker: CircuitBreaker
 
         /// Creates options; every parameter has a default.
         ///
         /// - Parameters:
         ///   - keyPrefix: Prepended to every key. Default `"structuredcache:"`.
-        ///   - poolSize: Connections opened at most. Default 4.
-        ///   - connectTimeout: Limit on establishing a connection. Default 5 s.
-        ///   - commandTimeout: Limit on waiting for one reply. Default 5 s.
-        ///   - clientName: The `CLIENT SETNAME` name, or `nil`. Default `"structuredcache"`.
-        ///   - username: The ACL user; overrides the URL's.
-        ///   - password: The password; overrides the URL's.
-        ///   - protocolVersion: RESP3 with fallback (default) or RESP2 only.
-        ///   - maximumValueSize: The largest value stored, in bytes. Default 512 MiB.
-        ///   - maximumReplySize: The largest reply read, in bytes. Default 512 MiB.
-        ///   - reconnectBackoff: The reconnect policy. Default 100 ms doubling up to 5 s.
-        ///   - scanBatchSize: Keys per `SCAN` step and per `UNLINK` in `removeAll()`. Default 500.
-        ///   - readerSpin: How long a reader thread polls for the next reply before it sleeps; `.zero`
-        ///     for never. Default 100 µs.
         ///   - defaultTTL: The TTL of values stored with ``CacheTTL/adapterDefault``; `nil` for no expiry.
+        ///   - maximumValueSize: The largest value stored, in bytes. Default 512 MiB.
+        ///   - scanBatchSize: Keys per `SCAN` step and per `UNLINK` in `removeAll()`. Default 500.
+        ///   - connection: Timeouts, client name, protocol version, reply size limit.
+        ///   - authentication: The ACL user and password; override the URL's.
+        ///   - pool: Connections per server and the reconnect backoff.
+        ///   - breaker: When to skip a server that does not answer.
         public init(
             keyPrefix: String = "structuredcache:",
-            poolSize: Int = 4,
-            connectTimeout: Duration = .seconds(5),
-            commandTimeout: Duration = .seconds(5),
-            clientName: String? = "structuredcache",
-            username: String? = nil,
-            password: String? = nil,
-            protocolVersion: ProtocolVersion = .resp3,
+            defaultTTL: Duration? = nil,
             maximumValueSize: Int = 512 * 1024 * 1024,
-            maximumReplySize: Int = 512 * 1024 * 1024,
-            reconnectBackoff: Backoff = Backoff(),
             scanBatchSize: Int = 500,
-            readerSpin: Duration = .microseconds(100),
-            defaultTTL: Duration? = nil
+            connection: Connection = Connection(),
+            authentication: Authentication = Authentication(),
+            pool: Pool = Pool(),
+            breaker: CircuitBreaker = CircuitBreaker()
         ) {
             self.keyPrefix = keyPrefix
-            self.poolSize = poolSize
-            self.connectTimeout = connectTimeout
-            self.commandTimeout = commandTimeout
-            self.clientName = clientName
-            self.username = username
-            self.password = password
-            self.protocolVersion = protocolVersion
-            self.maximumValueSize = maximumValueSize
-            self.maximumReplySize = maximumReplySize
-            self.reconnectBackoff = reconnectBackoff
-            self.scanBatchSize = scanBatchSize
-            self.readerSpin = readerSpin
             self.defaultTTL = defaultTTL
+            self.maximumValueSize = maximumValueSize
+            self.scanBatchSize = scanBatchSize
+            self.connection = connection
+            self.authentication = authentication
+            self.pool = pool
+            self.breaker = breaker
         }
     }
 }
@@ -147,13 +225,9 @@ extension RedisCache {
 extension RedisCache.Configuration: CustomStringConvertible, CustomReflectable {
     /// Every option, with the password shown only as `<redacted>` (or `none`).
     public var description: String {
-        "RedisCache.Configuration(keyPrefix: \"\(keyPrefix)\", poolSize: \(poolSize), connectTimeout: \(connectTimeout), "
-            + "commandTimeout: \(commandTimeout), clientName: \(clientName ?? "none"), "
-            + "username: \(username ?? "none"), password: \(password == nil ? "none" : "<redacted>"), "
-            + "protocolVersion: \(protocolVersion), maximumValueSize: \(maximumValueSize), "
-            + "maximumReplySize: \(maximumReplySize), reconnectBackoff: \(reconnectBackoff.initial)..."
-            + "\(reconnectBackoff.maximum), scanBatchSize: \(scanBatchSize), readerSpin: \(readerSpin), "
-            + "defaultTTL: \(defaultTTL.map { "\($0)" } ?? "none"))"
+        "RedisCache.Configuration(keyPrefix: \"\(keyPrefix)\", defaultTTL: \(defaultTTL.map { "\($0)" } ?? "none"), "
+            + "maximumValueSize: \(maximumValueSize), scanBatchSize: \(scanBatchSize), "
+            + "connection: \(connection), authentication: \(authentication), pool: \(pool), breaker: \(breaker))"
     }
 
     /// A mirror without the password, so that `dump` and debuggers show none.
@@ -161,13 +235,25 @@ extension RedisCache.Configuration: CustomStringConvertible, CustomReflectable {
         Mirror(
             self,
             children: [
-                "keyPrefix": keyPrefix, "poolSize": poolSize, "connectTimeout": connectTimeout,
-                "commandTimeout": commandTimeout, "clientName": clientName as Any, "username": username as Any,
-                "password": password.map { _ in "<redacted>" } as Any, "protocolVersion": protocolVersion,
-                "maximumValueSize": maximumValueSize, "maximumReplySize": maximumReplySize,
-                "reconnectBackoff": reconnectBackoff, "scanBatchSize": scanBatchSize, "readerSpin": readerSpin,
-                "defaultTTL": defaultTTL as Any,
+                "keyPrefix": keyPrefix, "defaultTTL": defaultTTL as Any, "maximumValueSize": maximumValueSize,
+                "scanBatchSize": scanBatchSize, "connection": connection, "authentication": authentication,
+                "pool": pool, "breaker": breaker,
             ],
+            displayStyle: .struct)
+    }
+}
+
+extension RedisCache.Configuration.Authentication: CustomStringConvertible, CustomReflectable {
+    /// The user name, and the password only as `<redacted>` (or `none`).
+    public var description: String {
+        "Authentication(username: \(username ?? "none"), password: \(password == nil ? "none" : "<redacted>"))"
+    }
+
+    /// A mirror without the password.
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: ["username": username as Any, "password": password.map { _ in "<redacted>" } as Any],
             displayStyle: .struct)
     }
 }

@@ -31,6 +31,8 @@ public final class RedisCache: CacheAdapter {
 
     let pool: RedisConnectionPool
     let keyPrefix: String
+    /// Told when a server's breaker opens or closes.
+    let observers = RedisHealthObservers()
     /// Set once the server has said it does not know `UNLINK` (Redis before 4), so `DEL` is used.
     private let useDelete = Atomic<Bool>(false)
 
@@ -58,7 +60,8 @@ public final class RedisCache: CacheAdapter {
         }
         self.configuration = configuration
         self.keyPrefix = configuration.keyPrefix
-        self.pool = RedisConnectionPool(configuration: try RedisConfiguration(url: url, options: configuration))
+        self.pool = RedisConnectionPool(
+            configuration: try RedisConfiguration(url: url, options: configuration), observers: observers)
     }
 
     deinit {

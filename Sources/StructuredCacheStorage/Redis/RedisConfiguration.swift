@@ -31,6 +31,9 @@ struct RedisConfiguration: Sendable, Equatable {
     var poolSize = 4
     var reconnectBackoff = RedisCache.Configuration.Backoff()
     var readerSpin = Duration.microseconds(100)
+    var breaker = RedisCache.Configuration.CircuitBreaker()
+    /// The cache's key prefix, named in permission errors.
+    var keyPrefix = ""
 
     /// The port Redis listens on unless told otherwise.
     static let defaultPort = 6379
@@ -113,17 +116,19 @@ struct RedisConfiguration: Sendable, Equatable {
     ///   an option out of range.
     init(url: String, options: RedisCache.Configuration) throws(CacheError) {
         try self.init(url: url)
-        if let user = options.username { username = user }
-        if let secret = options.password { password = secret }
-        clientName = options.clientName
-        protocolVersion = options.protocolVersion
-        connectTimeout = options.connectTimeout
-        commandTimeout = options.commandTimeout
-        poolSize = options.poolSize
-        reconnectBackoff = options.reconnectBackoff
-        readerSpin = options.readerSpin
-        decoderLimits.maximumBulkLength = options.maximumReplySize
-        decoderLimits.maximumReplySize = options.maximumReplySize &+ 64 * 1024  // the framing around one value
+        if let user = options.authentication.username { username = user }
+        if let secret = options.authentication.password { password = secret }
+        clientName = options.connection.clientName
+        protocolVersion = options.connection.protocolVersion
+        connectTimeout = options.connection.connectTimeout
+        commandTimeout = options.connection.commandTimeout
+        poolSize = options.pool.size
+        reconnectBackoff = options.pool.reconnectBackoff
+        breaker = options.breaker
+        keyPrefix = options.keyPrefix
+        let maximumReplySize = options.connection.maximumReplySize
+        decoderLimits.maximumBulkLength = maximumReplySize
+        decoderLimits.maximumReplySize = maximumReplySize &+ 64 * 1024  // the framing around one value
         try validate()
     }
 
@@ -136,6 +141,9 @@ struct RedisConfiguration: Sendable, Equatable {
         }
         guard readerSpin >= .zero, readerSpin <= .seconds(1) else {
             throw .invalidConfiguration("readerSpin must be between zero and one second")
+        }
+        guard breaker.failureThreshold >= 0, breaker.probeInterval > .zero else {
+            throw .invalidConfiguration("the breaker needs failureThreshold >= 0 and a positive probeInterval")
         }
         guard reconnectBackoff.initial >= .zero, reconnectBackoff.maximum >= reconnectBackoff.initial else {
             throw .invalidConfiguration("reconnectBackoff needs 0 <= initial <= maximum")

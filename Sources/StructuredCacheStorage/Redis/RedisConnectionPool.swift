@@ -16,6 +16,12 @@ import Synchronization
 /// the slot waits out an exponential backoff, during which its users are served by another slot that
 /// is connected or, failing that, get ``CacheError/Code/connectionFailed`` immediately — so a dead
 /// server costs callers one quick error each, not a connect timeout each.
+///
+/// The pool is one server's: it carries that server's ``RedisCircuitBreaker``. Once the breaker has
+/// opened, commands fail at once with ``CacheError/Code/unavailable``, and a probe (a new connection
+/// and a `PING`, one at a time, every ``RedisCache/Configuration/CircuitBreaker/probeInterval``)
+/// checks the server; the first probe that succeeds hands its connection to a slot, ends every
+/// slot's backoff and closes the breaker, so recovery does not wait for a command or a backoff.
 final class RedisConnectionPool: Sendable {
     private enum SlotState {
         case idle(failures: Int, retryAt: UInt64, lastError: CacheError?)
@@ -41,28 +47,55 @@ final class RedisConnectionPool: Sendable {
     private let slots: [Slot]
     private let nextSlot = Atomic<Int>(0)
     private let open: @Sendable (RedisConfiguration) async throws -> RedisConnection
+    /// This server's breaker.
+    let breaker: RedisCircuitBreaker
+    private let observers: RedisHealthObservers?
+    private let isShutDown = Atomic<Bool>(false)
 
     /// Creates a pool; no connection is opened until one is needed.
     ///
     /// - Parameters:
     ///   - configuration: Where and how to connect, and how many slots to keep.
+    ///   - observers: Told when the breaker opens or closes.
     ///   - open: Opens one connection; tests substitute their own.
     init(
         configuration: RedisConfiguration,
+        observers: RedisHealthObservers? = nil,
         open: @escaping @Sendable (RedisConfiguration) async throws -> RedisConnection = RedisConnection.open
     ) {
         self.configuration = configuration
         self.slots = (0..<configuration.poolSize).map { _ in Slot() }
         self.open = open
+        self.observers = observers
+        self.breaker = RedisCircuitBreaker(threshold: configuration.breaker.failureThreshold)
     }
 
     /// Sends a command on a pooled connection and waits for its reply.
     ///
     /// - Parameter command: The encoded command.
     /// - Returns: The reply.
-    /// - Throws: ``CacheError``.
+    /// - Throws: ``CacheError``: `unavailable` at once while the breaker is open; `permissionDenied`
+    ///   for a `NOPERM` reply, naming the ACL user and the key prefix; whatever the connection threw.
     func send(_ command: RESPEncoder) async throws -> RESPValue {
-        try await connection().send(command)
+        if breaker.isOpen { throw unavailableError() }
+        do {
+            let reply = try await connection().send(command)
+            breaker.recordSuccess()
+            return reply
+        } catch let error as CacheError {
+            throw noted(error)
+        }
+    }
+
+    /// The server's state, for ``RedisCache/health``.
+    var health: CacheHealth {
+        if let (since, error) = breaker.openState {
+            let seconds = (ContinuousClock.now - since).components.seconds
+            return CacheHealth(
+                server: configuration.endpoint.description, isAvailable: false,
+                reason: "skipped for \(seconds) s after: \(error.message)", error: error)
+        }
+        return CacheHealth(server: configuration.endpoint.description, isAvailable: true, reason: "in use")
     }
 
     /// Returns a ready connection, opening one if its slot has none.
@@ -116,6 +149,7 @@ final class RedisConnectionPool: Sendable {
 
     /// Closes every connection; commands in flight and later ones fail with ``CacheError/shutDown``.
     func shutdown() {
+        isShutDown.store(true, ordering: .relaxed)
         for slot in slots {
             let previous = slot.state.withLock { state -> SlotState in
                 let previous = state
@@ -131,6 +165,101 @@ final class RedisConnectionPool: Sendable {
                 break
             }
         }
+    }
+
+    // MARK: - Breaker
+
+    /// Counts `error` against the breaker if it says the server could not be reached, and turns a
+    /// `NOPERM` reply into a permission error that says what to change.
+    private func noted(_ error: CacheError) -> CacheError {
+        switch error.code {
+        case .connectionFailed, .connectionClosed, .timeout:
+            if breaker.recordFailure(error) {
+                observers?.notify(
+                    CacheHealth(
+                        server: configuration.endpoint.description, isAvailable: false,
+                        reason: "\(breaker.threshold) commands in a row failed; the last: \(error.message)",
+                        error: error))
+                startProbing()
+            }
+            return error
+        case .serverError where error.message.hasPrefix("NOPERM"):
+            breaker.recordSuccess()
+            let user = configuration.username ?? "default"
+            return .permissionDenied(
+                "the ACL user '\(user)' may not run this command on keys under the prefix "
+                    + "'\(configuration.keyPrefix)' (\(error.message)); grant it the pattern "
+                    + "'~\(configuration.keyPrefix)*' or choose a keyPrefix its key patterns cover",
+                underlying: error)
+        default:
+            breaker.recordSuccess()
+            return error
+        }
+    }
+
+    private func unavailableError() -> CacheError {
+        guard let (since, error) = breaker.openState else {
+            return .unavailable("\(configuration.endpoint) is skipped until a probe finds it answering")
+        }
+        let milliseconds = (ContinuousClock.now - since).milliseconds(roundingUp: false)
+        return .unavailable(
+            "\(configuration.endpoint) is skipped until a probe finds it answering (for \(milliseconds) ms, after: "
+                + "\(error.message))",
+            underlying: error)
+    }
+
+    /// Probes the server every probe interval until a probe succeeds or the pool shuts down. Runs on
+    /// a task of its own; holds the pool only while a probe runs.
+    private func startProbing() {
+        let interval = configuration.breaker.probeInterval
+        Task.detached { [weak self] in
+            while true {
+                try? await Task.sleep(for: interval)
+                guard let self, !self.isShutDown.load(ordering: .relaxed) else { return }
+                if await self.probe() { return }
+            }
+        }
+    }
+
+    /// Opens a connection and sends `PING`; on success hands the connection to a slot, ends every
+    /// slot's backoff and closes the breaker.
+    ///
+    /// - Returns: Whether the server answered.
+    private func probe() async -> Bool {
+        let connection: RedisConnection
+        do {
+            connection = try await open(configuration)
+            _ = try await connection.command(["PING"])
+        } catch {
+            return false
+        }
+        var adopted = false
+        for slot in slots {
+            slot.state.withLock { state in
+                switch state {
+                case .idle:
+                    if !adopted {
+                        state = .ready(connection)
+                        adopted = true
+                    } else {
+                        state = .idle(failures: 0, retryAt: 0, lastError: nil)
+                    }
+                case .ready(let current) where current.isClosed && !adopted:
+                    state = .ready(connection)
+                    adopted = true
+                default:
+                    break
+                }
+            }
+        }
+        if !adopted { connection.close(.shutDown) }
+        if let downtime = breaker.close() {
+            observers?.notify(
+                CacheHealth(
+                    server: configuration.endpoint.description, isAvailable: true,
+                    reason: "a probe found it answering after \(downtime.milliseconds(roundingUp: false)) ms"))
+        }
+        return true
     }
 
     // MARK: - Private

@@ -43,7 +43,7 @@ enum ReadmeSnippets {
             directory: URL(fileURLWithPath: ".structured_cache"),
             configuration: .init(defaultTTL: .seconds(86_400), maxBytes: 512 << 20))
         let redis = try RedisCache(url: "redis://:secret@cache.internal:6379/2",
-                                   configuration: .init(keyPrefix: "myapp:llm:", poolSize: 8))
+                                   configuration: .init(keyPrefix: "myapp:llm:", pool: .init(size: 8)))
         let tiered = try TieredCache([memory, redis])
         _ = (disk, tiered)
     }
