@@ -253,6 +253,7 @@ struct StructuredClientTests {
             }
             #expect(server.requestCount == 3)
             #expect(client.statistics.errors == 6)  // a failed read and a failed write per call
+            #expect(client.statistics.misses == 3)  // a read that failed answered nothing
             #expect(
                 errors.withLock {
                     $0.allSatisfy { [.connectionFailed, .unavailable].contains(($0 as? CacheError)?.code) }

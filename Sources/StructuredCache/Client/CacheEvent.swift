@@ -15,6 +15,8 @@ public struct CacheEvent: Sendable, CustomStringConvertible {
             case store
             case error
             case bypass
+            case unavailable
+            case available
         }
 
         private let base: Base
@@ -30,6 +32,12 @@ public struct CacheEvent: Sendable, CustomStringConvertible {
         public static let error = Kind(.error)
         /// The cache was not used, and why (``CacheEvent/reason``).
         public static let bypass = Kind(.bypass)
+        /// A server behind the cache stopped answering and is skipped until it answers again (its
+        /// circuit breaker opened); ``CacheEvent/reason`` names it and the failure. Not tied to a call:
+        /// ``CacheEvent/key`` is empty.
+        public static let unavailable = Kind(.unavailable)
+        /// A server that was skipped answers again and is used; ``CacheEvent/key`` is empty.
+        public static let available = Kind(.available)
 
         /// The kind's name (`hit`, `miss` …), for logs and metric labels.
         public var name: String { base.rawValue }
@@ -38,7 +46,7 @@ public struct CacheEvent: Sendable, CustomStringConvertible {
 
     /// What happened.
     public let kind: Kind
-    /// The cache key of the call.
+    /// The cache key of the call; empty for ``Kind/unavailable`` and ``Kind/available``.
     public let key: String
     /// The adapter's type name (`AutoCache`, `RedisCache` …), or an empty string without one.
     public let adapter: String
@@ -66,12 +74,15 @@ public struct CacheEvent: Sendable, CustomStringConvertible {
 public struct CacheStatistics: Sendable, Hashable {
     /// Calls answered from the cache.
     public var hits = 0
-    /// Calls the cache could not answer.
+    /// Calls the cache could not answer, including those whose read failed (also counted in
+    /// ``errors``).
     public var misses = 0
     /// Answers stored.
     public var stores = 0
     /// Cache failures (each treated as a miss or a skipped store).
     public var errors = 0
+    /// Times a server behind the cache became unavailable (its circuit breaker opened).
+    public var outages = 0
     /// Calls that did not use the cache.
     public var bypasses = 0
     /// Tokens the hits saved, from the stored completions' usage.

@@ -49,6 +49,12 @@ public final class StructuredClient: Sendable {
         self.cache = cache
         self.configuration = configuration
         namespace = configuration.namespace ?? "provider:" + provider.cacheIdentity
+        if let reporting = cache as? any CacheHealthReporting {
+            let adapter = String(describing: type(of: reporting))
+            reporting.observeHealth { [weak self] health in
+                self?.emitHealth(health, adapter: adapter)
+            }
+        }
     }
 
     /// Asks for an answer of type `responseModel`.
@@ -224,6 +230,7 @@ public final class StructuredClient: Sendable {
             stored = try await adapter.get(call.key)
         } catch {
             emit(.error, call, adapter: adapter, since: started, reason: "read failed; treated as a miss", error: error)
+            emit(.miss, call, adapter: adapter, since: started, reason: "the read failed")
             return nil
         }
         guard let stored else {
@@ -337,14 +344,30 @@ public final class StructuredClient: Sendable {
             kind: kind, key: call.key, adapter: adapter.map { String(describing: type(of: $0)) } ?? "",
             duration: started.map { ContinuousClock.now - $0 } ?? .zero, reason: reason, error: error,
             tokensSaved: tokensSaved)
+        publish(event)
+    }
+
+    /// Reports a change in a server's health as an ``CacheEvent/Kind/unavailable`` or
+    /// ``CacheEvent/Kind/available`` event.
+    private func emitHealth(_ health: CacheHealth, adapter: String) {
+        publish(
+            CacheEvent(
+                kind: health.isAvailable ? .available : .unavailable, key: "", adapter: adapter, duration: .zero,
+                reason: health.description, error: health.error, tokensSaved: nil))
+    }
+
+    private func publish(_ event: CacheEvent) {
+        let kind = event.kind
         totals.withLock { totals in
             switch kind {
             case .hit:
                 totals.hits += 1
-                totals.tokensSaved += tokensSaved ?? 0
+                totals.tokensSaved += event.tokensSaved ?? 0
             case .miss: totals.misses += 1
             case .store: totals.stores += 1
             case .error: totals.errors += 1
+            case .unavailable: totals.outages += 1
+            case .available: break
             default: totals.bypasses += 1
             }
         }

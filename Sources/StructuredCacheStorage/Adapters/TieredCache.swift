@@ -142,3 +142,17 @@ extension TieredCache: ExpiryReportingCacheAdapter {
         return nil
     }
 }
+
+extension TieredCache: CacheHealthReporting {
+    /// The health of every server behind the tiers that report theirs, fastest tier first.
+    public var health: [CacheHealth] {
+        tiers.flatMap { ($0 as? any CacheHealthReporting)?.health ?? [] }
+    }
+
+    /// Calls `observer` with every change reported by a tier that reports its servers' health.
+    ///
+    /// - Parameter observer: Called with each change; must return quickly.
+    public func observeHealth(_ observer: @escaping @Sendable (CacheHealth) -> Void) {
+        for case let reporting as any CacheHealthReporting in tiers { reporting.observeHealth(observer) }
+    }
+}
