@@ -283,9 +283,9 @@ final class BenchmarkRedisServer {
         self.directory = directory
     }
 
-    static func start() throws -> BenchmarkRedisServer? {
+    static func start(port given: Int? = nil) throws -> BenchmarkRedisServer? {
         guard let executable = findExecutable("redis-server") else { return nil }
-        let port = try freePort()
+        let port = try given ?? freePort()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("scbench-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let process = Process()

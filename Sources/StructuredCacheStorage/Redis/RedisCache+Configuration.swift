@@ -18,12 +18,12 @@ extension RedisCache {
     /// The defaults are chosen for a cache in front of a model call that takes a second or more: a
     /// lookup is worth waiting for only while it is much cheaper than the call it saves. A healthy
     /// Redis answers in well under a millisecond, so a command that has waited
-    /// ``Connection/commandTimeout`` (500 ms) is presumed lost; after
-    /// ``CircuitBreaker/failureThreshold`` (3) such failures in a row the cache is skipped at once (a
-    /// miss for a read, a skipped store for a write) until a probe, every
-    /// ``CircuitBreaker/probeInterval`` (250 ms), finds the server answering again. A hung server
-    /// thus costs each call at most one command timeout, and hits come back within about a probe
-    /// interval of the server's return, however long it was gone.
+    /// ``Connection/commandTimeout`` (500 ms) is presumed lost, and the server is then skipped at once
+    /// (a miss for a read, a skipped store for a write), as it is after
+    /// ``CircuitBreaker/failureThreshold`` (3) refused or dropped connections in a row, until a probe,
+    /// every ``CircuitBreaker/probeInterval`` (250 ms), finds it answering again. A hung server thus
+    /// costs a call at most one command timeout, a dead one costs nothing once skipped, and hits come
+    /// back within about a probe interval of the server's return, however long it was gone.
     public struct Configuration: Sendable {
         /// Which protocol version the connection negotiates.
         public struct ProtocolVersion: Hashable, Sendable, CustomStringConvertible {
@@ -141,16 +141,17 @@ extension RedisCache {
 
         /// When to stop asking a server that does not answer, and how to notice that it is back.
         ///
-        /// Each server (each node of a cluster) has its own breaker. It opens after
-        /// ``failureThreshold`` commands in a row failed to reach the server (a timeout, a refused or
-        /// dropped connection; an error reply does not count, the server answered). While it is open,
+        /// Each server (each node of a cluster) has its own breaker. It opens on a command timeout, or
+        /// after ``failureThreshold`` commands in a row failed to reach the server (a refused or dropped
+        /// connection; an error reply does not count, the server answered). While it is open,
         /// commands to that server throw ``CacheError/Code/unavailable`` at once, which the client
         /// treats as a miss or a skipped store, and one probe at a time (a new connection and a
         /// `PING`, every ``probeInterval``) checks the server; the first probe that succeeds closes
         /// the breaker. Changes are reported to ``RedisCache/observeHealth(_:)`` and, through
         /// `StructuredClient`, as cache events.
         public struct CircuitBreaker: Sendable, Equatable {
-            /// How many failures in a row open the breaker; 0 turns the breaker off. Default 3.
+            /// How many refused or dropped connections in a row open the breaker (a timeout opens it at
+            /// once); 0 turns the breaker off. Default 3.
             public var failureThreshold: Int
             /// How often the probe checks a server whose breaker is open. Default 250 ms.
             public var probeInterval: Duration

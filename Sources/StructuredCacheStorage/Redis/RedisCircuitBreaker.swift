@@ -6,9 +6,10 @@ import Synchronization
 
 /// Whether commands to one server are sent, or refused at once because the server stopped answering.
 ///
-/// The breaker counts commands that failed to reach the server (timeouts, refused or dropped
-/// connections) in a row; a command that got any reply resets the count. At
-/// ``RedisCache/Configuration/CircuitBreaker/failureThreshold`` it opens, and stays open until
+/// The breaker counts commands that failed to reach the server (refused or dropped connections) in a
+/// row; a command that got any reply resets the count. At
+/// ``RedisCache/Configuration/CircuitBreaker/failureThreshold`` it opens, or at once on a timeout (a
+/// server that let a command wait that long will let the next one wait too), and stays open until
 /// ``close()``, which the pool calls when a probe succeeds. Reading whether it is open, and recording a
 /// success while nothing has failed, are single atomic loads, so a healthy server pays nothing for it.
 final class RedisCircuitBreaker: Sendable {
@@ -61,7 +62,10 @@ final class RedisCircuitBreaker: Sendable {
         state.withLock { state in
             state.failures += 1
             failing.store(true, ordering: .relaxed)
-            guard threshold > 0, state.openedAt == nil, state.failures >= threshold else { return false }
+            // A healthy server answers in well under a millisecond: one that let a command wait out
+            // the whole timeout is hung or unreachable, and the next command would wait as long.
+            let opens = state.failures >= threshold || error.code == .timeout
+            guard threshold > 0, state.openedAt == nil, opens else { return false }
             state.openedAt = .now
             state.lastError = error
             openFlag.store(true, ordering: .releasing)

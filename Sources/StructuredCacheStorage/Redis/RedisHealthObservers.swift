@@ -1,6 +1,7 @@
 // The observers of a RedisCache's server health, shared by every connection pool of the cache.
 
 import StructuredCacheSupport
+import Synchronization
 
 /// The functions to call when a server's breaker opens or closes.
 final class RedisHealthObservers: Sendable {
