@@ -1,0 +1,297 @@
+// Sends each command to the primary that serves its hash slot, and follows the cluster as slots move:
+// MOVED and ASK redirections, retries while the cluster heals, map refreshes after a failover.
+
+import Dispatch
+import StructuredCacheSupport
+
+/// Routes commands to the nodes of a Redis Cluster.
+///
+/// The router keeps the cluster's slot map (loaded from the first reachable seed on first use) and one
+/// ``RedisConnectionPool`` per node, made lazily from a template configuration and kept. A command goes
+/// to the primary of its slot, and:
+/// - on `MOVED slot host:port`, goes to that node at once and has the map refreshed;
+/// - on `ASK slot host:port`, sends `ASKING` and the command back to back on one connection of that node;
+/// - on `TRYAGAIN`, `CLUSTERDOWN` or `LOADING`, waits (10 ms, doubling) and tries again;
+/// - when a node cannot be reached, refreshes the map from any node that can, and tries again if the slot
+///   now has another primary (a failover); otherwise the error is thrown at once.
+///
+/// Every command gets at most ``maximumRedirections`` redirections and the configuration's
+/// `commandTimeout`, counted from its first try, for all its tries. One refresh runs at a time, callers
+/// that need it wait for it, and a refresh follows the previous one by at least ``refreshInterval``.
+final class RedisClusterRouter: Sendable {
+    private struct State {
+        var map: RedisClusterMap?
+        var refreshing: Task<RedisClusterMap, any Error>?
+        /// When the last refresh ended (uptime nanoseconds), or 0.
+        var refreshedAt: UInt64 = 0
+        var pools: [String: RedisConnectionPool] = [:]
+        var isShutDown = false
+    }
+
+    /// The configuration of every node's pool, but for its endpoint.
+    let template: RedisConfiguration
+    /// The nodes to load the map from when no other node is known.
+    let seeds: [RedisConfiguration.Endpoint]
+    /// The most redirections (`MOVED`, `ASK`) one command follows.
+    let maximumRedirections = 5
+    /// The shortest time between two map refreshes.
+    let refreshInterval = Duration.milliseconds(100)
+
+    private let state = Lock(State())
+
+    /// Creates a router; nothing is connected until the first command.
+    ///
+    /// - Parameters:
+    ///   - seeds: Nodes of the cluster; at least one.
+    ///   - template: The configuration of every node's pool; its endpoint is replaced by each node's.
+    init(seeds: [RedisConfiguration.Endpoint], template: RedisConfiguration) {
+        precondition(!seeds.isEmpty, "a cluster needs at least one seed")
+        self.seeds = seeds
+        self.template = template
+    }
+
+    // MARK: - Commands
+
+    /// Sends a command to the primary that serves `slot`, following redirections, and returns its reply.
+    ///
+    /// - Parameters:
+    ///   - command: The encoded command, all of whose keys are in `slot`.
+    ///   - slot: The hash slot of the command's keys.
+    /// - Returns: The reply.
+    /// - Throws: ``CacheError``: the server's error reply, the connection error of a node that is still the
+    ///   slot's primary, `serverError` after too many redirections, or the last error once the command's
+    ///   time is up.
+    func send(_ command: RESPEncoder, slot: Int) async throws -> RESPValue {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let budget = RedisConnection.nanoseconds(template.commandTimeout)
+        var map = try await currentMap()
+        var redirections = 0
+        var movedTo: RedisConfiguration.Endpoint?
+        var askTo: RedisConfiguration.Endpoint?
+        var pause = Duration.milliseconds(10)
+
+        /// Sleeps before the next try if the command's time allows it, and returns whether it did.
+        func waitBeforeRetrying() async throws -> Bool {
+            let elapsed = DispatchTime.now().uptimeNanoseconds &- start
+            guard elapsed &+ RedisConnection.nanoseconds(pause) < budget else { return false }
+            try await Task.sleep(for: pause)
+            pause = min(pause * 2, .milliseconds(500))
+            return true
+        }
+
+        while true {
+            guard let endpoint = askTo ?? movedTo ?? map.primary(ofSlot: slot) else {
+                // No node serves the slot yet (a shard whose primary failed before a replica took over).
+                let unserved = CacheError.connectionFailed("no node of the Redis Cluster serves slot \(slot)")
+                guard try await waitBeforeRetrying() else { throw unserved }
+                map = try await refresh()
+                continue
+            }
+            let pool = self.pool(for: endpoint)
+            do {
+                if askTo != nil {
+                    askTo = nil
+                    var asking = RESPEncoder(argumentCount: 1)
+                    asking.append("ASKING")
+                    return try await pool.connection().send([asking, command])[1]
+                }
+                return try await pool.send(command)
+            } catch let error as CacheError where error.code == .serverError {
+                guard let redirection = Redirection(error.message, from: endpoint) else { throw error }
+                switch redirection {
+                case .moved(let target), .ask(let target):
+                    redirections += 1
+                    guard redirections <= maximumRedirections else {
+                        throw CacheError.serverError(
+                            "gave up after \(maximumRedirections) redirections for slot \(slot): \(error.message)")
+                    }
+                    if case .moved = redirection {
+                        movedTo = target
+                        refreshSoon()
+                    } else {
+                        askTo = target
+                    }
+                case .retryLater:
+                    guard try await waitBeforeRetrying() else { throw error }
+                }
+            } catch let error as CacheError where Self.isConnectionFailure(error) {
+                // Perhaps a failover: go on only if the slot now has another primary.
+                movedTo = nil
+                map = try await refresh()
+                guard let owner = map.primary(ofSlot: slot), owner != endpoint,
+                    DispatchTime.now().uptimeNanoseconds &- start < budget
+                else { throw error }
+            }
+        }
+    }
+
+    /// The pools of the cluster's current primaries, after loading the map if it is not loaded yet.
+    ///
+    /// - Returns: One pool per primary.
+    /// - Throws: ``CacheError`` when no seed can be reached to load the map.
+    func primaries() async throws -> [RedisConnectionPool] {
+        try await currentMap().shards.map { pool(for: $0.primary) }
+    }
+
+    /// Closes every pool; later commands throw ``CacheError/shutDown``.
+    func shutdown() {
+        let (pools, refreshing) = state.withLock { state in
+            state.isShutDown = true
+            defer { state.pools = [:] }
+            return (Array(state.pools.values), state.refreshing)
+        }
+        refreshing?.cancel()
+        for pool in pools { pool.shutdown() }
+    }
+
+    // MARK: - Map
+
+    /// The map, loaded now if it never was.
+    func currentMap() async throws -> RedisClusterMap {
+        if let map = state.withLock({ $0.map }) { return map }
+        return try await refresh()
+    }
+
+    /// Refreshes the map and returns it: joins the refresh under way if there is one, and returns the
+    /// current map when the last refresh ended less than ``refreshInterval`` ago.
+    ///
+    /// - Returns: The newest map.
+    /// - Throws: ``CacheError`` when no known node can be reached, or `shutDown`.
+    @discardableResult
+    func refresh() async throws -> RedisClusterMap {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let interval = RedisConnection.nanoseconds(refreshInterval)
+        let step = try state.withLock { state throws(CacheError) -> Result<RedisClusterMap, Never>? in
+            if state.isShutDown { throw .shutDown }
+            if state.refreshing == nil, let map = state.map, now &- state.refreshedAt < interval {
+                return .success(map)
+            }
+            if state.refreshing == nil {
+                state.refreshing = Task { try await self.loadMap() }
+            }
+            return nil
+        }
+        if case .success(let map) = step { return map }
+        guard let task = state.withLock({ $0.refreshing }) else { return try await currentMap() }
+        return try await task.value
+    }
+
+    /// Starts a refresh without waiting for it (after a `MOVED`).
+    private func refreshSoon() {
+        Task { try? await self.refresh() }
+    }
+
+    /// Loads the map from the first node that answers (known nodes first, then the seeds) and stores it.
+    private func loadMap() async throws -> RedisClusterMap {
+        var candidates: [RedisConfiguration.Endpoint] = []
+        for node in (state.withLock { $0.map?.nodes } ?? []) + seeds where !candidates.contains(node) {
+            candidates.append(node)
+        }
+        var lastError: CacheError?
+        var found: RedisClusterMap?
+        for node in candidates {
+            do {
+                found = try await fetchMap(from: node)
+                break
+            } catch let error as CacheError {
+                if error.code == .shutDown { break }
+                lastError = error
+            }
+        }
+        let map = found
+        let ended = DispatchTime.now().uptimeNanoseconds
+        state.withLock { state in
+            state.refreshing = nil
+            if let map {
+                state.map = map
+                state.refreshedAt = ended
+            }
+        }
+        guard let map else {
+            throw CacheError.connectionFailed(
+                "no node of the Redis Cluster answered CLUSTER SHARDS or CLUSTER SLOTS (tried "
+                    + candidates.map(\.description).joined(separator: ", ") + ")",
+                underlying: lastError)
+        }
+        return map
+    }
+
+    /// Asks one node for the map: `CLUSTER SHARDS`, or `CLUSTER SLOTS` on servers before Redis 7.
+    private func fetchMap(from node: RedisConfiguration.Endpoint) async throws -> RedisClusterMap {
+        let pool = self.pool(for: node)
+        do {
+            return try RedisClusterMap(shardsReply: try await pool.send(Self.command("CLUSTER", "SHARDS")), askedNode: node)
+        } catch let error as CacheError where error.code == .serverError {
+            let message = error.message.lowercased()
+            guard message.contains("unknown subcommand") || message.contains("unknown command") else {
+                if message.contains("cluster support disabled") {
+                    throw CacheError.invalidConfiguration(
+                        "\(node) is not a Redis Cluster node (cluster support disabled); use RedisCache(url:)")
+                }
+                throw error
+            }
+        }
+        return try RedisClusterMap(slotsReply: try await pool.send(Self.command("CLUSTER", "SLOTS")), askedNode: node)
+    }
+
+    // MARK: - Helpers
+
+    /// The pool of `endpoint`, created on first use.
+    private func pool(for endpoint: RedisConfiguration.Endpoint) -> RedisConnectionPool {
+        let key = endpoint.description
+        let (pool, created) = state.withLock { state -> (RedisConnectionPool, Bool) in
+            if let pool = state.pools[key] { return (pool, false) }
+            var configuration = template
+            configuration.endpoint = endpoint
+            let pool = RedisConnectionPool(configuration: configuration)
+            if state.isShutDown { return (pool, true) }
+            state.pools[key] = pool
+            return (pool, false)
+        }
+        // After shutdown, a pool is handed out shut, so that its user gets `shutDown`.
+        if created { pool.shutdown() }
+        return pool
+    }
+
+    private static func command(_ arguments: String...) -> RESPEncoder {
+        var encoder = RESPEncoder(argumentCount: arguments.count)
+        for argument in arguments { encoder.append(argument) }
+        return encoder
+    }
+
+    /// Whether `error` says a node could not be reached or stopped answering.
+    private static func isConnectionFailure(_ error: CacheError) -> Bool {
+        error.code == .connectionFailed || error.code == .connectionClosed || error.code == .timeout
+    }
+
+    /// What a cluster error reply asks the client to do.
+    private enum Redirection {
+        /// The slot has moved to this node for good.
+        case moved(RedisConfiguration.Endpoint)
+        /// The slot is migrating: ask this node, once.
+        case ask(RedisConfiguration.Endpoint)
+        /// The cluster cannot serve the command now, but may soon.
+        case retryLater
+
+        /// Reads `MOVED slot host:port`, `ASK slot host:port`, `TRYAGAIN`, `CLUSTERDOWN` or `LOADING`;
+        /// `nil` for any other error.
+        init?(_ message: String, from node: RedisConfiguration.Endpoint) {
+            if message.hasPrefix("TRYAGAIN") || message.hasPrefix("CLUSTERDOWN") || message.hasPrefix("LOADING") {
+                self = .retryLater
+                return
+            }
+            let words = message.split(separator: " ")
+            guard words.count >= 3, words[0] == "MOVED" || words[0] == "ASK", let colon = words[2].lastIndex(of: ":"),
+                let port = Int(words[2][words[2].index(after: colon)...]), (1...65535).contains(port)
+            else { return nil }
+            var host = String(words[2][..<colon])
+            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            if host.isEmpty {
+                // An empty host means the node that sent the reply.
+                guard case .tcp(let askedHost, _) = node else { return nil }
+                host = askedHost
+            }
+            self = words[0] == "MOVED" ? .moved(.tcp(host: host, port: port)) : .ask(.tcp(host: host, port: port))
+        }
+    }
+}
