@@ -279,7 +279,8 @@ public final class RedisCache: CacheAdapter {
     func command(_ arguments: [String]) async throws -> RESPValue {
         var encoder = RESPEncoder(argumentCount: arguments.count)
         for argument in arguments { encoder.append(argument) }
-        return try await send(encoder, route: arguments.count > 1 ? .slot(RedisClusterSlot.slot(of: arguments[1])) : .any)
+        return try await send(
+            encoder, route: arguments.count > 1 ? .slot(RedisClusterSlot.slot(of: arguments[1])) : .any)
     }
 
     /// Where a command goes in a cluster.

@@ -323,7 +323,8 @@ final class RedisConnection: @unchecked Sendable {
     }
 
     /// Queues several commands, whose bytes are `bytes`, in one step, as ``enqueue(_:_:_:)`` queues one.
-    private func enqueue(_ bytes: [UInt8], _ ids: [UInt64], _ continuations: [UnsafeContinuation<RESPValue, any Error>]) {
+    private func enqueue(_ bytes: [UInt8], _ ids: [UInt64], _ continuations: [UnsafeContinuation<RESPValue, any Error>])
+    {
         let deadline = DispatchTime.now().uptimeNanoseconds &+ commandTimeoutNanoseconds
         let (failure, mustFlush) = state.withLock { state -> (CacheError?, Bool) in
             if let error = state.closeError { return (error, false) }

@@ -71,7 +71,7 @@ struct RedisClusterMap: Sendable {
     /// names and values) or its RESP3 form (maps).
     ///
     /// Of each shard, the node whose role is `master` and whose health is `online` becomes the primary
-    /// and the online replicas its replicas; a shard without an online primary serves no slot.
+    /// and the replicas that are online or loading its replicas; a shard without an online primary serves no slot.
     ///
     /// - Parameters:
     ///   - reply: The reply.
@@ -93,12 +93,16 @@ struct RedisClusterMap: Sendable {
             var replicas: [RedisConfiguration.Endpoint] = []
             for nodeValue in nodeValues {
                 let node = try Self.fields(of: nodeValue, what: "node")
-                guard node["health"]?.string == "online", let endpoint = Self.endpoint(of: node, askedNode: askedNode)
-                else { continue }
+                guard let endpoint = Self.endpoint(of: node, askedNode: askedNode) else { continue }
+                let health = node["health"]?.string
                 switch node["role"]?.string {
-                case "master", "primary": primary = endpoint
-                case "replica", "slave": replicas.append(endpoint)
-                default: break
+                case "master"?, "primary"?:
+                    if health == "online" { primary = endpoint }
+                case "replica"?, "slave"?:
+                    // A replica reports `loading` until it has replicated a first write.
+                    if health == "online" || health == "loading" { replicas.append(endpoint) }
+                default:
+                    break
                 }
             }
             guard let primary else { continue }

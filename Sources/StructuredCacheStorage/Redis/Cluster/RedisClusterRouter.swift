@@ -220,7 +220,8 @@ final class RedisClusterRouter: Sendable {
     private func fetchMap(from node: RedisConfiguration.Endpoint) async throws -> RedisClusterMap {
         let pool = self.pool(for: node)
         do {
-            return try RedisClusterMap(shardsReply: try await pool.send(Self.command("CLUSTER", "SHARDS")), askedNode: node)
+            return try RedisClusterMap(
+                shardsReply: try await pool.send(Self.command("CLUSTER", "SHARDS")), askedNode: node)
         } catch let error as CacheError where error.code == .serverError {
             let message = error.message.lowercased()
             guard message.contains("unknown subcommand") || message.contains("unknown command") else {
