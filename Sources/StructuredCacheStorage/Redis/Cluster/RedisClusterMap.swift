@@ -40,6 +40,15 @@ struct RedisClusterMap: Sendable {
         return index < 0 ? nil : shards[Int(index)].primary
     }
 
+    /// The index in ``shards`` of the shard that serves `slot`, or `nil` when none does.
+    ///
+    /// - Parameter slot: A slot in `0..<16384`.
+    /// - Returns: The shard's index.
+    func shardIndex(ofSlot slot: Int) -> Int? {
+        let index = owners[slot]
+        return index < 0 ? nil : Int(index)
+    }
+
     /// The number of slots some node serves.
     var coveredSlots: Int { owners.reduce(0) { $0 + ($1 < 0 ? 0 : 1) } }
 

@@ -19,9 +19,17 @@ import StructuredCacheSupport
 /// `commandTimeout`, counted from its first try, for all its tries. One refresh runs at a time, callers
 /// that need it wait for it, and a refresh follows the previous one by at least ``refreshInterval``.
 final class RedisClusterRouter: Sendable {
+    /// A slot map with the pools of its primaries, so that routing a command takes one lookup.
+    struct Routes: Sendable {
+        /// The slot map.
+        let map: RedisClusterMap
+        /// The pool of each shard's primary, in the order of ``RedisClusterMap/shards``.
+        let primaries: [RedisConnectionPool]
+    }
+
     private struct State {
-        var map: RedisClusterMap?
-        var refreshing: Task<RedisClusterMap, any Error>?
+        var routes: Routes?
+        var refreshing: Task<Routes, any Error>?
         /// When the last refresh ended (uptime nanoseconds), or 0.
         var refreshedAt: UInt64 = 0
         var pools: [String: RedisConnectionPool] = [:]
@@ -62,9 +70,9 @@ final class RedisClusterRouter: Sendable {
     ///   slot's primary, `serverError` after too many redirections, or the last error once the command's
     ///   time is up.
     func send(_ command: RESPEncoder, slot: Int) async throws -> RESPValue {
+        var routes = try await currentRoutes()
         let start = DispatchTime.now().uptimeNanoseconds
         let budget = RedisConnection.nanoseconds(template.commandTimeout)
-        var map = try await currentMap()
         var redirections = 0
         var movedTo: RedisConfiguration.Endpoint?
         var askTo: RedisConfiguration.Endpoint?
@@ -80,14 +88,21 @@ final class RedisClusterRouter: Sendable {
         }
 
         while true {
-            guard let endpoint = askTo ?? movedTo ?? map.primary(ofSlot: slot) else {
+            let endpoint: RedisConfiguration.Endpoint
+            let pool: RedisConnectionPool
+            if let target = askTo ?? movedTo {
+                endpoint = target
+                pool = self.pool(for: target)
+            } else if let index = routes.map.shardIndex(ofSlot: slot) {
+                endpoint = routes.map.shards[index].primary
+                pool = routes.primaries[index]
+            } else {
                 // No node serves the slot yet (a shard whose primary failed before a replica took over).
                 let unserved = CacheError.connectionFailed("no node of the Redis Cluster serves slot \(slot)")
                 guard try await waitBeforeRetrying() else { throw unserved }
-                map = try await refresh()
+                routes = try await refresh()
                 continue
             }
-            let pool = self.pool(for: endpoint)
             do {
                 if askTo != nil {
                     askTo = nil
@@ -117,8 +132,8 @@ final class RedisClusterRouter: Sendable {
             } catch let error as CacheError where Self.isConnectionFailure(error) {
                 // Perhaps a failover: go on only if the slot now has another primary.
                 movedTo = nil
-                map = try await refresh()
-                guard let owner = map.primary(ofSlot: slot), owner != endpoint,
+                routes = try await refresh()
+                guard let owner = routes.map.primary(ofSlot: slot), owner != endpoint,
                     DispatchTime.now().uptimeNanoseconds &- start < budget
                 else { throw error }
             }
@@ -130,7 +145,7 @@ final class RedisClusterRouter: Sendable {
     /// - Returns: One pool per primary.
     /// - Throws: ``CacheError`` when no seed can be reached to load the map.
     func primaries() async throws -> [RedisConnectionPool] {
-        try await currentMap().shards.map { pool(for: $0.primary) }
+        try await currentRoutes().primaries
     }
 
     /// Closes every pool; later commands throw ``CacheError/shutDown``.
@@ -146,74 +161,118 @@ final class RedisClusterRouter: Sendable {
 
     // MARK: - Map
 
-    /// The map, loaded now if it never was.
+    /// The slot map, loaded now if it never was.
+    ///
+    /// - Returns: The current map.
+    /// - Throws: ``CacheError`` when no seed can be reached to load it, or `shutDown`.
     func currentMap() async throws -> RedisClusterMap {
-        if let map = state.withLock({ $0.map }) { return map }
+        try await currentRoutes().map
+    }
+
+    /// The routes, loaded now if they never were.
+    private func currentRoutes() async throws -> Routes {
+        if let routes = state.withLock({ $0.routes }) { return routes }
         return try await refresh()
     }
 
-    /// Refreshes the map and returns it: joins the refresh under way if there is one, and returns the
-    /// current map when the last refresh ended less than ``refreshInterval`` ago.
+    /// Refreshes the map and returns the routes: joins the refresh under way if there is one, and returns
+    /// the current routes when the last refresh ended less than ``refreshInterval`` ago.
     ///
-    /// - Returns: The newest map.
+    /// - Returns: The newest routes.
     /// - Throws: ``CacheError`` when no known node can be reached, or `shutDown`.
     @discardableResult
-    func refresh() async throws -> RedisClusterMap {
+    func refresh() async throws -> Routes {
+        let (recent, task) = try dueRefresh()
+        if let recent { return recent }
+        return try await task!.value
+    }
+
+    /// Starts a refresh without waiting for it (after a `MOVED`), unless one is under way or recent.
+    private func refreshSoon() {
+        _ = try? dueRefresh()
+    }
+
+    /// The current routes if they are recent enough, or else the refresh under way, started now if need be.
+    private func dueRefresh() throws -> (recent: Routes?, task: Task<Routes, any Error>?) {
         let now = DispatchTime.now().uptimeNanoseconds
         let interval = RedisConnection.nanoseconds(refreshInterval)
-        let step = try state.withLock { state throws(CacheError) -> Result<RedisClusterMap, Never>? in
-            if state.isShutDown { throw .shutDown }
-            if state.refreshing == nil, let map = state.map, now &- state.refreshedAt < interval {
-                return .success(map)
-            }
-            if state.refreshing == nil {
-                state.refreshing = Task { try await self.loadMap() }
-            }
-            return nil
+        return try state.withLock { state throws -> (Routes?, Task<Routes, any Error>?) in
+            if state.isShutDown { throw CacheError.shutDown }
+            if let task = state.refreshing { return (nil, task) }
+            if let routes = state.routes, now &- state.refreshedAt < interval { return (routes, nil) }
+            let task = Task { try await self.loadRoutes() }
+            state.refreshing = task
+            return (nil, task)
         }
-        if case .success(let map) = step { return map }
-        guard let task = state.withLock({ $0.refreshing }) else { return try await currentMap() }
-        return try await task.value
     }
 
-    /// Starts a refresh without waiting for it (after a `MOVED`).
-    private func refreshSoon() {
-        Task { try? await self.refresh() }
-    }
-
-    /// Loads the map from the first node that answers (known nodes first, then the seeds) and stores it.
-    private func loadMap() async throws -> RedisClusterMap {
+    /// Loads the map from the first node to answer, asking every known node and seed at once (so that a
+    /// node that hangs delays nothing), and installs it.
+    private func loadRoutes() async throws -> Routes {
         var candidates: [RedisConfiguration.Endpoint] = []
-        for node in (state.withLock { $0.map?.nodes } ?? []) + seeds where !candidates.contains(node) {
+        for node in (state.withLock { $0.routes?.map.nodes } ?? []) + seeds where !candidates.contains(node) {
             candidates.append(node)
         }
-        var lastError: CacheError?
-        var found: RedisClusterMap?
-        for node in candidates {
-            do {
-                found = try await fetchMap(from: node)
-                break
-            } catch let error as CacheError {
-                if error.code == .shutDown { break }
-                lastError = error
-            }
-        }
-        let map = found
+        let result = await firstMap(from: candidates)
         let ended = DispatchTime.now().uptimeNanoseconds
+        var routes: Routes?
+        if case .success(let map) = result {
+            routes = Routes(map: map, primaries: map.shards.map { pool(for: $0.primary) })
+        }
         state.withLock { state in
             state.refreshing = nil
-            if let map {
-                state.map = map
-                state.refreshedAt = ended
+            if let routes { state.routes = routes }
+            // A failed refresh waits out the interval too, so that a dead cluster is not asked in a loop.
+            if routes != nil || state.routes != nil { state.refreshedAt = ended }
+        }
+        switch result {
+        case .success: return routes!
+        case .failure(let error): throw error
+        }
+    }
+
+    /// Asks every node in `candidates` for the map at once and returns the first answer, without waiting
+    /// for the others; a failure only when every node failed.
+    private func firstMap(from candidates: [RedisConfiguration.Endpoint]) async -> Result<RedisClusterMap, CacheError> {
+        struct Race {
+            var continuation: UnsafeContinuation<Result<RedisClusterMap, CacheError>, Never>?
+            var remaining: Int
+            var errors: [CacheError] = []
+        }
+        return await withUnsafeContinuation { continuation in
+            let race = Lock(Race(continuation: continuation, remaining: candidates.count))
+            for node in candidates {
+                Task {
+                    var outcome: Result<RedisClusterMap, CacheError>
+                    do {
+                        outcome = .success(try await self.fetchMap(from: node))
+                    } catch {
+                        outcome = .failure(
+                            error as? CacheError ?? .connectionFailed("\(node) failed", underlying: error))
+                    }
+                    let finished = race.withLock {
+                        race -> (
+                            UnsafeContinuation<Result<RedisClusterMap, CacheError>, Never>,
+                            Result<RedisClusterMap, CacheError>
+                        )? in
+                        race.remaining -= 1
+                        if case .failure(let error) = outcome {
+                            race.errors.append(error)
+                            guard race.remaining == 0 else { return nil }
+                            let messages = race.errors.map(\.message).joined(separator: "; ")
+                            outcome = .failure(
+                                race.errors.first { $0.code == .shutDown }
+                                    ?? .connectionFailed(
+                                        "no node of the Redis Cluster answered CLUSTER SHARDS or CLUSTER SLOTS: "
+                                            + messages, underlying: race.errors.last))
+                        }
+                        guard let continuation = race.continuation.take() else { return nil }
+                        return (continuation, outcome)
+                    }
+                    if let (continuation, outcome) = finished { continuation.resume(returning: outcome) }
+                }
             }
         }
-        guard let map else {
-            throw CacheError.connectionFailed(
-                "no node of the Redis Cluster answered CLUSTER SHARDS or CLUSTER SLOTS (tried "
-                    + candidates.map(\.description).joined(separator: ", ") + ")",
-                underlying: lastError)
-        }
-        return map
     }
 
     /// Asks one node for the map: `CLUSTER SHARDS`, or `CLUSTER SLOTS` on servers before Redis 7.
@@ -232,7 +291,8 @@ final class RedisClusterRouter: Sendable {
                 throw error
             }
         }
-        return try RedisClusterMap(slotsReply: try await pool.send(Self.command("CLUSTER", "SLOTS")), askedNode: node)
+        return try RedisClusterMap(
+            slotsReply: try await pool.send(Self.command("CLUSTER", "SLOTS")), askedNode: node)
     }
 
     // MARK: - Helpers
