@@ -25,6 +25,9 @@ import Synchronization
 ///
 /// A command whose task is cancelled throws `CancellationError` at once rather than waiting for the
 /// reply; the connection stays usable (the reply is read and dropped when it comes).
+///
+/// For a Redis Cluster, create the cache with ``init(cluster:configuration:)``: each command then goes to
+/// the primary that serves its key's hash slot.
 public final class RedisCache: CacheAdapter {
     /// The options this cache was created with.
     public let configuration: Configuration

@@ -27,12 +27,17 @@ final class RedisClusterRouter: Sendable {
         let primaries: [RedisConnectionPool]
     }
 
+    /// What the router knows, behind its lock.
     private struct State {
+        /// The current map and its primaries' pools; `nil` until the first load.
         var routes: Routes?
+        /// The refresh under way, which every caller that needs a refresh waits for.
         var refreshing: Task<Routes, any Error>?
         /// When the last refresh ended (uptime nanoseconds), or 0.
         var refreshedAt: UInt64 = 0
+        /// Every node's pool, by the node's endpoint description.
         var pools: [String: RedisConnectionPool] = [:]
+        /// Set by ``shutdown()``.
         var isShutDown = false
     }
 
@@ -100,7 +105,7 @@ final class RedisClusterRouter: Sendable {
                 // No node serves the slot yet (a shard whose primary failed before a replica took over).
                 let unserved = CacheError.connectionFailed("no node of the Redis Cluster serves slot \(slot)")
                 guard try await waitBeforeRetrying() else { throw unserved }
-                routes = try await refresh()
+                if let refreshed = try? await refresh() { routes = refreshed }
                 continue
             }
             do {
@@ -132,7 +137,9 @@ final class RedisClusterRouter: Sendable {
             } catch let error as CacheError where Self.isConnectionFailure(error) {
                 // Perhaps a failover: go on only if the slot now has another primary.
                 movedTo = nil
-                routes = try await refresh()
+                // When no node answers either, the node's own error says more than the refresh's.
+                guard let refreshed = try? await refresh() else { throw error }
+                routes = refreshed
                 guard let owner = routes.map.primary(ofSlot: slot), owner != endpoint,
                     DispatchTime.now().uptimeNanoseconds &- start < budget
                 else { throw error }
@@ -234,6 +241,7 @@ final class RedisClusterRouter: Sendable {
     /// Asks every node in `candidates` for the map at once and returns the first answer, without waiting
     /// for the others; a failure only when every node failed.
     private func firstMap(from candidates: [RedisConfiguration.Endpoint]) async -> Result<RedisClusterMap, CacheError> {
+        /// The answers so far.
         struct Race {
             var continuation: UnsafeContinuation<Result<RedisClusterMap, CacheError>, Never>?
             var remaining: Int
@@ -314,6 +322,7 @@ final class RedisClusterRouter: Sendable {
         return pool
     }
 
+    /// A command of text arguments.
     private static func command(_ arguments: String...) -> RESPEncoder {
         var encoder = RESPEncoder(argumentCount: arguments.count)
         for argument in arguments { encoder.append(argument) }
