@@ -335,14 +335,14 @@ struct RedisClusterTests {
     /// Runs `workers` loops of set-then-get over keys spread on every slot until `stop` is set, and returns
     /// when each failure happened.
     private static func load(
-        _ cache: RedisCache, workers: Int, until stop: Lock<Bool>
+        _ cache: RedisCache, workers: Int, until stop: StopFlag
     ) async -> [(index: Int, date: Date, error: String)] {
         await withTaskGroup(of: [(index: Int, date: Date, error: String)].self) { group in
             for worker in 0..<workers {
                 group.addTask {
                     var failures: [(index: Int, date: Date, error: String)] = []
                     var index = worker
-                    while !stop.withLock({ $0 }) {
+                    while !stop.isSet {
                         // Each worker has keys of its own, so that a read sees the worker's own last write.
                         let key = "w\(worker)-\(index % 499)"
                         let value = Data("\(index)".utf8)
@@ -371,7 +371,7 @@ struct RedisClusterTests {
             defer { cache.shutdown() }
             let primary = try await cluster.primaries()[0]
             let replica = try await cluster.replica(of: primary)
-            let stop = Lock(false)
+            let stop = StopFlag()
             let workers = 8
             async let failures = Self.load(cache, workers: workers, until: stop)
             try await Task.sleep(for: .seconds(1))
@@ -386,7 +386,7 @@ struct RedisClusterTests {
             try await Task.sleep(for: .seconds(1))
             let settled = Date()
             try await Task.sleep(for: .seconds(2))
-            stop.withLock { $0 = true }
+            stop.set()
             let all = await failures
             #expect(all.filter { $0.date > settled }.isEmpty, "after the failover: \(all.prefix(5))")
             #expect(all.count <= workers, "during the failover: \(all.prefix(10))")
@@ -430,4 +430,16 @@ struct RedisClusterTests {
             #expect(failures.isEmpty, "\(failures.count) failures, first: \(failures.prefix(3))")
         }
     }
+}
+
+/// A flag that one task sets and others read.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    /// Whether ``set()`` was called.
+    var isSet: Bool { lock.withLock { value } }
+
+    /// Sets the flag.
+    func set() { lock.withLock { value = true } }
 }

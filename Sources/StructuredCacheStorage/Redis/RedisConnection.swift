@@ -243,14 +243,18 @@ final class RedisConnection: @unchecked Sendable {
         try Task.checkCancellation()
         let bytes = commands.flatMap(\.bytes)
         let count = commands.count
-        let batch = Lock([(index: Int, continuation: UnsafeContinuation<RESPValue, any Error>)]())
+        /// The continuations of the batch's commands, as their tasks hand them over.
+        final class Batch: Sendable {
+            let entries = Lock([(index: Int, continuation: UnsafeContinuation<RESPValue, any Error>)]())
+        }
+        let batch = Batch()
         // Each command's continuation comes from a child task; the last one to arrive queues them all at once,
         // in the commands' order.
         return try await withThrowingTaskGroup(of: (Int, RESPValue).self) { group in
             for index in 0..<count {
                 group.addTask {
                     let reply = try await withUnsafeThrowingContinuation { continuation in
-                        let all = batch.withLock { batch -> [UnsafeContinuation<RESPValue, any Error>]? in
+                        let all = batch.entries.withLock { batch -> [UnsafeContinuation<RESPValue, any Error>]? in
                             batch.append((index, continuation))
                             return batch.count == count ? batch.sorted { $0.index < $1.index }.map(\.continuation) : nil
                         }

@@ -3,6 +3,7 @@
 
 import Dispatch
 import StructuredCacheSupport
+import Synchronization
 
 /// Routes commands to the nodes of a Redis Cluster.
 ///
@@ -247,8 +248,13 @@ final class RedisClusterRouter: Sendable {
             var remaining: Int
             var errors: [CacheError] = []
         }
+        /// The race, shared by the tasks that ask the nodes.
+        final class Shared: Sendable {
+            let race: Lock<Race>
+            init(_ race: Race) { self.race = Lock(race) }
+        }
         return await withUnsafeContinuation { continuation in
-            let race = Lock(Race(continuation: continuation, remaining: candidates.count))
+            let shared = Shared(Race(continuation: continuation, remaining: candidates.count))
             for node in candidates {
                 Task {
                     var outcome: Result<RedisClusterMap, CacheError>
@@ -258,7 +264,7 @@ final class RedisClusterRouter: Sendable {
                         outcome = .failure(
                             error as? CacheError ?? .connectionFailed("\(node) failed", underlying: error))
                     }
-                    let finished = race.withLock {
+                    let finished = shared.race.withLock {
                         race -> (
                             UnsafeContinuation<Result<RedisClusterMap, CacheError>, Never>,
                             Result<RedisClusterMap, CacheError>
