@@ -122,6 +122,31 @@ struct RedisClusterRouterTests {
         #expect(first.receivedCommands.filter { $0.first == "GET" }.count == 2_000)
     }
 
+    @Test func fallsBackToCLUSTERSLOTSOnServersBeforeRedis7() async throws {
+        let ports = Ports()
+        let node = try FakeRedisServer(
+            handler: FakeRedisServer.answeringHandshake { command in
+                switch (command.first, command.dropFirst().first) {
+                case ("CLUSTER", "SHARDS"):
+                    return Self.error("ERR unknown subcommand 'shards'. Try CLUSTER HELP.")
+                case ("CLUSTER", "SLOTS"):
+                    // An empty host stands for the node that answers.
+                    return .reply(Array("*1\r\n*3\r\n:0\r\n:16383\r\n*3\r\n$0\r\n\r\n:\(ports[0])\r\n$1\r\na\r\n".utf8))
+                default:
+                    return .reply(Array("$1\r\nv\r\n".utf8))
+                }
+            })
+        defer { node.stop() }
+        ports.set([node.port])
+        let cache = try RedisCache(cluster: [node.url])
+        defer { cache.shutdown() }
+        #expect(try await cache.get("k") == Data("v".utf8))
+        guard case .cluster(let router) = cache.topology else { return }
+        let map = try await router.currentMap()
+        #expect(map.coveredSlots == RedisClusterSlot.count)
+        #expect(map.primary(ofSlot: 16383) == .tcp(host: "127.0.0.1", port: node.port))
+    }
+
     @Test func stopsFollowingRedirectionsAfterFive() async throws {
         let ports = Ports()
         let first = try FakeRedisServer(
