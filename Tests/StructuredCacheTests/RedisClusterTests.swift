@@ -393,6 +393,61 @@ struct RedisClusterTests {
         }
     }
 
+    @Test func recoversWhenAPrimaryIsFrozen() async throws {
+        try await RedisClusterProcess.with { cluster in
+            let poolSize = 2
+            let cache = try RedisCache(
+                cluster: cluster.seedURLs,
+                configuration: .init(
+                    keyPrefix: Self.uniquePrefix("frozen"), poolSize: poolSize, commandTimeout: .seconds(3)))
+            defer { cache.shutdown() }
+            let victim = try await cluster.primaries()[2]
+            let replica = try await cluster.replica(of: victim)
+            let keys = (0..<600).map { "key-\($0)" }
+            let victimKeys = keys.filter { victim.serves(RedisClusterSlot.slot(prefix: cache.keyPrefix, key: $0)) }
+            #expect(victimKeys.count > 50)
+            for key in keys { try await cache.set(key, Data("old".utf8), ttl: .never) }
+
+            cluster.pause(victim.port)
+            defer { cluster.resume(victim.port) }
+            var promoted = false
+            for _ in 0..<150 where !promoted {
+                try await Task.sleep(for: .milliseconds(200))
+                promoted = try await cluster.nodes(askingPort: replica.port).contains {
+                    $0.port == replica.port && $0.isPrimary && !$0.slots.isEmpty
+                }
+            }
+            #expect(promoted, "the replica of the frozen primary was not promoted")
+            try await cluster.waitUntilHealthy()
+            // A connection to the frozen node fails its command once, by timing out; the map is refreshed
+            // then, and every later command goes to the new primary.
+            var failures: [String] = []
+            for key in victimKeys {
+                do {
+                    try await cache.set(key, Data("new".utf8), ttl: .never)
+                    if try await cache.get(key) != Data("new".utf8) { failures.append("\(key): wrong value") }
+                } catch {
+                    failures.append("\(key): \(error)")
+                }
+            }
+            #expect(failures.count <= poolSize, "\(failures.count) failures, first: \(failures.prefix(3))")
+
+            // Thawed, the old primary rejoins as a replica: every key still works, with no error.
+            cluster.resume(victim.port)
+            try await cluster.waitUntilHealthy()
+            failures = []
+            for key in keys {
+                do {
+                    try await cache.set(key, Data("thawed".utf8), ttl: .never)
+                    if try await cache.get(key) != Data("thawed".utf8) { failures.append("\(key): wrong value") }
+                } catch {
+                    failures.append("\(key): \(error)")
+                }
+            }
+            #expect(failures.isEmpty, "\(failures.count) failures, first: \(failures.prefix(3))")
+        }
+    }
+
     @Test func recoversWhenAPrimaryIsKilled() async throws {
         try await RedisClusterProcess.with { cluster in
             let cache = try RedisCache(

@@ -40,6 +40,8 @@ final class RedisClusterProcess: @unchecked Sendable {
     let servers: [RedisServerProcess]
     private let lock = NSLock()
     private var stopped = false
+    /// The ports of the nodes frozen with ``pause(_:)``, which no helper asks anything.
+    private var paused: Set<Int> = []
 
     /// The `redis-cli` executable on `PATH`, or `nil`.
     static let cli: URL? = RedisServerProcess.find("redis-cli")
@@ -160,12 +162,24 @@ final class RedisClusterProcess: @unchecked Sendable {
     /// Freezes the node at `port` with SIGSTOP.
     ///
     /// - Parameter port: The node's port.
-    func pause(_ port: Int) { server(port).signal(SIGSTOP) }
+    func pause(_ port: Int) {
+        lock.withLock { _ = paused.insert(port) }
+        server(port).signal(SIGSTOP)
+    }
 
     /// Lets the node at `port` run again with SIGCONT.
     ///
     /// - Parameter port: The node's port.
-    func resume(_ port: Int) { server(port).signal(SIGCONT) }
+    func resume(_ port: Int) {
+        server(port).signal(SIGCONT)
+        lock.withLock { _ = paused.remove(port) }
+    }
+
+    /// The servers that are running and not frozen.
+    private var answering: [RedisServerProcess] {
+        let frozen = lock.withLock { paused }
+        return servers.filter { $0.isRunning && !frozen.contains($0.port) }
+    }
 
     /// The nodes as the node at `port` (by default the first one still running) sees them.
     ///
@@ -173,7 +187,7 @@ final class RedisClusterProcess: @unchecked Sendable {
     /// - Returns: Every node it knows.
     /// - Throws: ``RedisTestServerError`` when `redis-cli` fails.
     func nodes(askingPort port: Int? = nil) async throws -> [Node] {
-        let asked = port ?? servers.first { $0.isRunning }!.port
+        let asked = port ?? answering.first!.port
         let text = try await run(asked, ["CLUSTER", "NODES"])
         return text.split(separator: "\n").compactMap { line -> Node? in
             let fields = line.split(separator: " ")
@@ -225,7 +239,7 @@ final class RedisClusterProcess: @unchecked Sendable {
         return node
     }
 
-    /// Waits until every running node reports `cluster_state:ok`, 16384 slots served and every other node
+    /// Waits until every running node that is not frozen reports `cluster_state:ok`, 16384 slots served and every other node
     /// known, and every replica's link to its primary is up.
     ///
     /// - Parameter timeout: How long to wait, in seconds.
@@ -235,7 +249,7 @@ final class RedisClusterProcess: @unchecked Sendable {
         var last = ""
         while Date() < deadline {
             var healthy = true
-            for server in servers where server.isRunning {
+            for server in answering {
                 let info = (try? await run(server.port, ["CLUSTER", "INFO"])) ?? ""
                 let replication = (try? await run(server.port, ["INFO", "replication"])) ?? ""
                 let linked = !replication.contains("role:slave") || replication.contains("master_link_status:up")
