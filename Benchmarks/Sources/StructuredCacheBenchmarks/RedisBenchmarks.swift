@@ -177,7 +177,7 @@ private func runOperations(_ cache: RedisCache, key: String, value: Data, test: 
 }
 
 /// Runs redis-benchmark quietly and returns its requests per second.
-private func runRedisBenchmark(_ executable: URL, _ target: [String], _ arguments: [String]) async throws -> Double {
+func runRedisBenchmark(_ executable: URL, _ target: [String], _ arguments: [String]) async throws -> Double {
     let output = try await runProcess(executable, target + arguments + ["-q"])
     // Progress lines end in "\r"; the final one reads "GET: 27510.32 requests per second, p50=…".
     for line in output.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).reversed() {
@@ -205,7 +205,8 @@ private func redisBenchmarkTarget(_ url: String) throws -> [String] {
     return target
 }
 
-private func runProcess(_ executable: URL, _ arguments: [String]) async throws -> String {
+/// Runs `executable` with `arguments` off the cooperative pool and returns its standard output.
+func runProcess(_ executable: URL, _ arguments: [String]) async throws -> String {
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async {
             let process = Process()
@@ -227,7 +228,7 @@ private func runProcess(_ executable: URL, _ arguments: [String]) async throws -
 }
 
 /// User plus system CPU seconds used so far by this process (all threads) or by its waited-for children.
-private func cpuSeconds(children: Bool) -> Double {
+func cpuSeconds(children: Bool) -> Double {
     var usage = rusage()
     #if canImport(Glibc)
         _ = getrusage(children ? RUSAGE_CHILDREN.rawValue : RUSAGE_SELF.rawValue, &usage)
@@ -239,23 +240,26 @@ private func cpuSeconds(children: Bool) -> Double {
 }
 
 /// Prints a line and flushes, so that each round shows as it finishes even when output is a pipe.
-private func emit(_ line: String) {
+func emit(_ line: String) {
     print(line)
     fflush(nil)
 }
 
-private func pad(_ text: String) -> String {
+/// `text` padded with spaces to 15 characters.
+func pad(_ text: String) -> String {
     text.padding(toLength: 15, withPad: " ", startingAt: 0)
 }
 
-private func median(_ values: [Double]) -> Double {
+/// The median of `values`, or NaN when there are none.
+func median(_ values: [Double]) -> Double {
     guard !values.isEmpty else { return .nan }
     let sorted = values.sorted()
     return sorted.count % 2 == 1
         ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }
 
-private func findExecutable(_ name: String) -> URL? {
+/// The executable `name` on `PATH` (or in the usual places), or `nil`.
+func findExecutable(_ name: String) -> URL? {
     let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
     for directory in path.split(separator: ":").map(String.init) + ["/usr/local/bin", "/opt/homebrew/bin"] {
         let file = URL(fileURLWithPath: directory).appendingPathComponent(name)
@@ -264,7 +268,8 @@ private func findExecutable(_ name: String) -> URL? {
     return nil
 }
 
-private struct BenchmarkError: Error, CustomStringConvertible {
+/// A benchmark that cannot run or read its reference.
+struct BenchmarkError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }

@@ -11,6 +11,7 @@ let suites: [(name: String, run: () async throws -> Void)] = [
     ("client", clientBenchmarks),
     ("streaming", streamingBenchmarks),
     ("redis", redisBenchmarks),
+    ("redis-cluster", redisClusterBenchmarks),
     ("resilience", resilienceBenchmarks),
     ("machinery", machineryBenchmarks),
 ]

@@ -25,11 +25,15 @@ import Synchronization
 ///
 /// A command whose task is cancelled throws `CancellationError` at once rather than waiting for the
 /// reply; the connection stays usable (the reply is read and dropped when it comes).
+///
+/// For a Redis Cluster, create the cache with ``init(cluster:configuration:)``: each command then goes to
+/// the primary that serves its key's hash slot.
 public final class RedisCache: CacheAdapter {
     /// The options this cache was created with.
     public let configuration: Configuration
 
-    let pool: RedisConnectionPool
+    /// The server, or the cluster, that commands go to.
+    let topology: RedisTopology
     let keyPrefix: String
     /// Told when a server's breaker opens or closes.
     let observers = RedisHealthObservers()
@@ -49,6 +53,62 @@ public final class RedisCache: CacheAdapter {
     /// - Throws: ``CacheError/Code/unsupported`` for `rediss://` URLs (TLS is not supported yet);
     ///   ``CacheError/Code/invalidConfiguration`` for a malformed URL or an option out of range.
     public init(url: String, configuration: Configuration = Configuration()) throws {
+        try Self.validate(configuration)
+        self.configuration = configuration
+        self.keyPrefix = configuration.keyPrefix
+        self.topology = .standalone(
+            RedisConnectionPool(
+                configuration: try RedisConfiguration(url: url, options: configuration), observers: observers))
+    }
+
+    /// Creates a cache for a Redis Cluster, given some of its nodes. No connection is opened yet.
+    ///
+    /// On first use the cache asks the first seed that answers for the cluster's slot map
+    /// (`CLUSTER SHARDS`, or `CLUSTER SLOTS` before Redis 7), then sends each command to the primary that
+    /// serves its key's hash slot, with a pool of ``Configuration/poolSize`` connections per primary. It
+    /// follows `MOVED` and `ASK` redirections while slots are resharded, waits out `TRYAGAIN`,
+    /// `CLUSTERDOWN` and `LOADING` within ``Configuration/commandTimeout``, and reloads the map when a
+    /// primary fails and a replica takes its place. ``removeAll()`` walks every primary.
+    ///
+    /// Keys that share a hash tag (`{user42}:profile`, `{user42}:history`) are kept in one slot.
+    ///
+    /// ```swift
+    /// let cache = try RedisCache(
+    ///     cluster: ["redis://10.0.0.1:7000", "redis://10.0.0.2:7000", "redis://10.0.0.3:7000"],
+    ///     configuration: .init(keyPrefix: "myapp:", password: secret))
+    /// try await cache.set("answer", Data("42".utf8), ttl: .seconds(3600))
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - seeds: `redis://[[user]:password@]host[:port]` URLs of one or more nodes of the cluster;
+    ///     credentials come from the first seed's URL or from `configuration`.
+    ///   - configuration: Everything else, as for ``init(url:configuration:)``.
+    /// - Throws: ``CacheError/Code/invalidConfiguration`` when there is no seed, a seed is malformed or
+    ///   not a `redis://` URL, or a seed names a database other than 0 (a cluster has only database 0),
+    ///   or an option is out of range; ``CacheError/Code/unsupported`` for `rediss://` URLs.
+    public init(cluster seeds: [String], configuration: Configuration = Configuration()) throws {
+        try Self.validate(configuration)
+        guard !seeds.isEmpty else {
+            throw CacheError.invalidConfiguration("a Redis Cluster cache needs at least one seed URL")
+        }
+        let parsed = try seeds.map { try RedisConfiguration(url: $0, options: configuration) }
+        for seed in parsed {
+            guard seed.database == 0 else {
+                throw CacheError.invalidConfiguration(
+                    "a Redis Cluster has only database 0; the seed \(seed.endpoint) names database \(seed.database)")
+            }
+            guard case .tcp = seed.endpoint else {
+                throw CacheError.invalidConfiguration("Redis Cluster seeds must be redis:// URLs, not \(seed.endpoint)")
+            }
+        }
+        self.configuration = configuration
+        self.keyPrefix = configuration.keyPrefix
+        self.topology = .cluster(
+            RedisClusterRouter(seeds: parsed.map(\.endpoint), template: parsed[0], observers: observers))
+    }
+
+    /// Checks the options that do not concern connections.
+    private static func validate(_ configuration: Configuration) throws {
         guard configuration.maximumValueSize > 0 else {
             throw CacheError.invalidConfiguration("maximumValueSize must be positive")
         }
@@ -58,21 +118,17 @@ public final class RedisCache: CacheAdapter {
         if let defaultTTL = configuration.defaultTTL, defaultTTL <= .zero {
             throw CacheError.invalidConfiguration("defaultTTL must be > 0, got \(defaultTTL)")
         }
-        self.configuration = configuration
-        self.keyPrefix = configuration.keyPrefix
-        self.pool = RedisConnectionPool(
-            configuration: try RedisConfiguration(url: url, options: configuration), observers: observers)
     }
 
     deinit {
-        pool.shutdown()
+        topology.shutdown()
     }
 
     /// Closes every connection. Later calls, and calls still waiting, throw ``CacheError/shutDown``.
     ///
     /// The cache also shuts down when it is deallocated; call this to release the connections sooner.
     public func shutdown() {
-        pool.shutdown()
+        topology.shutdown()
     }
 
     /// Returns the value stored under `key`, or `nil` when there is none or it has expired.
@@ -84,7 +140,7 @@ public final class RedisCache: CacheAdapter {
         var command = RESPEncoder(argumentCount: 2, reservingCapacity: keyPrefix.utf8.count + key.utf8.count)
         command.append("GET")
         command.append(prefix: keyPrefix, key)
-        switch try await pool.send(command) {
+        switch try await send(command, key: key) {
         case .bulkString(let bytes):
             return Data(bytes)
         case .null:
@@ -128,7 +184,7 @@ public final class RedisCache: CacheAdapter {
             command.append("PX")
             command.append(milliseconds)
         }
-        let reply = try await pool.send(command)
+        let reply = try await send(command, key: key)
         guard case .simpleString("OK") = reply else {
             throw CacheError.protocolError("unexpected reply to SET: \(Self.describe(reply))")
         }
@@ -139,14 +195,15 @@ public final class RedisCache: CacheAdapter {
     /// - Parameter key: The key, without the prefix.
     /// - Throws: ``CacheError`` when the server cannot be reached or answers unexpectedly.
     public func remove(_ key: String) async throws {
-        try await unlink { command in command.append(prefix: keyPrefix, key) }
+        try await unlink(route: .key(key)) { command in command.append(prefix: keyPrefix, key) }
     }
 
     /// Removes every value under this cache's key prefix, and nothing else.
     ///
     /// Walks the keyspace with `SCAN … MATCH <prefix>* COUNT n` (glob characters in the prefix escaped)
-    /// and removes what it finds with `UNLINK` in batches; never `FLUSHDB`. Keys written while the
-    /// walk runs may survive it.
+    /// and removes what it finds with `UNLINK` in batches; never `FLUSHDB`. In a cluster, every primary
+    /// is walked, and the keys found are removed in batches of one hash slot each, sent to the slot's
+    /// current primary. Keys written while the walk runs may survive it.
     ///
     /// - Throws: ``CacheError``: `invalidConfiguration` when the key prefix is empty (that would remove
     ///   the whole database), or a connection or server error.
@@ -155,6 +212,28 @@ public final class RedisCache: CacheAdapter {
             throw CacheError.invalidConfiguration(
                 "removeAll() needs a non-empty keyPrefix; it would empty the database")
         }
+        switch topology {
+        case .standalone(let pool):
+            try await removeAll(scanning: pool) { keys in
+                try await self.unlink(keys, route: .any)
+            }
+        case .cluster(let router):
+            for pool in try await router.primaries() {
+                try await removeAll(scanning: pool) { keys in
+                    var bySlot: [Int: [[UInt8]]] = [:]
+                    for key in keys { bySlot[RedisClusterSlot.slot(of: key), default: []].append(key) }
+                    for (slot, keys) in bySlot {
+                        try await self.unlink(keys, route: .slot(slot))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Walks the keys under the prefix on one server with `SCAN`, handing each batch found to `remove`.
+    private func removeAll(
+        scanning pool: RedisConnectionPool, _ remove: ([[UInt8]]) async throws -> Void
+    ) async throws {
         let pattern = Self.globEscaped(keyPrefix) + "*"
         let batch = configuration.scanBatchSize
         var cursor = "0"
@@ -178,16 +257,22 @@ public final class RedisCache: CacheAdapter {
                 }
                 return bytes
             }
-            var start = 0
-            while start < keys.count {
-                let slice = keys[start..<min(start + batch, keys.count)]
-                start += batch
-                try await unlink(count: slice.count) { command in
-                    for key in slice { command.append(bytes: key) }
-                }
-            }
+            if !keys.isEmpty { try await remove(keys) }
             cursor = next
         } while cursor != "0"
+    }
+
+    /// Removes `keys` (whole keys, prefix included) in batches of at most ``Configuration/scanBatchSize``.
+    private func unlink(_ keys: [[UInt8]], route: Route) async throws {
+        let batch = configuration.scanBatchSize
+        var start = 0
+        while start < keys.count {
+            let slice = keys[start..<min(start + batch, keys.count)]
+            start += batch
+            try await unlink(count: slice.count, route: route) { command in
+                for key in slice { command.append(bytes: key) }
+            }
+        }
     }
 
     // MARK: - Internal
@@ -197,20 +282,82 @@ public final class RedisCache: CacheAdapter {
     /// - Parameter arguments: The command name and its arguments.
     /// - Returns: The reply.
     /// - Throws: ``CacheError``.
+    /// In a cluster, the command goes to the primary of the slot of its second argument, taken as a key.
     func command(_ arguments: [String]) async throws -> RESPValue {
         var encoder = RESPEncoder(argumentCount: arguments.count)
         for argument in arguments { encoder.append(argument) }
-        return try await pool.send(encoder)
+        return try await send(
+            encoder, route: arguments.count > 1 ? .slot(RedisClusterSlot.slot(of: arguments[1])) : .any)
     }
 
-    private func unlink(count: Int = 1, _ appendKeys: (inout RESPEncoder) -> Void) async throws {
+    /// Where a command goes in a cluster.
+    private enum Route {
+        /// To the primary of this key's slot (the key without the prefix); the slot is computed only in a
+        /// cluster.
+        case key(String)
+        /// To the primary of this slot.
+        case slot(Int)
+        /// To any primary (commands without a key), or to the single server.
+        case any
+    }
+
+    /// Sends a command about one key of this cache.
+    ///
+    /// - Parameters:
+    ///   - command: The encoded command.
+    ///   - key: The key, without the prefix.
+    /// - Returns: The reply.
+    /// - Throws: ``CacheError``.
+    private func send(_ command: RESPEncoder, key: String) async throws -> RESPValue {
+        switch topology {
+        case .standalone(let pool):
+            return try await Self.send(command, standalone: pool)
+        case .cluster(let router):
+            return try await router.send(command, slot: RedisClusterSlot.slot(prefix: keyPrefix, key: key))
+        }
+    }
+
+    /// Sends a command to the server, or in a cluster to the node `route` names.
+    private func send(_ command: RESPEncoder, route: Route) async throws -> RESPValue {
+        switch topology {
+        case .standalone(let pool):
+            return try await Self.send(command, standalone: pool)
+        case .cluster(let router):
+            switch route {
+            case .key(let key):
+                return try await router.send(command, slot: RedisClusterSlot.slot(prefix: keyPrefix, key: key))
+            case .slot(let slot):
+                return try await router.send(command, slot: slot)
+            case .any:
+                guard let pool = try await router.primaries().first else {
+                    throw CacheError.connectionFailed("the Redis Cluster has no primary")
+                }
+                return try await pool.send(command)
+            }
+        }
+    }
+
+    /// Sends a command to a single server, explaining a `MOVED` reply: the server is a cluster node.
+    private static func send(_ command: RESPEncoder, standalone pool: RedisConnectionPool) async throws -> RESPValue {
+        do {
+            return try await pool.send(command)
+        } catch let error as CacheError
+            where error.code == .serverError && (error.message.hasPrefix("MOVED ") || error.message.hasPrefix("ASK "))
+        {
+            throw CacheError.serverError(
+                "\(pool.configuration.endpoint) is a Redis Cluster node and the key is served by another node "
+                    + "(\(error.message)); create the cache with RedisCache(cluster:) to use a cluster")
+        }
+    }
+
+    private func unlink(count: Int = 1, route: Route, _ appendKeys: (inout RESPEncoder) -> Void) async throws {
         while true {
             let deleting = useDelete.load(ordering: .relaxed)
             var command = RESPEncoder(argumentCount: 1 + count)
             command.append(deleting ? "DEL" : "UNLINK")
             appendKeys(&command)
             do {
-                let reply = try await pool.send(command)
+                let reply = try await send(command, route: route)
                 guard case .integer = reply else {
                     throw CacheError.protocolError("unexpected reply to UNLINK: \(Self.describe(reply))")
                 }

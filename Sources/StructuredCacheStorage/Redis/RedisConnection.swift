@@ -230,6 +230,47 @@ final class RedisConnection: @unchecked Sendable {
         }
     }
 
+    /// Sends several encoded commands back to back, so that no other task's command can come between
+    /// them on this connection (as `ASKING` must come right before the command it applies to), and waits
+    /// for every reply.
+    ///
+    /// - Parameter commands: The commands, in the order the server must run them.
+    /// - Returns: Their replies, in the same order.
+    /// - Throws: ``CacheError``, as for ``send(_:)``: the first error reply, or the connection's failure.
+    ///   `CancellationError` when the task is cancelled before anything is sent.
+    func send(_ commands: [RESPEncoder]) async throws -> [RESPValue] {
+        precondition(commands.allSatisfy(\.isComplete), "command has fewer arguments than announced")
+        try Task.checkCancellation()
+        let bytes = commands.flatMap(\.bytes)
+        let count = commands.count
+        /// The continuations of the batch's commands, as their tasks hand them over.
+        final class Batch: Sendable {
+            let entries = Lock([(index: Int, continuation: UnsafeContinuation<RESPValue, any Error>)]())
+        }
+        let batch = Batch()
+        // Each command's continuation comes from a child task; the last one to arrive queues them all at once,
+        // in the commands' order.
+        return try await withThrowingTaskGroup(of: (Int, RESPValue).self) { group in
+            for index in 0..<count {
+                group.addTask {
+                    let reply = try await withUnsafeThrowingContinuation { continuation in
+                        let all = batch.entries.withLock { batch -> [UnsafeContinuation<RESPValue, any Error>]? in
+                            batch.append((index, continuation))
+                            return batch.count == count ? batch.sorted { $0.index < $1.index }.map(\.continuation) : nil
+                        }
+                        guard let all else { return }
+                        let ids = all.map { _ in self.nextCommandID.wrappingAdd(1, ordering: .relaxed).oldValue }
+                        self.enqueue(bytes, ids, all)
+                    }
+                    return (index, reply)
+                }
+            }
+            var replies = [RESPValue](repeating: .null, count: commands.count)
+            for try await (index, reply) in group { replies[index] = reply }
+            return replies
+        }
+    }
+
     /// Fails the queued command `id` with `CancellationError`, if it still waits for its reply.
     private func abandon(_ id: UInt64) {
         let continuation = state.withLock { state in
@@ -280,6 +321,32 @@ final class RedisConnection: @unchecked Sendable {
         }
         if let failure {
             continuation.resume(throwing: failure)
+        } else if mustFlush {
+            flush()
+        }
+    }
+
+    /// Queues several commands, whose bytes are `bytes`, in one step, as ``enqueue(_:_:_:)`` queues one.
+    private func enqueue(_ bytes: [UInt8], _ ids: [UInt64], _ continuations: [UnsafeContinuation<RESPValue, any Error>])
+    {
+        let deadline = DispatchTime.now().uptimeNanoseconds &+ commandTimeoutNanoseconds
+        let (failure, mustFlush) = state.withLock { state -> (CacheError?, Bool) in
+            if let error = state.closeError { return (error, false) }
+            for (id, continuation) in zip(ids, continuations) {
+                state.pending.append(Pending(continuation: continuation, deadline: deadline, id: id))
+            }
+            outstanding.store(state.pending.count, ordering: .relaxed)
+            state.outbound.append(contentsOf: bytes)
+            if !state.timerArmed {
+                state.timerArmed = true
+                timer.schedule(deadline: DispatchTime(uptimeNanoseconds: deadline), repeating: .never)
+            }
+            if state.flushing { return (nil, false) }
+            state.flushing = true
+            return (nil, true)
+        }
+        if let failure {
+            for continuation in continuations { continuation.resume(throwing: failure) }
         } else if mustFlush {
             flush()
         }

@@ -77,6 +77,9 @@ final class RedisServerProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    /// Whether the process is still running.
+    var isRunning: Bool { process.isRunning }
+
     /// The process identifier, for sending signals.
     var pid: pid_t { process.processIdentifier }
 
@@ -176,7 +179,8 @@ final class RedisServerProcess: @unchecked Sendable {
         throw RedisTestServerError("no free port found")
     }
 
-    private static func isBindable(_ port: Int) -> Bool {
+    /// Whether a listener could bind 127.0.0.1:`port` now.
+    static func isBindable(_ port: Int) -> Bool {
         let fd = socket(AF_INET, streamType, 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
@@ -205,7 +209,8 @@ final class RedisServerProcess: @unchecked Sendable {
         static let streamType = SOCK_STREAM
     #endif
 
-    private static func find(_ name: String) -> URL? {
+    /// The executable `name` on `PATH` (or in the usual places), or `nil`.
+    static func find(_ name: String) -> URL? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         let candidates = path.split(separator: ":").map(String.init) + ["/usr/local/bin", "/opt/homebrew/bin"]
         for directory in candidates {
