@@ -67,14 +67,18 @@ struct RedisConfigurationTests {
         #expect(try RedisConfiguration(url: "REDIS://h:1").endpoint == .tcp(host: "h", port: 1))
     }
 
-    @Test func refusesTLSWithAClearError() {
-        #expect {
-            try RedisConfiguration(url: "rediss://secure.example.com:6380")
-        } throws: { error in
-            let error = error as? CacheError
-            return error?.code == .unsupported && error?.message.contains("TLS is not supported yet") == true
-        }
-        #expect(throws: CacheError.self) { try RedisCache(url: "rediss://h") }
+    @Test func turnsTLSOnForRedissURLs() throws {
+        let secure = try RedisConfiguration(url: "rediss://secure.example.com:6380/1")
+        #expect(secure.tls == RedisCache.Configuration.TLS())
+        #expect(secure.endpoint == .tcp(host: "secure.example.com", port: 6380))
+        #expect(secure.database == 1)
+        #expect(secure.tlsServerName == "secure.example.com")
+        #expect(try RedisConfiguration(url: "redis://plain.example.com").tls == nil)
+        let named = try RedisConfiguration(
+            url: "redis://10.0.0.1", options: .init(tls: .init(serverName: "cache.internal")))
+        #expect(named.tls?.serverName == "cache.internal")
+        #expect(named.tlsServerName == "cache.internal")
+        #expect(named.tlsContext != nil)
     }
 
     @Test(arguments: [
@@ -136,9 +140,6 @@ struct RedisConfigurationTests {
         #expect(rejects { $0.scanBatchSize = 0 })
         #expect(rejects { $0.username = "userWithoutPassword" })
         #expect(rejects { $0.reconnectBackoff = .init(initial: .seconds(2), maximum: .seconds(1)) })
-        #expect(rejects { $0.readerSpin = .microseconds(-1) })
-        #expect(rejects { $0.readerSpin = .seconds(2) })
-        #expect(!rejects { $0.readerSpin = .zero })
         #expect(!rejects { $0.clientName = nil })
     }
 

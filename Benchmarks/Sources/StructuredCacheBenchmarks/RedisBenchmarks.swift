@@ -45,15 +45,13 @@ func redisBenchmarks() async throws {
     let value = Data(repeating: UInt8(ascii: "x"), count: 1024)
     // redis-benchmark without -r uses the literal key "key:__rand_int__"; ours uses the same name.
     let key = "key:__rand_int__"
-    // REDIS_BENCH_POOL and REDIS_BENCH_SPIN_US try other settings; the defaults are the library's.
+    // REDIS_BENCH_POOL tries another pool size; the default is the library's.
     let options = RedisCache.Configuration(
-        keyPrefix: "bench:",
-        poolSize: Int(environment["REDIS_BENCH_POOL"] ?? "") ?? 4,
-        readerSpin: .microseconds(Int(environment["REDIS_BENCH_SPIN_US"] ?? "") ?? 100))
+        keyPrefix: "bench:", poolSize: Int(environment["REDIS_BENCH_POOL"] ?? "") ?? 4)
     let cache = try RedisCache(url: url, configuration: options)
     emit(
         "server: \(url); \(requests) requests per run, \(rounds) interleaved rounds; "
-            + "pool size \(options.poolSize), reader spin \(options.readerSpin)")
+            + "pool size \(options.poolSize)")
     defer { cache.shutdown() }
     try await cache.set(key, value, ttl: .never)
     _ = try await runRedisBenchmark(redisBenchmark, target, ["-c", "1", "-n", "2000", "-t", "set", "-d", "1024"])

@@ -80,17 +80,11 @@ extension RedisCache {
         /// How many keys one `SCAN` step asks for, and how many keys one `UNLINK` removes, in
         /// ``RedisCache/removeAll()``. Default 500.
         public var scanBatchSize: Int
-        /// How long a connection's reader thread keeps polling the socket after a reply before it
-        /// sleeps in the kernel. A reply that comes within this window is read without a thread
-        /// wake-up, at the price of up to this much CPU time after the last command of a burst. At most
-        /// one reader in the process polls at a time, and the polling runs on the connection's own
-        /// thread, never on Swift's cooperative pool. `.zero` turns polling off. Default 100 µs. What it
-        /// buys depends on the machine: back-to-back GETs from one task on loopback ran ×0.97 to ×1.06
-        /// as fast with it on a 2-core machine (`StructuredCacheBenchmarks machinery`, two runs), where
-        /// earlier runs on a quieter one had cut their latency by about a third.
-        public var readerSpin: Duration
         /// The TTL of values stored with ``CacheTTL/adapterDefault``; `nil` (the default) for no expiry.
         public var defaultTTL: Duration?
+        /// TLS options; `nil` (the default) for a plain connection, unless the URL is `rediss://`, which
+        /// uses `TLS()`. When set, a `redis://` URL uses TLS too.
+        public var tls: TLS?
 
         /// Creates options; every parameter has a default.
         ///
@@ -107,9 +101,8 @@ extension RedisCache {
         ///   - maximumReplySize: The largest reply read, in bytes. Default 512 MiB.
         ///   - reconnectBackoff: The reconnect policy. Default 100 ms doubling up to 5 s.
         ///   - scanBatchSize: Keys per `SCAN` step and per `UNLINK` in `removeAll()`. Default 500.
-        ///   - readerSpin: How long a reader thread polls for the next reply before it sleeps; `.zero`
-        ///     for never. Default 100 µs.
         ///   - defaultTTL: The TTL of values stored with ``CacheTTL/adapterDefault``; `nil` for no expiry.
+        ///   - tls: TLS options, or `nil` for none (a `rediss://` URL then uses the defaults).
         public init(
             keyPrefix: String = "structuredcache:",
             poolSize: Int = 4,
@@ -123,8 +116,8 @@ extension RedisCache {
             maximumReplySize: Int = 512 * 1024 * 1024,
             reconnectBackoff: Backoff = Backoff(),
             scanBatchSize: Int = 500,
-            readerSpin: Duration = .microseconds(100),
-            defaultTTL: Duration? = nil
+            defaultTTL: Duration? = nil,
+            tls: TLS? = nil
         ) {
             self.keyPrefix = keyPrefix
             self.poolSize = poolSize
@@ -138,8 +131,8 @@ extension RedisCache {
             self.maximumReplySize = maximumReplySize
             self.reconnectBackoff = reconnectBackoff
             self.scanBatchSize = scanBatchSize
-            self.readerSpin = readerSpin
             self.defaultTTL = defaultTTL
+            self.tls = tls
         }
     }
 }
@@ -152,8 +145,8 @@ extension RedisCache.Configuration: CustomStringConvertible, CustomReflectable {
             + "username: \(username ?? "none"), password: \(password == nil ? "none" : "<redacted>"), "
             + "protocolVersion: \(protocolVersion), maximumValueSize: \(maximumValueSize), "
             + "maximumReplySize: \(maximumReplySize), reconnectBackoff: \(reconnectBackoff.initial)..."
-            + "\(reconnectBackoff.maximum), scanBatchSize: \(scanBatchSize), readerSpin: \(readerSpin), "
-            + "defaultTTL: \(defaultTTL.map { "\($0)" } ?? "none"))"
+            + "\(reconnectBackoff.maximum), scanBatchSize: \(scanBatchSize), "
+            + "defaultTTL: \(defaultTTL.map { "\($0)" } ?? "none"), tls: \(tls.map { "\($0)" } ?? "none"))"
     }
 
     /// A mirror without the password, so that `dump` and debuggers show none.
@@ -165,8 +158,8 @@ extension RedisCache.Configuration: CustomStringConvertible, CustomReflectable {
                 "commandTimeout": commandTimeout, "clientName": clientName as Any, "username": username as Any,
                 "password": password.map { _ in "<redacted>" } as Any, "protocolVersion": protocolVersion,
                 "maximumValueSize": maximumValueSize, "maximumReplySize": maximumReplySize,
-                "reconnectBackoff": reconnectBackoff, "scanBatchSize": scanBatchSize, "readerSpin": readerSpin,
-                "defaultTTL": defaultTTL as Any,
+                "reconnectBackoff": reconnectBackoff, "scanBatchSize": scanBatchSize,
+                "defaultTTL": defaultTTL as Any, "tls": tls as Any,
             ],
             displayStyle: .struct)
     }
