@@ -132,8 +132,11 @@ final class RedisConnection: @unchecked Sendable {
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
             outcome.begin(continuation)
             let deadline = ContinuousClock.now + timeout
-            // Name resolution can outlast every socket timeout; this bounds the whole attempt.
-            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(clamping: nanoseconds(timeout)))) {
+            // Name resolution can outlast every socket timeout; this bounds the whole attempt. With TLS it
+            // fires a little after the deadline, so that the handshake's own, more telling timeout wins.
+            let grace: UInt64 = configuration.tls == nil ? 0 : 250_000_000
+            let watchdog = Int(clamping: nanoseconds(timeout) &+ grace)
+            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(watchdog)) {
                 outcome.fail(.timeout("connecting to \(endpoint) took longer than \(timeout)"))
             }
             let thread = Thread {

@@ -149,7 +149,7 @@ final class RedisTLSSession: @unchecked Sendable {
             }
             try send(output, on: fd, deadline: deadline)
             if done { return }
-            let received = try receive(into: &buffer, from: fd, deadline: deadline)
+            let received = try receive(into: &buffer, from: fd, deadline: deadline, receivedAny: receivedAny)
             if received == 0 {
                 throw .connectionFailed(
                     receivedAny
@@ -207,9 +207,10 @@ final class RedisTLSSession: @unchecked Sendable {
             if written < 0 && RedisSocket.isInterrupted(code) { continue }
             guard written < 0 && RedisSocket.isWouldBlock(code) else {
                 throw .connectionFailed(
-                    "the TLS handshake with \(endpoint) failed", underlying: RedisSocketError(operation: "send", code: code))
+                    "the TLS handshake with \(endpoint) failed",
+                    underlying: RedisSocketError(operation: "send", code: code))
             }
-            try wait(for: Int16(POLLOUT), on: fd, deadline: deadline)
+            try wait(for: Int16(POLLOUT), on: fd, deadline: deadline, answered: true)
         }
     }
 
@@ -217,10 +218,10 @@ final class RedisTLSSession: @unchecked Sendable {
     ///
     /// - Returns: The bytes read, or 0 when the server closed the connection.
     private func receive(
-        into buffer: inout [UInt8], from fd: Int32, deadline: ContinuousClock.Instant
+        into buffer: inout [UInt8], from fd: Int32, deadline: ContinuousClock.Instant, receivedAny: Bool
     ) throws(CacheError) -> Int {
         while true {
-            try wait(for: Int16(POLLIN), on: fd, deadline: deadline)
+            try wait(for: Int16(POLLIN), on: fd, deadline: deadline, answered: receivedAny)
             let received = buffer.withUnsafeMutableBytes { raw in
                 RedisSocket.receive(fd, into: raw.baseAddress!, count: raw.count)
             }
@@ -229,25 +230,34 @@ final class RedisTLSSession: @unchecked Sendable {
             if RedisSocket.isInterrupted(code) || RedisSocket.isWouldBlock(code) { continue }
             if code == ECONNRESET { return 0 }
             throw .connectionFailed(
-                "the TLS handshake with \(endpoint) failed", underlying: RedisSocketError(operation: "recv", code: code))
+                "the TLS handshake with \(endpoint) failed", underlying: RedisSocketError(operation: "recv", code: code)
+            )
         }
     }
 
-    /// Waits until `fd` is ready for `events`, or throws a timeout at `deadline`.
-    private func wait(for events: Int16, on fd: Int32, deadline: ContinuousClock.Instant) throws(CacheError) {
+    /// Waits until `fd` is ready for `events`, or throws a timeout at `deadline`; `answered` tells
+    /// whether the server has sent anything yet, for the message.
+    private func wait(
+        for events: Int16, on fd: Int32, deadline: ContinuousClock.Instant, answered: Bool
+    ) throws(CacheError) {
         var descriptor = pollfd(fd: fd, events: events, revents: 0)
         while true {
             let remaining = ContinuousClock.now.duration(to: deadline)
             guard remaining > .zero else {
+                // A plain Redis port takes a ClientHello for the start of a command and waits in silence.
                 throw .timeout(
-                    "the TLS handshake with \(endpoint) did not finish within the connect timeout; the server "
-                        + "may not speak TLS on that port")
+                    answered
+                        ? "the TLS handshake with \(endpoint) did not finish within the connect timeout"
+                        : "\(endpoint) did not answer the TLS handshake within the connect timeout: the server does "
+                            + "not seem to speak TLS on that port (use a redis:// URL for a plain port), or it is "
+                            + "not responding")
             }
             let ready = poll(&descriptor, 1, Int32(clamping: remaining.milliseconds(roundingUp: true)))
             if ready > 0 { return }
             if ready < 0 && errno != EINTR {
                 throw .connectionFailed(
-                    "the TLS handshake with \(endpoint) failed", underlying: RedisSocketError(operation: "poll", code: errno))
+                    "the TLS handshake with \(endpoint) failed",
+                    underlying: RedisSocketError(operation: "poll", code: errno))
             }
         }
     }
