@@ -169,6 +169,22 @@ struct RedisTLSTests {
         }
     }
 
+    @Test func aTLSURLToAServerThatAnswersInPlainTextSaysItDoesNotSpeakTLS() async throws {
+        // What a plain Redis answers to a ClientHello that holds a newline byte.
+        let server = try FakeRedisServer(rawAnswer: Array("-ERR unknown command '\u{16}\u{03}'\r\n".utf8)) { _ in
+            .ignore
+        }
+        defer { server.stop() }
+        let cache = try RedisCache(
+            url: "rediss://127.0.0.1:\(server.port)",
+            configuration: Self.options(.init(verification: .dangerouslyDisabled)))
+        defer { cache.shutdown() }
+        let error = await Self.failure { _ = try await cache.get("k") }
+        #expect(error?.code == .connectionFailed, "\(String(describing: error))")
+        #expect(
+            error?.message.contains("does not seem to speak TLS on that port") == true, "\(String(describing: error))")
+    }
+
     @Test func roundTripsATwoMebibyteValue() async throws {
         let certificates = try TLSCertificates.get()
         try await RedisServerProcess.with(tls: certificates) { server in
