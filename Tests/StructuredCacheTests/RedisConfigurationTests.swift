@@ -79,6 +79,13 @@ struct RedisConfigurationTests {
         #expect(named.tls?.serverName == "cache.internal")
         #expect(named.tlsServerName == "cache.internal")
         #expect(named.tlsContext != nil)
+        // Over a Unix socket there is no host name to check the certificate against.
+        #expect(throws: CacheError.self) {
+            try RedisConfiguration(url: "unix:///run/redis.sock", options: .init(tls: .init()))
+        }
+        let unix = try RedisConfiguration(
+            url: "unix:///run/redis.sock", options: .init(tls: .init(serverName: "cache.internal")))
+        #expect(unix.tlsServerName == "cache.internal")
     }
 
     @Test(arguments: [

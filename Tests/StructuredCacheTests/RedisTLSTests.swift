@@ -126,6 +126,7 @@ struct RedisTLSTests {
             #expect(error != nil)
             #expect(
                 [.connectionFailed, .connectionClosed].contains(error?.code), "\(String(describing: error))")
+            #expect(error?.message.contains("client certificate") == true, "\(String(describing: error))")
             #expect(error.map { "\($0)" }?.contains("BEGIN") == false)
         }
     }

@@ -2,6 +2,7 @@
 // its own socket I/O; the session only turns plaintext into records and records into plaintext.
 
 import StructuredCacheSupport
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -322,7 +323,7 @@ final class RedisTLSSession: @unchecked Sendable {
                     outcome.closed = true
                     break
                 }
-                if code == OpenSSLLibrary.errorWantWrite { continue }
+                // A memory BIO never refuses a write; anything else is a failure.
                 failure = .connectionClosed("TLS decryption of \(endpoint)'s data failed: \(describe(code))")
                 break
             }
@@ -348,6 +349,13 @@ final class RedisTLSSession: @unchecked Sendable {
     /// OpenSSL's error queue, or the `SSL_get_error` code when the queue is empty. Called under `lock`.
     private func describe(_ code: Int32) -> String {
         let queue = library.drainErrors()
+        // With TLS 1.3 a server that refuses the client's certificate says so after the handshake.
+        if queue.contains("certificate required") {
+            return "the server requires a client certificate (set tls.clientCertificate and tls.clientKey): \(queue)"
+        }
+        if ["bad certificate", "unknown ca", "certificate unknown"].contains(where: queue.contains) {
+            return "the server refused the client certificate: \(queue)"
+        }
         if !queue.isEmpty { return queue }
         return code == OpenSSLLibrary.errorSyscall ? "the TLS stream ended abruptly" : "SSL_get_error \(code)"
     }
