@@ -251,6 +251,36 @@ struct RedisTLSTests {
         }
     }
 
+    @Test func reconnectsAfterTheServerEndsTheTLSSession() async throws {
+        let certificates = try TLSCertificates.get()
+        try await RedisServerProcess.with(tls: certificates) { server in
+            var options = Self.options(.init(trustRoots: .file(certificates.caCertificate)))
+            options.poolSize = 1
+            let cache = try RedisCache(url: server.tlsURL, configuration: options)
+            defer { cache.shutdown() }
+            try await cache.set("k", Data("v".utf8), ttl: .never)
+            // The server answers, then ends the session (close_notify) and closes the connection.
+            #expect(try await cache.command(["QUIT"]) == .simpleString("OK"))
+            // A connection sees the close_notify itself.
+            let connection = try await RedisConnection.open(
+                try RedisConfiguration(url: server.tlsURL, options: options))
+            #expect(try await connection.command(["QUIT"]) == .simpleString("OK"))
+            var ended: CacheError?
+            for _ in 0..<100 where ended == nil {
+                try await Task.sleep(for: .milliseconds(20))
+                if connection.isClosed { ended = await Self.failure { _ = try await connection.command(["PING"]) } }
+            }
+            #expect(ended?.message.contains("closed the TLS session") == true, "\(String(describing: ended))")
+            // The cache opens a new connection.
+            var value: Data?
+            for _ in 0..<40 where value == nil {
+                value = try? await cache.get("k")
+                if value == nil { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(value == Data("v".utf8))
+        }
+    }
+
     @Test func descriptionsNeverShowTheClientKey() throws {
         let key =
             "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n"
