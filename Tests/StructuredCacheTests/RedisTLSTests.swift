@@ -281,6 +281,23 @@ struct RedisTLSTests {
         }
     }
 
+    @Test func aMissingOpenSSLIsATypedError() {
+        #expect(throws: Never.self) { try OpenSSLLibrary.get() }
+        guard case .failure(let missing) = OpenSSLLibrary.load(["libssl-missing.so.42"]) else {
+            Issue.record("a missing library loaded")
+            return
+        }
+        #expect(missing.code == .unsupported)
+        #expect(missing.message.contains("TLS needs the system's OpenSSL 3 (libssl.so.3)"), "\(missing)")
+        #expect(missing.message.contains("libssl-missing.so.42"), "\(missing)")
+        guard case .failure(let notSSL) = OpenSSLLibrary.load(["libc.so.6"]) else {
+            Issue.record("libc passed for libssl")
+            return
+        }
+        #expect(notSSL.code == .unsupported)
+        #expect(notSSL.message.contains("libc.so.6 has no function TLS_client_method"), "\(notSSL)")
+    }
+
     @Test func descriptionsNeverShowTheClientKey() throws {
         let key =
             "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n"

@@ -319,7 +319,8 @@ final class RedisConnection: @unchecked Sendable {
     }
 
     /// Writes queued commands until none are left, or hands over to a write source when the socket is
-    /// full. Only the thread that set `flushing` calls this.
+    /// full. Only the thread that set `flushing` calls this. Over TLS each batch is sealed here, with
+    /// any records the session queued by itself, so records leave in the order they were made.
     private func flush() {
         var chunk: [UInt8] = []
         while true {

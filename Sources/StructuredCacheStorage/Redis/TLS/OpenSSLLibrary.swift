@@ -119,12 +119,16 @@ struct OpenSSLLibrary: @unchecked Sendable {
     /// The shared objects tried, in order.
     static let candidates = ["libssl.so.3", "libssl.so", "libssl.so.1.1"]
 
-    private static func load() -> Result<OpenSSLLibrary, CacheError> {
+    /// Loads the first of `names` that `dlopen` finds and that has every function.
+    ///
+    /// - Parameter names: Shared objects to try, in order.
+    /// - Returns: The library, or ``CacheError/Code/unsupported`` naming what was missing for each.
+    static func load(_ names: [String] = candidates) -> Result<OpenSSLLibrary, CacheError> {
         #if canImport(Darwin)
             return .failure(.unsupported("TLS on Darwin is not implemented yet"))
         #else
             var reasons: [String] = []
-            for name in candidates {
+            for name in names {
                 guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
                     reasons.append(dlerror().map { String(cString: $0) } ?? "\(name): cannot be loaded")
                     continue
