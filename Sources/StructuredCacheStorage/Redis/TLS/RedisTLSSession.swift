@@ -33,15 +33,13 @@ final class RedisTLSSession: @unchecked Sendable {
 
     private let library: OpenSSLLibrary
     private let context: RedisTLSContext
-    /// The `SSL *`; owns both BIOs.
-    private let ssl: OpaquePointer
     /// What the server sent, for OpenSSL to read (`SSL_read`'s source).
     private let readBIO: OpaquePointer
     /// What OpenSSL wrote, for the connection to send.
     private let writeBIO: OpaquePointer
     private let endpoint: String
-    /// Guards `ssl` and both BIOs.
-    private let lock = Lock(())
+    /// The `SSL *`, which owns both BIOs: reached only under this lock, which guards the BIOs too.
+    private let lock: Lock<OpaquePointer>
     /// Scratch space for `SSL_read`, used only under `lock`.
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
@@ -72,7 +70,7 @@ final class RedisTLSSession: @unchecked Sendable {
         library.SSL_set_bio(ssl, readBIO, writeBIO)
         self.library = library
         self.context = context
-        self.ssl = ssl
+        self.lock = Lock(ssl)
         self.readBIO = readBIO
         self.writeBIO = writeBIO
         self.endpoint = endpoint
@@ -104,7 +102,7 @@ final class RedisTLSSession: @unchecked Sendable {
     }
 
     deinit {
-        library.SSL_free(ssl)
+        lock.withLock { library.SSL_free($0) }
         scratch.deallocate()
     }
 
@@ -132,7 +130,7 @@ final class RedisTLSSession: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         var receivedAny = false
         while true {
-            let (done, failure, output) = lock.withLock { _ -> (Bool, CacheError?, [UInt8]) in
+            let (done, failure, output) = lock.withLock { ssl -> (Bool, CacheError?, [UInt8]) in
                 library.ERR_clear_error()
                 let result = library.SSL_do_handshake(ssl)
                 let output = drainWriteBIO()
@@ -141,7 +139,7 @@ final class RedisTLSSession: @unchecked Sendable {
                 if code == OpenSSLLibrary.errorWantRead || code == OpenSSLLibrary.errorWantWrite {
                     return (false, nil, output)
                 }
-                return (false, handshakeFailure(code), output)
+                return (false, handshakeFailure(code, ssl), output)
             }
             if let failure {
                 // An alert explains the failure to the server too; its loss changes nothing here.
@@ -170,7 +168,7 @@ final class RedisTLSSession: @unchecked Sendable {
 
     /// The error for a handshake that OpenSSL gave up on, from its error queue and verification result.
     /// Called under `lock`.
-    private func handshakeFailure(_ code: Int32) -> CacheError {
+    private func handshakeFailure(_ code: Int32, _ ssl: OpaquePointer) -> CacheError {
         let queue = library.drainErrors()
         let verified = library.SSL_get_verify_result(ssl)
         let detail = queue.isEmpty ? "SSL_get_error \(code)" : queue
@@ -271,7 +269,7 @@ final class RedisTLSSession: @unchecked Sendable {
     /// - Returns: The ciphertext, in the order it must be sent.
     /// - Throws: ``CacheError/Code/connectionClosed`` when OpenSSL fails (its reason in the message).
     func seal(_ plaintext: [UInt8]) throws(CacheError) -> [UInt8] {
-        let (output, failure) = lock.withLock { _ -> ([UInt8], CacheError?) in
+        let (output, failure) = lock.withLock { ssl -> ([UInt8], CacheError?) in
             library.ERR_clear_error()
             var offset = 0
             let failure = plaintext.withUnsafeBytes { raw -> CacheError? in
@@ -304,7 +302,7 @@ final class RedisTLSSession: @unchecked Sendable {
     func open(
         _ ciphertext: UnsafeRawBufferPointer, _ deliver: (UnsafeRawBufferPointer) -> Void
     ) throws(CacheError) -> OpenOutcome {
-        let (outcome, failure) = lock.withLock { _ -> (OpenOutcome, CacheError?) in
+        let (outcome, failure) = lock.withLock { ssl -> (OpenOutcome, CacheError?) in
             library.ERR_clear_error()
             var outcome = OpenOutcome()
             if !ciphertext.isEmpty {
