@@ -351,6 +351,13 @@ final class RedisConnection: @unchecked Sendable {
                     waitUntilWritable(chunk, from: offset)
                     return
                 }
+                if tls != nil {
+                    // A TLS server that rejects the client (such as its certificate, which TLS 1.3 judges
+                    // after the handshake) sends an alert before it resets the connection: the reader,
+                    // woken by the shutdown, reads that alert and closes the connection with its reason.
+                    RedisSocket.shutdown(fd)
+                    return
+                }
                 close(
                     .connectionClosed(
                         "writing to \(configuration.endpoint) failed",
@@ -387,6 +394,11 @@ final class RedisConnection: @unchecked Sendable {
                 if written < 0 && RedisSocket.isInterrupted(code) { continue }
                 if written < 0 && RedisSocket.isWouldBlock(code) { return }
                 source.cancel()
+                if tls != nil {
+                    // As in flush(): the reader reports the server's alert, if it sent one.
+                    RedisSocket.shutdown(fd)
+                    return
+                }
                 close(
                     .connectionClosed(
                         "writing to \(configuration.endpoint) failed",

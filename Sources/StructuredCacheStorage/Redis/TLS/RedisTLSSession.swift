@@ -38,8 +38,16 @@ final class RedisTLSSession: @unchecked Sendable {
     /// What OpenSSL wrote, for the connection to send.
     private let writeBIO: OpaquePointer
     private let endpoint: String
-    /// The `SSL *`, which owns both BIOs: reached only under this lock, which guards the BIOs too.
-    private let lock: Lock<OpaquePointer>
+    /// What only the holder of ``lock`` touches.
+    private struct Guarded {
+        /// The `SSL *`, which owns both BIOs.
+        let ssl: OpaquePointer
+        /// Why decryption failed, once it has: a writer that fails afterwards reports this cause.
+        var failure: String?
+    }
+
+    /// Guards the SSL object, both BIOs and the failure.
+    private let lock: Lock<Guarded>
     /// Scratch space for `SSL_read`, used only under `lock`.
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
@@ -70,7 +78,7 @@ final class RedisTLSSession: @unchecked Sendable {
         library.SSL_set_bio(ssl, readBIO, writeBIO)
         self.library = library
         self.context = context
-        self.lock = Lock(ssl)
+        self.lock = Lock(Guarded(ssl: ssl))
         self.readBIO = readBIO
         self.writeBIO = writeBIO
         self.endpoint = endpoint
@@ -102,7 +110,7 @@ final class RedisTLSSession: @unchecked Sendable {
     }
 
     deinit {
-        lock.withLock { library.SSL_free($0) }
+        lock.withLock { library.SSL_free($0.ssl) }
         scratch.deallocate()
     }
 
@@ -130,7 +138,8 @@ final class RedisTLSSession: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         var receivedAny = false
         while true {
-            let (done, failure, output) = lock.withLock { ssl -> (Bool, CacheError?, [UInt8]) in
+            let (done, failure, output) = lock.withLock { guarded -> (Bool, CacheError?, [UInt8]) in
+                let ssl = guarded.ssl
                 library.ERR_clear_error()
                 let result = library.SSL_do_handshake(ssl)
                 let output = drainWriteBIO()
@@ -269,7 +278,9 @@ final class RedisTLSSession: @unchecked Sendable {
     /// - Returns: The ciphertext, in the order it must be sent.
     /// - Throws: ``CacheError/Code/connectionClosed`` when OpenSSL fails (its reason in the message).
     func seal(_ plaintext: [UInt8]) throws(CacheError) -> [UInt8] {
-        let (output, failure) = lock.withLock { ssl -> ([UInt8], CacheError?) in
+        let (output, failure) = lock.withLock { guarded -> ([UInt8], CacheError?) in
+            let ssl = guarded.ssl
+            let earlier = guarded.failure
             library.ERR_clear_error()
             var offset = 0
             let failure = plaintext.withUnsafeBytes { raw -> CacheError? in
@@ -278,8 +289,11 @@ final class RedisTLSSession: @unchecked Sendable {
                     let written = library.SSL_write(ssl, raw.baseAddress! + offset, count)
                     guard written > 0 else {
                         let code = library.SSL_get_error(ssl, written)
+                        let reason = describe(code)
+                        // Once the reader has seen the session fail (an alert), that is the cause.
                         return .connectionClosed(
-                            "TLS encryption for \(endpoint) failed: \(describe(code))")
+                            "TLS encryption for \(endpoint) failed: \(earlier.map { "\($0) (then \(reason))" } ?? reason)"
+                        )
                     }
                     offset += Int(written)
                 }
@@ -302,7 +316,8 @@ final class RedisTLSSession: @unchecked Sendable {
     func open(
         _ ciphertext: UnsafeRawBufferPointer, _ deliver: (UnsafeRawBufferPointer) -> Void
     ) throws(CacheError) -> OpenOutcome {
-        let (outcome, failure) = lock.withLock { ssl -> (OpenOutcome, CacheError?) in
+        let (outcome, failure) = lock.withLock { guarded -> (OpenOutcome, CacheError?) in
+            let ssl = guarded.ssl
             library.ERR_clear_error()
             var outcome = OpenOutcome()
             if !ciphertext.isEmpty {
@@ -322,7 +337,9 @@ final class RedisTLSSession: @unchecked Sendable {
                     break
                 }
                 // A memory BIO never refuses a write; anything else is a failure.
-                failure = .connectionClosed("TLS decryption of \(endpoint)'s data failed: \(describe(code))")
+                let reason = describe(code)
+                guarded.failure = reason
+                failure = .connectionClosed("TLS decryption of \(endpoint)'s data failed: \(reason)")
                 break
             }
             outcome.hasOutput = library.BIO_ctrl(writeBIO, OpenSSLLibrary.bioCtrlPending, 0, nil) > 0
