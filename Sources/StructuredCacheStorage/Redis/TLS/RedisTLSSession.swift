@@ -38,8 +38,9 @@ final class RedisTLSSession: @unchecked Sendable {
     /// What OpenSSL wrote, for the connection to send.
     private let writeBIO: OpaquePointer
     private let endpoint: String
-    /// What only the holder of ``lock`` touches.
-    private struct Guarded {
+    /// What only the holder of ``lock`` touches (after ``init(context:serverName:checksName:endpoint:)``,
+    /// which configures the SSL object before any other thread can reach it).
+    private struct Guarded: @unchecked Sendable {
         /// The `SSL *`, which owns both BIOs.
         let ssl: OpaquePointer
         /// Why decryption failed, once it has: a writer that fails afterwards reports this cause.
