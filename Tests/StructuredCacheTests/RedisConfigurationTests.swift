@@ -67,14 +67,25 @@ struct RedisConfigurationTests {
         #expect(try RedisConfiguration(url: "REDIS://h:1").endpoint == .tcp(host: "h", port: 1))
     }
 
-    @Test func refusesTLSWithAClearError() {
-        #expect {
-            try RedisConfiguration(url: "rediss://secure.example.com:6380")
-        } throws: { error in
-            let error = error as? CacheError
-            return error?.code == .unsupported && error?.message.contains("TLS is not supported yet") == true
+    @Test func turnsTLSOnForRedissURLs() throws {
+        let secure = try RedisConfiguration(url: "rediss://secure.example.com:6380/1")
+        #expect(secure.tls == RedisCache.Configuration.TLS())
+        #expect(secure.endpoint == .tcp(host: "secure.example.com", port: 6380))
+        #expect(secure.database == 1)
+        #expect(secure.tlsServerName == "secure.example.com")
+        #expect(try RedisConfiguration(url: "redis://plain.example.com").tls == nil)
+        let named = try RedisConfiguration(
+            url: "redis://10.0.0.1", options: .init(tls: .init(serverName: "cache.internal")))
+        #expect(named.tls?.serverName == "cache.internal")
+        #expect(named.tlsServerName == "cache.internal")
+        #expect(named.tlsContext != nil)
+        // Over a Unix socket there is no host name to check the certificate against.
+        #expect(throws: CacheError.self) {
+            try RedisConfiguration(url: "unix:///run/redis.sock", options: .init(tls: .init()))
         }
-        #expect(throws: CacheError.self) { try RedisCache(url: "rediss://h") }
+        let unix = try RedisConfiguration(
+            url: "unix:///run/redis.sock", options: .init(tls: .init(serverName: "cache.internal")))
+        #expect(unix.tlsServerName == "cache.internal")
     }
 
     @Test(arguments: [

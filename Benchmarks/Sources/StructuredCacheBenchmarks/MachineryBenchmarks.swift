@@ -1,5 +1,5 @@
 // What each piece of speed machinery buys, measured with it and without it in the same run: DiskCache's
-// reuse of replaced files, its reads on the calling task, and RedisCache's reader polling.
+// reuse of replaced files and its reads on the calling task.
 //
 //     swift run -c release StructuredCacheBenchmarks machinery
 //
@@ -14,7 +14,6 @@ func machineryBenchmarks() async throws {
     Harness.section("machinery: each piece on, then off, in the same run")
     try await diskSpareFileBenchmarks()
     try await diskInlineReadBenchmarks()
-    try await redisReaderSpinBenchmarks()
 }
 
 private func temporaryFolder(_ name: String) -> URL {
@@ -74,28 +73,4 @@ private func diskInlineReadBenchmarks() async throws {
         }
     }
     printRatio("DiskCache reads on the calling task, 2 KiB async hit", on: results[true]!, off: results[false]!)
-}
-
-/// One task's back-to-back GETs, with the reader thread polling for 100 µs after each reply and without.
-private func redisReaderSpinBenchmarks() async throws {
-    guard let server = try BenchmarkRedisServer.start() else {
-        print("redis-server not found on PATH: reader polling not measured")
-        return
-    }
-    defer { server.stop() }
-    let value = Data(repeating: UInt8(ascii: "x"), count: 1_024)
-    var results: [Bool: Measurement] = [:]
-    for spins in [true, false] {
-        let cache = try RedisCache(
-            url: server.url,
-            configuration: .init(keyPrefix: "machinery:"))
-        defer { cache.shutdown() }
-        try await cache.set("k", value, ttl: .never)
-        results[spins] = try await Harness.measureAsync(
-            "RedisCache GET (1 task), reader polling \(spins ? "on" : "off")", iterations: 20_000, rounds: 5
-        ) { _ in
-            Harness.blackHole(try await cache.get("k"))
-        }
-    }
-    printRatio("RedisCache reader polling, GET from one task", on: results[true]!, off: results[false]!)
 }

@@ -6,6 +6,10 @@
 // The suite starts its own redis-server (no persistence) unless REDIS_URL names one
 // (redis://host:port or unix:///path). REDIS_BENCH_REQUESTS (default 100000) and REDIS_BENCH_ROUNDS
 // (default 3) size the runs; REDIS_BENCH_CASES (such as "GET, 1 task") picks cases.
+//
+// Then the same GETs over TLS: a second redis-server of its own on a TLS port, with certificates made
+// for the run by the openssl command line, against `redis-benchmark --tls --cert … --key … --cacert …`
+// with the same certificates. REDIS_BENCH_TLS=0 skips it; REDIS_BENCH_TLS_ONLY=1 runs only it.
 
 import Dispatch
 import Foundation
@@ -38,6 +42,10 @@ func redisBenchmarks() async throws {
     defer { server?.stop() }
     guard let redisBenchmark = findExecutable("redis-benchmark") else {
         emit("redis-benchmark not found on PATH: redis suite skipped")
+        return
+    }
+    if environment["REDIS_BENCH_TLS_ONLY"] == "1" {
+        try await redisTLSBenchmarks(redisBenchmark, requests: requests, rounds: rounds)
         return
     }
     let target = try redisBenchmarkTarget(url)
@@ -139,6 +147,133 @@ func redisBenchmarks() async throws {
                         "RedisCache %9.0f ops/s (cpu %5.1f µs/op)   redis-benchmark %9.0f ops/s (cpu %5.1f µs/op)   ratio %5.1f%%  ",
                     mine, median(ourCPU[item.name] ?? []), reference, median(theirCPU[item.name] ?? []), 100 * ratio)
                 + (ratio >= goal ? "meets target" : "BELOW TARGET"))
+    }
+    if environment["REDIS_BENCH_TLS"] != "0" {
+        try await redisTLSBenchmarks(redisBenchmark, requests: requests, rounds: rounds)
+    }
+}
+
+/// GET from 1 and 50 tasks over TLS, RedisCache against `redis-benchmark --tls`, on one TLS server with
+/// the same certificates, interleaved round by round.
+private func redisTLSBenchmarks(_ redisBenchmark: URL, requests: Int, rounds: Int) async throws {
+    emit("\n== redis over TLS: RedisCache vs redis-benchmark --tls (GET of 1024-byte values)")
+    guard let certificates = try BenchmarkCertificates.make() else {
+        emit("openssl not found: TLS benchmark skipped")
+        return
+    }
+    defer { certificates.remove() }
+    guard let server = try BenchmarkRedisServer.start(tls: certificates) else {
+        emit("redis-server not found on PATH: TLS benchmark skipped")
+        return
+    }
+    defer { server.stop() }
+    let target = [
+        "-h", "localhost", "-p", String(server.port), "--tls", "--cert", certificates.file("client.crt"),
+        "--key", certificates.file("client.key"), "--cacert", certificates.file("ca.crt"),
+    ]
+    let tls = RedisCache.Configuration.TLS(
+        trustRoots: .file(certificates.file("ca.crt")), clientCertificate: .file(certificates.file("client.crt")),
+        clientKey: .file(certificates.file("client.key")))
+    let cache = try RedisCache(
+        url: "rediss://localhost:\(server.port)", configuration: .init(keyPrefix: "bench:", tls: tls))
+    defer { cache.shutdown() }
+    emit("server: rediss://localhost:\(server.port); \(requests) requests per run, \(rounds) interleaved rounds")
+    let value = Data(repeating: UInt8(ascii: "x"), count: 1024)
+    let key = "key:__rand_int__"
+    try await cache.set(key, value, ttl: .never)
+    _ = try await runRedisBenchmark(redisBenchmark, target, ["-c", "1", "-n", "2000", "-t", "set", "-d", "1024"])
+    let cases = [("GET, 1 task", 1), ("GET, 50 tasks", 50)]
+    for (_, tasks) in cases {
+        _ = try await measureCache(cache, key: key, value: value, test: "get", tasks: tasks, requests: 5_000)
+    }
+    var ours: [String: [Double]] = [:]
+    var theirs: [String: [Double]] = [:]
+    var ratios: [String: [Double]] = [:]
+    for round in 1...rounds {
+        for (name, tasks) in cases {
+            let arguments = ["-c", String(tasks), "-n", String(requests), "-t", "get", "-d", "1024"]
+            var mine = 0.0
+            var reference = 0.0
+            // Alternate who goes first, so that a drift in machine load does not favour either side.
+            if round % 2 == 1 {
+                mine = try await measureCache(
+                    cache, key: key, value: value, test: "get", tasks: tasks, requests: requests)
+                reference = try await runRedisBenchmark(redisBenchmark, target, arguments)
+            } else {
+                reference = try await runRedisBenchmark(redisBenchmark, target, arguments)
+                mine = try await measureCache(
+                    cache, key: key, value: value, test: "get", tasks: tasks, requests: requests)
+            }
+            ours[name, default: []].append(mine)
+            theirs[name, default: []].append(reference)
+            ratios[name, default: []].append(mine / reference)
+            emit(
+                "round \(round)  \(pad(name))"
+                    + String(
+                        format:
+                            "RedisCache TLS %9.0f ops/s   redis-benchmark --tls -c %-2d %9.0f ops/s   ratio %5.1f%%",
+                        mine, tasks, reference, 100 * mine / reference))
+        }
+    }
+    emit("\nmedians over \(rounds) rounds; ratio = median of the per-round ratios")
+    for (name, _) in cases {
+        let mine = median(ours[name] ?? [])
+        let reference = median(theirs[name] ?? [])
+        let ratio = median(ratios[name] ?? [])
+        Harness.record(
+            name: "RedisCache TLS \(name)", ours: mine, reference: reference, referenceName: "redis-benchmark --tls",
+            unit: "ops/s", ratio: ratio)
+        emit(
+            pad(name)
+                + String(
+                    format: "RedisCache TLS %9.0f ops/s   redis-benchmark --tls %9.0f ops/s   ratio %5.1f%%", mine,
+                    reference, 100 * ratio))
+    }
+}
+
+/// A CA, a server certificate for localhost and 127.0.0.1 and a client certificate, made with the
+/// openssl command line in a temporary directory.
+struct BenchmarkCertificates {
+    let directory: URL
+
+    /// The path of one of the files (`ca.crt`, `server.crt`, `server.key`, `client.crt`, `client.key`).
+    func file(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    func remove() { try? FileManager.default.removeItem(at: directory) }
+
+    static func make() throws -> BenchmarkCertificates? {
+        guard let openssl = findExecutable("openssl") else { return nil }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("scbench-tls-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        func run(_ arguments: [String]) throws {
+            let process = Process()
+            process.executableURL = openssl
+            process.arguments = arguments
+            process.currentDirectoryURL = directory
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else {
+                throw BenchmarkError("openssl \(arguments.joined(separator: " ")) failed")
+            }
+        }
+        let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        try run(
+            ["req", "-x509"] + key + ["-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=bench CA"])
+        let leaves = [
+            ("server", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"),
+            ("client", "extendedKeyUsage=clientAuth\n"),
+        ]
+        for (name, extensions) in leaves {
+            try extensions.write(to: directory.appendingPathComponent("\(name).ext"), atomically: true, encoding: .utf8)
+            try run(["req"] + key + ["-keyout", "\(name).key", "-out", "\(name).csr", "-subj", "/CN=localhost"])
+            try run([
+                "x509", "-req", "-in", "\(name).csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", "\(name).crt", "-days", "2", "-extfile", "\(name).ext",
+            ])
+        }
+        return BenchmarkCertificates(directory: directory)
     }
 }
 
@@ -288,17 +423,29 @@ final class BenchmarkRedisServer {
         self.directory = directory
     }
 
-    static func start(port given: Int? = nil) throws -> BenchmarkRedisServer? {
+    /// Starts a server on a free port (or `port`): plain TCP, or only TLS (requiring client
+    /// certificates) with `tls`'s files.
+    static func start(port given: Int? = nil, tls: BenchmarkCertificates? = nil) throws -> BenchmarkRedisServer? {
         guard let executable = findExecutable("redis-server") else { return nil }
         let port = try given ?? freePort()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("scbench-\(getpid())")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "scbench-\(getpid())-\(port)-\(tls == nil ? "plain" : "tls")")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let process = Process()
         process.executableURL = executable
-        process.arguments = [
-            "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--dir", directory.path, "--daemonize", "no", "--logfile", "",
-        ]
+        let listening =
+            tls.map { tls in
+                [
+                    "--port", "0", "--tls-port", String(port), "--tls-cert-file", tls.file("server.crt"),
+                    "--tls-key-file", tls.file("server.key"), "--tls-ca-cert-file", tls.file("ca.crt"),
+                    "--tls-auth-clients", "yes",
+                ]
+            } ?? ["--port", String(port)]
+        process.arguments =
+            listening + [
+                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--dir", directory.path, "--daemonize", "no", "--logfile", "",
+            ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

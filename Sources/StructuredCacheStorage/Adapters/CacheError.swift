@@ -27,8 +27,8 @@ public struct CacheError: Error, CustomStringConvertible, Sendable, CodedError {
         public static let ioFailure = Code("ioFailure")
         /// The process lacks the permissions the adapter needs.
         public static let permissionDenied = Code("permissionDenied")
-        /// The operation or option is not supported by this adapter or platform (such as TLS, a
-        /// `rediss://` URL, for ``RedisCache``).
+        /// The operation or option is not supported by this adapter or platform (such as TLS for
+        /// ``RedisCache`` where the system's OpenSSL is missing).
         public static let unsupported = Code("unsupported")
         /// A value or a server's reply is larger than the adapter stores or reads.
         public static let valueTooLarge = Code("valueTooLarge")

@@ -5,7 +5,7 @@ extension RedisCache {
     ///
     /// Where the server is, which database, and (optionally) the credentials come from the URL given
     /// to ``RedisCache/init(url:configuration:)``; everything else is here, grouped by concern:
-    /// ``connection``, ``authentication``, ``pool``, ``breaker``.
+    /// ``connection``, ``authentication``, ``tls``, ``pool``, ``breaker``.
     ///
     /// ```swift
     /// var options = RedisCache.Configuration()
@@ -185,6 +185,9 @@ extension RedisCache {
         public var connection: Connection
         /// The ACL user and password.
         public var authentication: Authentication
+        /// TLS options, or `nil` (the default) for a plain connection; a `rediss://` URL turns TLS on
+        /// with the defaults (`TLS()`: the system's trust store, the URL's host checked).
+        public var tls: TLS?
         /// The connection pool.
         public var pool: Pool
         /// The circuit breaker.
@@ -199,6 +202,7 @@ extension RedisCache {
         ///   - scanBatchSize: Keys per `SCAN` step and per `UNLINK` in `removeAll()`. Default 500.
         ///   - connection: Timeouts, client name, protocol version, reply size limit.
         ///   - authentication: The ACL user and password; override the URL's.
+        ///   - tls: TLS options, or `nil` for none (a `rediss://` URL then uses the defaults).
         ///   - pool: Connections per server and the reconnect backoff.
         ///   - breaker: When to skip a server that does not answer.
         public init(
@@ -208,6 +212,7 @@ extension RedisCache {
             scanBatchSize: Int = 500,
             connection: Connection = Connection(),
             authentication: Authentication = Authentication(),
+            tls: TLS? = nil,
             pool: Pool = Pool(),
             breaker: CircuitBreaker = CircuitBreaker()
         ) {
@@ -217,6 +222,7 @@ extension RedisCache {
             self.scanBatchSize = scanBatchSize
             self.connection = connection
             self.authentication = authentication
+            self.tls = tls
             self.pool = pool
             self.breaker = breaker
         }
@@ -228,7 +234,8 @@ extension RedisCache.Configuration: CustomStringConvertible, CustomReflectable {
     public var description: String {
         "RedisCache.Configuration(keyPrefix: \"\(keyPrefix)\", defaultTTL: \(defaultTTL.map { "\($0)" } ?? "none"), "
             + "maximumValueSize: \(maximumValueSize), scanBatchSize: \(scanBatchSize), "
-            + "connection: \(connection), authentication: \(authentication), pool: \(pool), breaker: \(breaker))"
+            + "connection: \(connection), authentication: \(authentication), tls: \(tls.map { "\($0)" } ?? "none"), "
+            + "pool: \(pool), breaker: \(breaker))"
     }
 
     /// A mirror without the password, so that `dump` and debuggers show none.
@@ -238,7 +245,7 @@ extension RedisCache.Configuration: CustomStringConvertible, CustomReflectable {
             children: [
                 "keyPrefix": keyPrefix, "defaultTTL": defaultTTL as Any, "maximumValueSize": maximumValueSize,
                 "scanBatchSize": scanBatchSize, "connection": connection, "authentication": authentication,
-                "pool": pool, "breaker": breaker,
+                "tls": tls as Any, "pool": pool, "breaker": breaker,
             ],
             displayStyle: .struct)
     }

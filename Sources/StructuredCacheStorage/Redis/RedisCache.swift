@@ -45,13 +45,16 @@ public final class RedisCache: CacheAdapter {
     /// Accepted URLs:
     /// - `redis://[[user]:password@]host[:port][/db]`: TCP, IPv4 or IPv6 (`redis://[::1]:6379`); user
     ///   and password are percent-decoded; the port defaults to 6379 and the database to 0.
+    /// - `rediss://…`: the same over TLS, with the default ``Configuration/TLS`` options unless
+    ///   ``Configuration/tls`` is set (which also turns TLS on for a `redis://` URL).
     /// - `unix:///path/to/redis.sock[?db=N]`: a Unix domain socket.
     ///
     /// - Parameters:
     ///   - url: Where the server is.
     ///   - configuration: Everything else; every option has a default.
-    /// - Throws: ``CacheError/Code/unsupported`` for `rediss://` URLs (TLS is not supported yet);
-    ///   ``CacheError/Code/invalidConfiguration`` for a malformed URL or an option out of range.
+    /// - Throws: ``CacheError/Code/unsupported`` for TLS when the system's OpenSSL cannot be loaded;
+    ///   ``CacheError/Code/invalidConfiguration`` for a malformed URL, an option out of range, or TLS
+    ///   certificates or keys that cannot be read.
     public init(url: String, configuration: Configuration = Configuration()) throws {
         try Self.validate(configuration)
         self.configuration = configuration

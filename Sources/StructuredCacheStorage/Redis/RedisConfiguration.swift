@@ -30,10 +30,22 @@ struct RedisConfiguration: Sendable, Equatable {
     var decoderLimits = RESPDecoder.Limits()
     var poolSize = 4
     var reconnectBackoff = RedisCache.Configuration.Backoff()
-    var readerSpin = Duration.microseconds(100)
     var breaker = RedisCache.Configuration.CircuitBreaker()
     /// The cache's key prefix, named in permission errors.
     var keyPrefix = ""
+    /// The TLS options, or `nil` for a plain connection; a `rediss://` URL sets the defaults.
+    var tls: RedisCache.Configuration.TLS?
+    /// The OpenSSL context built from ``tls`` for every connection of one cache; `nil` until
+    /// ``init(url:options:)`` builds it (a connection builds its own when it is missing).
+    var tlsContext: RedisTLSContext?
+
+    /// The name a TLS connection sends as SNI and checks the certificate against: the configured
+    /// server name, else the URL's host; `nil` over a Unix socket without a configured name.
+    var tlsServerName: String? {
+        if let name = tls?.serverName { return name }
+        if case .tcp(let host, _) = endpoint { return host }
+        return nil
+    }
 
     /// The port Redis listens on unless told otherwise.
     static let defaultPort = 6379
@@ -41,15 +53,15 @@ struct RedisConfiguration: Sendable, Equatable {
     /// Parses a URL; the options keep their defaults.
     ///
     /// Accepted forms: `redis://[[user]:password@]host[:port][/db][?db=N]`, where `host` may be an IPv6
-    /// literal in brackets and user and password are percent-decoded, and
+    /// literal in brackets and user and password are percent-decoded, the same with `rediss://` for
+    /// TLS (with the default ``RedisCache/Configuration/TLS`` options), and
     /// `unix://[[user]:password@]/path/to/socket[?db=N]`.
     ///
     /// - Parameter url: The URL.
-    /// - Throws: ``CacheError/Code/unsupported`` for `rediss://` (TLS is not supported yet);
-    ///   ``CacheError/Code/invalidConfiguration`` for anything malformed.
+    /// - Throws: ``CacheError/Code/invalidConfiguration`` for anything malformed.
     init(url: String) throws(CacheError) {
         guard let separator = url.firstRange(of: "://") else {
-            throw .invalidConfiguration("'\(Self.redacted(url))' is not a redis:// or unix:// URL")
+            throw .invalidConfiguration("'\(Self.redacted(url))' is not a redis://, rediss:// or unix:// URL")
         }
         let scheme = url[..<separator.lowerBound].lowercased()
         var rest = Substring(url[separator.upperBound...])
@@ -63,9 +75,8 @@ struct RedisConfiguration: Sendable, Equatable {
         }
         var pathDatabase: Int?
         switch scheme {
-        case "rediss":
-            throw .unsupported("TLS is not supported yet: rediss:// URLs cannot be used; use redis:// or unix://")
-        case "redis":
+        case "redis", "rediss":
+            if scheme == "rediss" { tls = RedisCache.Configuration.TLS() }
             let slash = rest.firstIndex(of: "/") ?? rest.endIndex
             var authority = rest[..<slash]
             let path = rest[slash...]
@@ -87,7 +98,7 @@ struct RedisConfiguration: Sendable, Equatable {
             }
             endpoint = .unix(path: try Self.percentDecoded(rest, what: "socket path"))
         default:
-            throw .invalidConfiguration("unsupported URL scheme '\(scheme)'; use redis:// or unix://")
+            throw .invalidConfiguration("unsupported URL scheme '\(scheme)'; use redis://, rediss:// or unix://")
         }
         var queryDatabase: Int?
         for item in query.split(separator: "&", omittingEmptySubsequences: true) {
@@ -113,7 +124,8 @@ struct RedisConfiguration: Sendable, Equatable {
     ///   - url: The URL, as for ``init(url:)``.
     ///   - options: The cache's options; its credentials override the URL's.
     /// - Throws: ``CacheError`` as for ``init(url:)``, or ``CacheError/Code/invalidConfiguration`` for
-    ///   an option out of range.
+    ///   an option out of range or TLS material that cannot be read; ``CacheError/Code/unsupported``
+    ///   when TLS is asked for and the system's OpenSSL cannot be loaded.
     init(url: String, options: RedisCache.Configuration) throws(CacheError) {
         try self.init(url: url)
         if let user = options.authentication.username { username = user }
@@ -129,7 +141,9 @@ struct RedisConfiguration: Sendable, Equatable {
         let maximumReplySize = options.connection.maximumReplySize
         decoderLimits.maximumBulkLength = maximumReplySize
         decoderLimits.maximumReplySize = maximumReplySize &+ 64 * 1024  // the framing around one value
+        if let options = options.tls { tls = options }
         try validate()
+        if let tls { tlsContext = try RedisTLSContext(tls) }
     }
 
     private func validate() throws(CacheError) {
@@ -139,8 +153,10 @@ struct RedisConfiguration: Sendable, Equatable {
         guard connectTimeout > .zero, commandTimeout > .zero else {
             throw .invalidConfiguration("connectTimeout and commandTimeout must be positive")
         }
-        guard readerSpin >= .zero, readerSpin <= .seconds(1) else {
-            throw .invalidConfiguration("readerSpin must be between zero and one second")
+        if let tls, tls.verification == .full, tlsServerName == nil {
+            throw .invalidConfiguration(
+                "TLS over a Unix socket needs tls.serverName to check the certificate against "
+                    + "(or verification .chainOnly)")
         }
         guard breaker.failureThreshold >= 0, breaker.probeInterval > .zero else {
             throw .invalidConfiguration("the breaker needs failureThreshold >= 0 and a positive probeInterval")
@@ -276,7 +292,7 @@ extension RedisConfiguration: CustomStringConvertible, CustomReflectable {
         "RedisConfiguration(endpoint: \(endpoint), database: \(database), username: \(username ?? "none"), "
             + "password: \(password == nil ? "none" : "<redacted>"), clientName: \(clientName ?? "none"), "
             + "protocolVersion: \(protocolVersion), poolSize: \(poolSize), connectTimeout: \(connectTimeout), "
-            + "commandTimeout: \(commandTimeout))"
+            + "commandTimeout: \(commandTimeout), tls: \(tls.map { "\($0)" } ?? "none"))"
     }
 
     /// A mirror without the password, so that `dump` of a cache, its pool or a connection shows none.
@@ -288,7 +304,7 @@ extension RedisConfiguration: CustomStringConvertible, CustomReflectable {
                 "password": password.map { _ in "<redacted>" } as Any,
                 "database": database, "clientName": clientName as Any, "protocolVersion": protocolVersion,
                 "connectTimeout": connectTimeout, "commandTimeout": commandTimeout, "decoderLimits": decoderLimits,
-                "poolSize": poolSize, "reconnectBackoff": reconnectBackoff, "readerSpin": readerSpin,
+                "poolSize": poolSize, "reconnectBackoff": reconnectBackoff, "tls": tls as Any,
             ],
             displayStyle: .struct)
     }

@@ -18,11 +18,10 @@ import Synchronization
 /// - **Reads** happen on a dedicated thread that blocks in `recv`, decodes every complete reply, and
 ///   resumes the waiting commands' continuations in FIFO order. A dedicated thread avoids the extra
 ///   thread hops of Dispatch read sources, which on Linux cost more than the loopback round trip.
-///   After each reply the thread first polls the socket without blocking for up to
-///   ``RedisConfiguration/readerSpin``, so that the reply to a task's next command, which typically
-///   follows within tens of microseconds, is read without waiting for the kernel to wake the thread.
-///   Only one reader in the process polls at a time (``pollingToken``), so idle connections never
-///   compete for the CPU with each other or with the server.
+/// - **TLS**, when configured, runs its handshake on the dedicated thread right after connecting,
+///   within the connect timeout. Then the writer seals the queued commands into records just before
+///   sending them (one writer at a time, so records go out in command order), and the reader opens
+///   the records it receives before decoding. The socket I/O stays the connection's own.
 /// - **Timeouts**: every command carries a deadline. One Dispatch timer per connection is armed for the
 ///   oldest outstanding command and re-armed lazily, so a busy connection does not touch the timer per
 ///   command. When a deadline passes, the connection is closed: replies still in flight could no longer
@@ -51,6 +50,9 @@ final class RedisConnection: @unchecked Sendable {
         var outbound: [UInt8] = []
         /// Whether some thread (a caller in ``flush()``, or the write source) is writing `outbound`.
         var flushing = false
+        /// Whether the TLS session queued records of its own (such as a key update) that the writer
+        /// must send.
+        var tlsOutputPending = false
         var timerArmed = false
         var closeError: CacheError?
         var writeInProgress: WriteProgress?
@@ -65,19 +67,20 @@ final class RedisConnection: @unchecked Sendable {
     private let nextCommandID = Atomic<UInt64>(0)
     /// The number of commands waiting for a reply, as of the last change to the queue.
     private let outstanding = Atomic<Int>(0)
-    /// Held by the one reader thread of the process that is polling its socket.
-    private static let pollingToken = Atomic<Bool>(false)
     private let queue = DispatchQueue(label: "StructuredCache.RedisConnection")
     private let timer: any DispatchSourceTimer
     private let commandTimeoutNanoseconds: UInt64
+    /// The TLS session, or `nil` for a plain connection.
+    private let tls: RedisTLSSession?
 
     // Touched only by the reader thread.
     private var decoder: RESPDecoder
     private var replies: [RESPValue] = []
     private var answered: [Pending] = []
 
-    private init(fd: Int32, configuration: RedisConfiguration) {
+    private init(fd: Int32, configuration: RedisConfiguration, tls: RedisTLSSession?) {
         self.fd = fd
+        self.tls = tls
         self.configuration = configuration
         self.decoder = RESPDecoder(limits: configuration.decoderLimits)
         self.commandTimeoutNanoseconds = Self.nanoseconds(configuration.commandTimeout)
@@ -129,8 +132,11 @@ final class RedisConnection: @unchecked Sendable {
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
             outcome.begin(continuation)
             let deadline = ContinuousClock.now + timeout
-            // Name resolution can outlast every socket timeout; this bounds the whole attempt.
-            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(clamping: nanoseconds(timeout)))) {
+            // Name resolution can outlast every socket timeout; this bounds the whole attempt. With TLS it
+            // fires a little after the deadline, so that the handshake's own, more telling timeout wins.
+            let grace: UInt64 = configuration.tls == nil ? 0 : 250_000_000
+            let watchdog = Int(clamping: nanoseconds(timeout) &+ grace)
+            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(watchdog)) {
                 outcome.fail(.timeout("connecting to \(endpoint) took longer than \(timeout)"))
             }
             let thread = Thread {
@@ -141,7 +147,15 @@ final class RedisConnection: @unchecked Sendable {
                     outcome.fail(error)
                     return
                 }
-                let connection = RedisConnection(fd: fd, configuration: configuration)
+                let session: RedisTLSSession?
+                do throws(CacheError) {
+                    session = try startTLS(configuration, fd: fd, deadline: deadline)
+                } catch {
+                    POSIXFile.close(fd)
+                    outcome.fail(error)
+                    return
+                }
+                let connection = RedisConnection(fd: fd, configuration: configuration, tls: session)
                 if !outcome.succeed(connection) {
                     connection.close(.timeout("connecting to \(endpoint) took longer than \(timeout)"))
                 }
@@ -154,6 +168,25 @@ final class RedisConnection: @unchecked Sendable {
             throw CacheError.connectionFailed("connecting to \(endpoint) delivered no connection")
         }
         return connection
+    }
+
+    /// Runs the TLS handshake on `fd` when the configuration asks for TLS.
+    ///
+    /// - Returns: The session, or `nil` for a plain connection.
+    private static func startTLS(
+        _ configuration: RedisConfiguration, fd: Int32, deadline: ContinuousClock.Instant
+    ) throws(CacheError) -> RedisTLSSession? {
+        guard let options = configuration.tls else { return nil }
+        let context: RedisTLSContext
+        if let shared = configuration.tlsContext {
+            context = shared
+        } else {
+            context = try RedisTLSContext(options)
+        }
+        let session = try context.makeSession(
+            serverName: configuration.tlsServerName, endpoint: configuration.endpoint.description)
+        try session.handshake(fd: fd, deadline: deadline)
+        return session
     }
 
     private func handshake() async throws {
@@ -353,11 +386,23 @@ final class RedisConnection: @unchecked Sendable {
     }
 
     /// Writes queued commands until none are left, or hands over to a write source when the socket is
-    /// full. Only the thread that set `flushing` calls this.
+    /// full. Only the thread that set `flushing` calls this. Over TLS each batch is sealed here, with
+    /// any records the session queued by itself, so records leave in the order they were made.
     private func flush() {
         var chunk: [UInt8] = []
         while true {
-            state.withLock { state in swap(&chunk, &state.outbound) }
+            state.withLock { state in
+                swap(&chunk, &state.outbound)
+                state.tlsOutputPending = false
+            }
+            if let tls {
+                do throws(CacheError) {
+                    chunk = try tls.seal(chunk)
+                } catch {
+                    close(error)
+                    return
+                }
+            }
             var offset = 0
             while offset < chunk.count {
                 let written = chunk.withUnsafeBytes { bytes in
@@ -373,6 +418,13 @@ final class RedisConnection: @unchecked Sendable {
                     waitUntilWritable(chunk, from: offset)
                     return
                 }
+                if tls != nil {
+                    // A TLS server that rejects the client (such as its certificate, which TLS 1.3 judges
+                    // after the handshake) sends an alert before it resets the connection: the reader,
+                    // woken by the shutdown, reads that alert and closes the connection with its reason.
+                    RedisSocket.shutdown(fd)
+                    return
+                }
                 close(
                     .connectionClosed(
                         "writing to \(configuration.endpoint) failed",
@@ -381,7 +433,7 @@ final class RedisConnection: @unchecked Sendable {
             }
             chunk.removeAll(keepingCapacity: true)
             let done = state.withLock { state -> Bool in
-                if state.outbound.isEmpty || state.closeError != nil {
+                if (state.outbound.isEmpty && !state.tlsOutputPending) || state.closeError != nil {
                     state.flushing = false
                     return true
                 }
@@ -409,6 +461,11 @@ final class RedisConnection: @unchecked Sendable {
                 if written < 0 && RedisSocket.isInterrupted(code) { continue }
                 if written < 0 && RedisSocket.isWouldBlock(code) { return }
                 source.cancel()
+                if tls != nil {
+                    // As in flush(): the reader reports the server's alert, if it sent one.
+                    RedisSocket.shutdown(fd)
+                    return
+                }
                 close(
                     .connectionClosed(
                         "writing to \(configuration.endpoint) failed",
@@ -418,7 +475,7 @@ final class RedisConnection: @unchecked Sendable {
             source.cancel()
             let more = state.withLock { state -> Bool in
                 state.writeInProgress = nil
-                if state.outbound.isEmpty || state.closeError != nil {
+                if (state.outbound.isEmpty && !state.tlsOutputPending) || state.closeError != nil {
                     state.flushing = false
                     return false
                 }
@@ -445,18 +502,26 @@ final class RedisConnection: @unchecked Sendable {
         let capacity = 64 * 1024
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
         defer { scratch.deallocate() }
-        let spin = Self.nanoseconds(configuration.readerSpin)
-        // Until when to poll before blocking; 0 before the first reply, so a new connection that is
-        // kept idle does not poll.
-        var pollUntil: UInt64 = 0
+        // Whether any reply came yet: a plain connection closed before the first one may have reached a
+        // TLS port.
+        var repliedOnce = false
         while !isClosed {
-            let received =
-                receivePolling(into: scratch.baseAddress!, count: capacity, until: pollUntil)
-                ?? RedisSocket.receive(fd, into: scratch.baseAddress!, count: capacity)
+            let received = RedisSocket.receive(fd, into: scratch.baseAddress!, count: capacity)
             if received > 0 {
-                if spin > 0 { pollUntil = DispatchTime.now().uptimeNanoseconds &+ spin }
-                decoder.append(UnsafeRawBufferPointer(rebasing: scratch[0..<received]))
+                let bytes = UnsafeRawBufferPointer(rebasing: scratch[0..<received])
                 var failure: CacheError?
+                var ended = false
+                if let tls {
+                    do throws(CacheError) {
+                        let outcome = try tls.open(bytes) { decoder.append($0) }
+                        ended = outcome.closed
+                        if outcome.hasOutput { sendTLSOutput() }
+                    } catch {
+                        failure = error
+                    }
+                } else {
+                    decoder.append(bytes)
+                }
                 do {
                     while let reply = try decoder.next() {
                         // Out-of-band RESP3 pushes (invalidations, monitor output) answer no command.
@@ -464,21 +529,38 @@ final class RedisConnection: @unchecked Sendable {
                         replies.append(reply)
                     }
                 } catch {
-                    failure = Self.redisError(error)
+                    failure = failure ?? Self.redisError(error)
+                    if !repliedOnce && tls == nil, let first = bytes.first, first == 0x15 || first == 0x16 {
+                        // A TLS alert or handshake record.
+                        failure = .protocolError(
+                            "\(configuration.endpoint) answered with TLS records; the server expects TLS "
+                                + "(use a rediss:// URL)", underlying: error)
+                    }
                 }
                 if !replies.isEmpty {
+                    repliedOnce = true
                     failure = answer() ?? failure
+                }
+                if failure == nil && ended {
+                    failure = .connectionClosed("\(configuration.endpoint) closed the TLS session")
                 }
                 if let failure {
                     close(failure)
                     return
                 }
             } else if received == 0 {
-                close(.connectionClosed("\(configuration.endpoint) closed the connection"))
+                close(.connectionClosed(closedMessage(repliedOnce: repliedOnce)))
                 return
             } else {
                 let code = RedisSocket.lastErrno
                 if RedisSocket.isInterrupted(code) { continue }
+                if code == ECONNRESET && !repliedOnce && tls == nil {
+                    close(
+                        .connectionClosed(
+                            closedMessage(repliedOnce: false),
+                            underlying: RedisSocketError(operation: "recv", code: code)))
+                    return
+                }
                 close(
                     .connectionClosed(
                         "reading from \(configuration.endpoint) failed",
@@ -488,25 +570,26 @@ final class RedisConnection: @unchecked Sendable {
         }
     }
 
-    /// Receives without blocking, over and over, until data comes, the socket fails, or `deadline`
-    /// passes; does nothing if another reader thread is polling already.
-    ///
-    /// - Returns: What `recv` returned (with `errno` set on -1), or `nil` if nothing came in time.
-    private func receivePolling(into buffer: UnsafeMutableRawPointer, count: Int, until deadline: UInt64) -> Int? {
-        guard deadline != 0, DispatchTime.now().uptimeNanoseconds < deadline,
-            Self.pollingToken.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
-        else { return nil }
-        defer { Self.pollingToken.store(false, ordering: .releasing) }
-        while true {
-            let received = RedisSocket.receiveWithoutWaiting(fd, into: buffer, count: count)
-            if received >= 0 { return received }
-            let code = RedisSocket.lastErrno
-            if !RedisSocket.isWouldBlock(code) && !RedisSocket.isInterrupted(code) { return received }
-            if DispatchTime.now().uptimeNanoseconds >= deadline { return nil }
-            // Lets a thread that is ready to run (the task that will send the next command, or the
-            // server) have this CPU first.
-            sched_yield()
+    /// What the error says when the server closes the connection.
+    private func closedMessage(repliedOnce: Bool) -> String {
+        if !repliedOnce && tls == nil {
+            return "\(configuration.endpoint) closed the connection before replying; the server may expect TLS "
+                + "(use a rediss:// URL)"
         }
+        return "\(configuration.endpoint) closed the connection"
+    }
+
+    /// Has the writer send the records the TLS session queued by itself, after whatever it is sending:
+    /// only one thread sends at a time, so records never interleave.
+    private func sendTLSOutput() {
+        let mustFlush = state.withLock { state -> Bool in
+            guard state.closeError == nil else { return false }
+            state.tlsOutputPending = true
+            if state.flushing { return false }
+            state.flushing = true
+            return true
+        }
+        if mustFlush { flush() }
     }
 
     /// Resumes the oldest outstanding commands with `replies`, in order.

@@ -144,11 +144,6 @@ enum RedisSocket {
         recv(fd, buffer, count, 0)
     }
 
-    /// Receives whatever is there without blocking: -1 with `EAGAIN` when nothing is.
-    static func receiveWithoutWaiting(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int) -> Int {
-        recv(fd, buffer, count, Int32(MSG_DONTWAIT))
-    }
-
     /// Shuts both directions down, which wakes a thread blocked in ``receive(_:into:count:)``.
     static func shutdown(_ fd: Int32) {
         #if canImport(Darwin)

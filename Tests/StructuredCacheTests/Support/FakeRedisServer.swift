@@ -32,6 +32,8 @@ final class FakeRedisServer: @unchecked Sendable {
     let port: Int
     private let listener: Int32
     private let handler: @Sendable ([String]) -> Action
+    /// Sent, before closing, in answer to the first bytes of every connection, whatever they are.
+    private let rawAnswer: [UInt8]?
     private let lock = NSLock()
     /// Descriptors of open client connections; closed ones are removed under the lock before closing,
     /// so that ``stop()`` never shuts down a descriptor number the process has since reused.
@@ -56,9 +58,13 @@ final class FakeRedisServer: @unchecked Sendable {
 
     /// Starts listening; `handler` is called on a server thread for every command.
     ///
-    /// - Parameter handler: Maps a command (its arguments as text) to what to do.
-    init(handler: @escaping @Sendable ([String]) -> Action) throws {
+    /// - Parameters:
+    ///   - rawAnswer: When set, the answer to a connection's first bytes (decoded or not), after which
+    ///     the connection is closed: a server that speaks some other protocol.
+    ///   - handler: Maps a command (its arguments as text) to what to do.
+    init(rawAnswer: [UInt8]? = nil, handler: @escaping @Sendable ([String]) -> Action) throws {
         self.handler = handler
+        self.rawAnswer = rawAnswer
         let listener = socket(AF_INET, RedisServerProcess.streamType, 0)
         self.listener = listener
         guard listener >= 0 else { throw RedisTestServerError("socket() failed") }
@@ -159,6 +165,11 @@ final class FakeRedisServer: @unchecked Sendable {
             let count = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
             guard count > 0 else { return }
             lock.withLock { bytes.append(contentsOf: buffer[0..<count]) }
+            if let rawAnswer {
+                send(rawAnswer, to: client)
+                shutdown(client, Int32(SHUT_RDWR))
+                return
+            }
             buffer.withUnsafeBytes { decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
             while let value = try? decoder.next() {
                 let command = (value.elements ?? []).map { $0.string ?? "" }

@@ -12,8 +12,10 @@ import Testing
 
 /// A `redis-server` process started by the test run.
 final class RedisServerProcess: @unchecked Sendable {
-    /// The TCP port on 127.0.0.1.
+    /// The TCP port on 127.0.0.1 (the TLS port when the server was started with TLS).
     let port: Int
+    /// Whether the server speaks TLS (only) on ``port``.
+    let usesTLS: Bool
     /// The Unix socket path.
     let socketPath: String
     /// The temporary directory holding the socket and the log.
@@ -36,6 +38,9 @@ final class RedisServerProcess: @unchecked Sendable {
     /// The URL of the server over TCP.
     var url: String { "redis://127.0.0.1:\(port)" }
 
+    /// The URL of the server over TCP with TLS, by the name its certificate was issued for.
+    var tlsURL: String { "rediss://localhost:\(port)" }
+
     /// The URL of the server over its Unix socket.
     var unixURL: String { "unix://\(socketPath)" }
 
@@ -45,9 +50,15 @@ final class RedisServerProcess: @unchecked Sendable {
     ///   - port: The port to listen on; a free one when `nil`.
     ///   - bindAddress: The address to listen on; `"::1"` for IPv6 tests.
     ///   - arguments: Extra `redis-server` arguments, such as `["--requirepass", "secret"]`.
-    init(port: Int? = nil, bindAddress: String = "127.0.0.1", arguments: [String] = []) throws {
+    ///   - tls: Certificates to serve TLS with on `port` (and no plain TCP port), or `nil` for plain TCP.
+    ///   - authClients: With TLS, whether clients must present a certificate signed by the CA.
+    init(
+        port: Int? = nil, bindAddress: String = "127.0.0.1", arguments: [String] = [],
+        tls: TLSCertificates? = nil, authClients: Bool = false
+    ) throws {
         guard let executable = Self.executable else { throw RedisTestServerError("redis-server is not installed") }
         self.port = try port ?? Self.freePort()
+        self.usesTLS = tls != nil
         self.extraArguments = arguments
         // A short directory: Unix socket paths are limited to about 100 bytes.
         let base = NSTemporaryDirectory().count < 60 ? NSTemporaryDirectory() : "/tmp/"
@@ -59,9 +70,17 @@ final class RedisServerProcess: @unchecked Sendable {
         socketPath = directory.appendingPathComponent("redis.sock").path
         process = Process()
         process.executableURL = executable
+        let listening =
+            tls.map { tls in
+                [
+                    "--port", "0", "--tls-port", String(self.port), "--tls-cert-file", tls.serverCertificate,
+                    "--tls-key-file", tls.serverKey, "--tls-ca-cert-file", tls.caCertificate,
+                    "--tls-auth-clients", authClients ? "yes" : "no",
+                ]
+            } ?? ["--port", String(self.port)]
         process.arguments =
-            [
-                "--port", String(self.port), "--bind", bindAddress, "--save", "", "--appendonly", "no",
+            listening + [
+                "--bind", bindAddress, "--save", "", "--appendonly", "no",
                 "--dir", directory.path, "--unixsocket", socketPath, "--unixsocketperm", "700",
                 "--logfile", directory.appendingPathComponent("redis.log").path, "--daemonize", "no",
                 "--protected-mode", "no",
@@ -103,10 +122,18 @@ final class RedisServerProcess: @unchecked Sendable {
     }
 
     /// Runs `body` with a fresh server and stops the server afterwards.
+    ///
+    /// - Parameters:
+    ///   - arguments: Extra `redis-server` arguments.
+    ///   - tls: Certificates to serve TLS with, or `nil` for plain TCP.
+    ///   - authClients: With TLS, whether clients must present a certificate.
+    ///   - body: What to do with the server.
+    /// - Returns: What `body` returns.
     static func with<T>(
-        arguments: [String] = [], _ body: (RedisServerProcess) async throws -> T
+        arguments: [String] = [], tls: TLSCertificates? = nil, authClients: Bool = false,
+        _ body: (RedisServerProcess) async throws -> T
     ) async throws -> T {
-        let server = try RedisServerProcess(arguments: arguments)
+        let server = try RedisServerProcess(arguments: arguments, tls: tls, authClients: authClients)
         defer { server.stop() }
         return try await body(server)
     }
