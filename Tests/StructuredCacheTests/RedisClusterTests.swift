@@ -488,6 +488,36 @@ struct RedisClusterTests {
             #expect(failures.isEmpty, "\(failures.count) failures, first: \(failures.prefix(3))")
         }
     }
+
+    @Test func worksOverTLSWithAnACLUser() async throws {
+        let certificates = try TLSCertificates.get()
+        try await RedisClusterProcess.with(tls: certificates, password: "cluster-pw") { cluster in
+            let prefix = Self.uniquePrefix("tls")
+            for port in cluster.ports {
+                try await cluster.run(port, ["ACL", "SETUSER", "app", "on", ">app-pw", "~\(prefix)*", "+@all"])
+            }
+            // One TLS seed: the map, and every node's TLS port, come from it.
+            let cache = try RedisCache(
+                cluster: ["rediss://app:app-pw@localhost:\(cluster.tlsPorts[0])"],
+                configuration: .init(
+                    keyPrefix: prefix, tls: .init(trustRoots: .file(certificates.caCertificate))))
+            defer { cache.shutdown() }
+            for index in 0..<2_000 { try await cache.set("k\(index)", Data("\(index)".utf8), ttl: .never) }
+            for index in 0..<2_000 { #expect(try await cache.get("k\(index)") == Data("\(index)".utf8)) }
+            let primaries = try await cluster.primaries()
+            for primary in primaries {
+                #expect(try await Self.keys(on: primary.port, prefix: prefix, in: cluster).count > 300)
+            }
+            // Every node the cache talked to was reached at its TLS port.
+            let ports = Set(cache.health.compactMap { $0.server.split(separator: ":").last.flatMap { Int($0) } })
+            #expect(ports.count >= 3)
+            #expect(ports.isSubset(of: Set(cluster.tlsPorts)), "\(cache.health.map(\.server))")
+            try await cache.removeAll()
+            for primary in primaries {
+                #expect(try await Self.keys(on: primary.port, prefix: prefix, in: cluster).isEmpty)
+            }
+        }
+    }
 }
 
 /// A flag that one task sets and others read.

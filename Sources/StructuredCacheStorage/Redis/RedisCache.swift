@@ -68,27 +68,30 @@ public final class RedisCache: CacheAdapter {
     ///
     /// On first use the cache asks the first seed that answers for the cluster's slot map
     /// (`CLUSTER SHARDS`, or `CLUSTER SLOTS` before Redis 7), then sends each command to the primary that
-    /// serves its key's hash slot, with a pool of ``Configuration/poolSize`` connections per primary. It
-    /// follows `MOVED` and `ASK` redirections while slots are resharded, waits out `TRYAGAIN`,
-    /// `CLUSTERDOWN` and `LOADING` within ``Configuration/commandTimeout``, and reloads the map when a
-    /// primary fails and a replica takes its place. ``removeAll()`` walks every primary.
+    /// serves its key's hash slot, with a pool of ``Configuration/Pool/size`` connections
+    /// and a circuit breaker per primary. It follows `MOVED` and `ASK` redirections while slots are
+    /// resharded, waits out `TRYAGAIN`, `CLUSTERDOWN` and `LOADING` within
+    /// ``Configuration/Connection/commandTimeout``, and reloads the map when a primary fails
+    /// and a replica takes its place. ``removeAll()`` walks every primary. With `rediss://` seeds (or
+    /// ``Configuration/tls``), every node is reached over TLS, at the `tls-port` it announces.
     ///
     /// Keys that share a hash tag (`{user42}:profile`, `{user42}:history`) are kept in one slot.
     ///
     /// ```swift
     /// let cache = try RedisCache(
     ///     cluster: ["redis://10.0.0.1:7000", "redis://10.0.0.2:7000", "redis://10.0.0.3:7000"],
-    ///     configuration: .init(keyPrefix: "myapp:", password: secret))
+    ///     configuration: .init(keyPrefix: "myapp:", authentication: .init(password: secret)))
     /// try await cache.set("answer", Data("42".utf8), ttl: .seconds(3600))
     /// ```
     ///
     /// - Parameters:
-    ///   - seeds: `redis://[[user]:password@]host[:port]` URLs of one or more nodes of the cluster;
-    ///     credentials come from the first seed's URL or from `configuration`.
+    ///   - seeds: `redis://[[user]:password@]host[:port]` (or `rediss://`) URLs of one or more nodes of
+    ///     the cluster; credentials and TLS come from the first seed's URL or from `configuration`.
     ///   - configuration: Everything else, as for ``init(url:configuration:)``.
     /// - Throws: ``CacheError/Code/invalidConfiguration`` when there is no seed, a seed is malformed or
-    ///   not a `redis://` URL, or a seed names a database other than 0 (a cluster has only database 0),
-    ///   or an option is out of range; ``CacheError/Code/unsupported`` for `rediss://` URLs.
+    ///   not a `redis://` or `rediss://` URL, or a seed names a database other than 0 (a cluster has only
+    ///   database 0), or an option is out of range; ``CacheError/Code/unsupported`` for TLS when the
+    ///   system's OpenSSL cannot be loaded.
     public init(cluster seeds: [String], configuration: Configuration = Configuration()) throws {
         try Self.validate(configuration)
         guard !seeds.isEmpty else {
@@ -101,7 +104,8 @@ public final class RedisCache: CacheAdapter {
                     "a Redis Cluster has only database 0; the seed \(seed.endpoint) names database \(seed.database)")
             }
             guard case .tcp = seed.endpoint else {
-                throw CacheError.invalidConfiguration("Redis Cluster seeds must be redis:// URLs, not \(seed.endpoint)")
+                throw CacheError.invalidConfiguration(
+                    "Redis Cluster seeds must be redis:// or rediss:// URLs, not \(seed.endpoint)")
             }
         }
         self.configuration = configuration

@@ -55,7 +55,17 @@ final class RedisClusterProcess: @unchecked Sendable {
     /// `redis://` URLs of every node, to use as seeds.
     var seedURLs: [String] { servers.map(\.url) }
 
-    private init(servers: [RedisServerProcess]) {
+    /// The TLS port of each node (in the order of ``servers``), when started with TLS.
+    let tlsPorts: [Int]
+    /// The password every node requires, if any.
+    let password: String?
+
+    /// `rediss://localhost` URLs of every node's TLS port, to use as seeds.
+    var tlsSeedURLs: [String] { tlsPorts.map { "rediss://localhost:\($0)" } }
+
+    private init(servers: [RedisServerProcess], tlsPorts: [Int] = [], password: String? = nil) {
+        self.tlsPorts = tlsPorts
+        self.password = password
         self.servers = servers
     }
 
@@ -65,28 +75,43 @@ final class RedisClusterProcess: @unchecked Sendable {
 
     /// Starts six nodes, creates the cluster and waits until every node sees all 16384 slots served.
     ///
+    /// - Parameters:
+    ///   - tls: Certificates for a TLS port on every node besides its plain one (which the helpers here
+    ///     use), or `nil` for plain TCP only.
+    ///   - password: The password every node requires (and replicas use with their primaries).
     /// - Returns: The running cluster.
     /// - Throws: ``RedisTestServerError`` when a node does not start or the cluster does not form within
     ///   about 30 s.
-    static func start() async throws -> RedisClusterProcess {
+    static func start(tls: TLSCertificates? = nil, password: String? = nil) async throws -> RedisClusterProcess {
         guard isAvailable else { throw RedisTestServerError("redis-server or redis-cli is not installed") }
         var servers: [RedisServerProcess] = []
+        var tlsPorts: [Int] = []
         for _ in 0..<6 {
             var port = try RedisServerProcess.freePort()
             // The cluster bus listens on the port + 10000.
             while !RedisServerProcess.isBindable(port + 10_000) { port = try RedisServerProcess.freePort() }
-            servers.append(
-                try RedisServerProcess(
-                    port: port,
-                    arguments: [
-                        "--cluster-enabled", "yes", "--cluster-config-file", "nodes-\(port).conf",
-                        "--cluster-node-timeout", "2000",
-                    ]))
+            var arguments = [
+                "--cluster-enabled", "yes", "--cluster-config-file", "nodes-\(port).conf",
+                "--cluster-node-timeout", "2000",
+            ]
+            if let tls {
+                let tlsPort = try RedisServerProcess.freePort()
+                tlsPorts.append(tlsPort)
+                arguments += [
+                    "--tls-port", String(tlsPort), "--tls-cert-file", tls.serverCertificate, "--tls-key-file",
+                    tls.serverKey, "--tls-ca-cert-file", tls.caCertificate, "--tls-auth-clients", "no",
+                    // The bus and replication over TLS too, so that nodes announce their TLS ports; the
+                    // bus keeps the plain port + 10000, where `redis-cli --cluster create` expects it.
+                    "--tls-cluster", "yes", "--tls-replication", "yes", "--cluster-port", String(port + 10_000),
+                ]
+            }
+            if let password { arguments += ["--requirepass", password, "--masterauth", password] }
+            servers.append(try RedisServerProcess(port: port, arguments: arguments))
         }
-        let cluster = RedisClusterProcess(servers: servers)
+        let cluster = RedisClusterProcess(servers: servers, tlsPorts: tlsPorts, password: password)
         do {
             let output = try await runCLI(
-                ["--cluster", "create"] + servers.map { "127.0.0.1:\($0.port)" }
+                cluster.authentication + ["--cluster", "create"] + servers.map { "127.0.0.1:\($0.port)" }
                     + ["--cluster-replicas", "1", "--cluster-yes"],
                 timeout: 60)
             guard output.contains("All 16384 slots covered") else {
@@ -102,11 +127,16 @@ final class RedisClusterProcess: @unchecked Sendable {
 
     /// Runs `body` with a fresh cluster and stops it afterwards, whether `body` succeeds or throws.
     ///
-    /// - Parameter body: What to do with the cluster.
+    /// - Parameters:
+    ///   - tls: Certificates for a TLS port on every node, as for ``start(tls:password:)``.
+    ///   - password: The password every node requires.
+    ///   - body: What to do with the cluster.
     /// - Returns: What `body` returns.
     /// - Throws: What starting the cluster or `body` throws.
-    static func with<T>(_ body: (RedisClusterProcess) async throws -> T) async throws -> T {
-        let cluster = try await start()
+    static func with<T>(
+        tls: TLSCertificates? = nil, password: String? = nil, _ body: (RedisClusterProcess) async throws -> T
+    ) async throws -> T {
+        let cluster = try await start(tls: tls, password: password)
         defer { cluster.stop() }
         return try await body(cluster)
     }
@@ -142,9 +172,12 @@ final class RedisClusterProcess: @unchecked Sendable {
     /// - Throws: ``RedisTestServerError`` when `redis-cli` cannot run or takes more than 20 s.
     @discardableResult
     func run(_ port: Int, _ arguments: [String]) async throws -> String {
-        try await Self.runCLI(["-h", "127.0.0.1", "-p", String(port)] + arguments, timeout: 20)
+        try await Self.runCLI(authentication + ["-h", "127.0.0.1", "-p", String(port)] + arguments, timeout: 20)
             .trimmingCharacters(in: .newlines)
     }
+
+    /// The `redis-cli` options that authenticate, when the nodes require a password.
+    private var authentication: [String] { password.map { ["-a", $0, "--no-auth-warning"] } ?? [] }
 
     /// The server listening on `port`.
     ///

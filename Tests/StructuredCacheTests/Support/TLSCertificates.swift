@@ -75,7 +75,11 @@ struct TLSCertificates: Sendable {
                     + ["-keyout", "\(ca).key", "-out", "\(ca).crt", "-days", "3", "-subj", "/CN=StructuredCache \(ca)"])
         }
         let leaves = [
-            ("server", "/CN=localhost", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"),
+            // Cluster nodes also present it to each other as clients, over the TLS cluster bus.
+            (
+                "server", "/CN=localhost",
+                "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n"
+            ),
             ("client", "/CN=structuredcache-client", "extendedKeyUsage=clientAuth\n"),
         ]
         for (name, subject, extensions) in leaves {

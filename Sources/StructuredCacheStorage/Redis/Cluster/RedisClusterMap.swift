@@ -85,8 +85,11 @@ struct RedisClusterMap: Sendable {
     /// - Parameters:
     ///   - reply: The reply.
     ///   - askedNode: The node that sent it, whose host stands in for a node that announces none.
+    ///   - usesTLS: Whether nodes are reached over TLS, so that their `tls-port` is used.
     /// - Throws: ``CacheError/Code/protocolError`` when the reply is not shaped as documented.
-    init(shardsReply reply: RESPValue, askedNode: RedisConfiguration.Endpoint) throws(CacheError) {
+    init(
+        shardsReply reply: RESPValue, askedNode: RedisConfiguration.Endpoint, usesTLS: Bool = false
+    ) throws(CacheError) {
         self.init()
         guard let shardList = reply.elements else {
             throw .protocolError("unexpected reply to CLUSTER SHARDS: not an array")
@@ -102,7 +105,7 @@ struct RedisClusterMap: Sendable {
             var replicas: [RedisConfiguration.Endpoint] = []
             for nodeValue in nodeValues {
                 let node = try Self.fields(of: nodeValue, what: "node")
-                guard let endpoint = Self.endpoint(of: node, askedNode: askedNode) else { continue }
+                guard let endpoint = Self.endpoint(of: node, askedNode: askedNode, usesTLS: usesTLS) else { continue }
                 let health = node["health"]?.string
                 switch node["role"]?.string {
                 case "master"?, "primary"?:
@@ -149,13 +152,16 @@ struct RedisClusterMap: Sendable {
     }
 
     /// Where a node of `CLUSTER SHARDS` is reached: its `endpoint`, else `ip`, else `hostname`, at `port`
-    /// or else `tls-port`.
+    /// or else `tls-port` (the other way round over TLS).
     private static func endpoint(
-        of node: [String: RESPValue], askedNode: RedisConfiguration.Endpoint
+        of node: [String: RESPValue], askedNode: RedisConfiguration.Endpoint, usesTLS: Bool
     ) -> RedisConfiguration.Endpoint? {
         let candidates = ["endpoint", "ip", "hostname"].compactMap { node[$0]?.string }
         let announced = candidates.first { !$0.isEmpty && $0 != "?" }
-        let port = (node["port"].flatMap(integer)).flatMap { $0 > 0 ? $0 : nil } ?? node["tls-port"].flatMap(integer)
+        let ports = (usesTLS ? ["tls-port", "port"] : ["port", "tls-port"]).compactMap { name in
+            node[name].flatMap(integer).flatMap { $0 > 0 ? $0 : nil }
+        }
+        let port = ports.first
         guard let port, (1...65535).contains(port) else { return nil }
         guard let host = announced ?? askedHost(askedNode) else { return nil }
         return .tcp(host: host, port: port)

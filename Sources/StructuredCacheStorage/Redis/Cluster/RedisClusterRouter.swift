@@ -307,7 +307,8 @@ final class RedisClusterRouter: Sendable {
         let pool = self.pool(for: node)
         do {
             return try RedisClusterMap(
-                shardsReply: try await pool.send(Self.command("CLUSTER", "SHARDS")), askedNode: node)
+                shardsReply: try await pool.send(Self.command("CLUSTER", "SHARDS")), askedNode: node,
+                usesTLS: template.tls != nil)
         } catch let error as CacheError where error.code == .serverError {
             let message = error.message.lowercased()
             guard message.contains("unknown subcommand") || message.contains("unknown command") else {
