@@ -309,7 +309,8 @@ final class RedisClusterProcess: @unchecked Sendable {
         process.standardError = output
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
+        // SIGKILL: a child started from a Dispatch thread inherits that thread's blocked SIGTERM.
+        let watchdog = DispatchWorkItem { if process.isRunning { killProcess(process.processIdentifier) } }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
         let data = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
@@ -348,4 +349,13 @@ private actor SharedCluster {
         }
         return started
     }
+}
+
+/// Sends SIGKILL to `pid`.
+private func killProcess(_ pid: pid_t) {
+    #if canImport(Glibc)
+        _ = Glibc.kill(pid, SIGKILL)
+    #elseif canImport(Darwin)
+        _ = Darwin.kill(pid, SIGKILL)
+    #endif
 }
