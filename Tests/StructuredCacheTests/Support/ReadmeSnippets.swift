@@ -48,6 +48,20 @@ enum ReadmeSnippets {
         _ = (disk, tiered)
     }
 
+    static func redisInProduction() throws {
+        // TLS: rediss:// verifies the server against the system's trust store and checks its host name.
+        var options = RedisCache.Configuration(keyPrefix: "myapp:llm:")
+        options.authentication = .init(username: "app", password: ProcessInfo.processInfo.environment["REDIS_PASSWORD"])
+        options.tls = .init(trustRoots: .file("/etc/ssl/redis-ca.pem"),  // your own CA, if not a public one
+                            clientCertificate: .file("client.pem"), clientKey: .file("client.key"))  // mutual TLS
+        let secure = try RedisCache(url: "rediss://cache.internal:6380", configuration: options)
+
+        // Redis Cluster: one or more seeds; the slot map, MOVED/ASK, resharding and failover are handled.
+        let cluster = try RedisCache(cluster: ["rediss://clustercfg.myapp.cache.amazonaws.com:6379"],
+                                     configuration: options)
+        _ = (secure, cluster)
+    }
+
     static func key() throws -> String {
         struct User: Codable { var name: String }
 
