@@ -120,7 +120,7 @@ private func measureClusterGets(_ cache: RedisCache, keys: [String], tasks: Int,
 }
 
 /// Three local cluster nodes started for the benchmark, each in a directory of its own.
-private final class BenchmarkRedisCluster {
+final class BenchmarkRedisCluster {
     let processes: [Process]
     let ports: [Int]
     let directory: URL
@@ -134,13 +134,14 @@ private final class BenchmarkRedisCluster {
         self.directory = directory
     }
 
-    /// Starts three nodes, creates the cluster and waits until every node reports `cluster_state:ok`.
-    static func start(server: URL, cli: URL) async throws -> BenchmarkRedisCluster {
+    /// Starts three primaries (each with `replicas` replicas), creates the cluster and waits until every
+    /// node reports `cluster_state:ok`.
+    static func start(server: URL, cli: URL, replicas: Int = 0) async throws -> BenchmarkRedisCluster {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("scbench-cluster-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         // Ports well below the ephemeral range, so that the cluster bus (port + 10000) fits too.
         var ports: [Int] = []
-        while ports.count < 3 {
+        while ports.count < 3 * (1 + replicas) {
             let port = Int.random(in: 20_000..<30_000)
             if !ports.contains(port) && isFree(port) && isFree(port + 10_000) { ports.append(port) }
         }
@@ -166,7 +167,7 @@ private final class BenchmarkRedisCluster {
             let output = try await runProcess(
                 cli,
                 ["--cluster", "create"] + ports.map { "127.0.0.1:\($0)" } + [
-                    "--cluster-replicas", "0", "--cluster-yes",
+                    "--cluster-replicas", String(replicas), "--cluster-yes",
                 ])
             guard output.contains("All 16384 slots covered") else {
                 throw BenchmarkError("redis-cli --cluster create failed: \(output)")
@@ -174,11 +175,33 @@ private final class BenchmarkRedisCluster {
             for port in ports {
                 try await cluster.waitFor(cli, ["-p", String(port), "CLUSTER", "INFO"], toPrint: "cluster_state:ok")
             }
+            // A replica can take over only once it has copied its primary.
+            for port in ports {
+                let role = try await runProcess(cli, ["-h", "127.0.0.1", "-p", String(port), "ROLE"])
+                if role.hasPrefix("slave") {
+                    try await cluster.waitFor(
+                        cli, ["-p", String(port), "INFO", "replication"], toPrint: "master_link_status:up")
+                }
+            }
         } catch {
             cluster.stop()
             throw error
         }
         return cluster
+    }
+
+    /// Kills one node with SIGKILL.
+    ///
+    /// - Parameter node: Its index in ``ports``.
+    func killNode(_ index: Int) {
+        let process = processes[index]
+        guard process.isRunning else { return }
+        #if canImport(Glibc)
+            Glibc.kill(process.processIdentifier, SIGKILL)
+        #else
+            Darwin.kill(process.processIdentifier, SIGKILL)
+        #endif
+        process.waitUntilExit()
     }
 
     /// Stops every node (SIGKILL: nothing is persisted) and removes the directory.

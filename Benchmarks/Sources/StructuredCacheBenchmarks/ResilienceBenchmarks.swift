@@ -1,6 +1,7 @@
 // StructuredClient over RedisCache while its redis-server is stopped (SIGSTOP) and killed (SIGKILL, then
 // restarted): failed calls, the slowest call, and how soon the cache is used again, with the default
-// options beside the earlier defaults (no breaker, 5 s timeouts), in the same run.
+// options beside the earlier defaults (no breaker, 5 s timeouts), in the same run; then a primary of a
+// Redis Cluster (3 primaries, 1 replica each) killed under load.
 //
 //     swift run -c release StructuredCacheBenchmarks resilience
 //
@@ -177,4 +178,54 @@ func resilienceBenchmarks() async throws {
         }
         restarted?.stop()
     }
+    try await clusterFailoverBenchmark()
+}
+
+/// A primary of a 3-primary, 3-replica cluster killed under load: its replica is promoted after the
+/// node timeout (2 s), and calls go on.
+private func clusterFailoverBenchmark() async throws {
+    guard let server = findExecutable("redis-server"), let cli = findExecutable("redis-cli") else {
+        report("redis-server or redis-cli not found on PATH: cluster failover not measured")
+        return
+    }
+    let cluster = try await BenchmarkRedisCluster.start(server: server, cli: cli, replicas: 1)
+    defer { cluster.stop() }
+    // The primaries and their replicas, as the first node sees them.
+    let nodes = try await runProcess(cli, ["-h", "127.0.0.1", "-p", String(cluster.ports[0]), "CLUSTER", "NODES"])
+    let primaries = nodes.split(separator: "\n").filter { $0.contains("master") && !$0.contains("fail") }
+    guard let victimLine = primaries.first,
+        let victimPort = victimLine.split(separator: " ")[1].split(separator: "@").first?.split(separator: ":").last
+            .flatMap({ Int($0) }),
+        let victim = cluster.ports.firstIndex(of: victimPort)
+    else {
+        report("cannot read the cluster's primaries: cluster failover not measured")
+        return
+    }
+    let cache = try RedisCache(cluster: cluster.urls, configuration: .init(keyPrefix: "failover:"))
+    defer { cache.shutdown() }
+    let log = CallLog()
+    let client = StructuredClient(
+        provider: SlowProvider(), cache: cache, configuration: .init(defaultModel: "bench", onEvent: { log.record($0) })
+    )
+    let load = runLoad(client, log)
+    try await Task.sleep(for: .seconds(2))
+    let killed = ContinuousClock.now
+    cluster.killNode(victim)
+    try await Task.sleep(for: .seconds(10))
+    log.stop.store(true, ordering: .relaxed)
+    await load.value
+    let calls = log.all
+    let after = calls.filter { $0.start >= killed }
+    let worst = after.map(\.duration).max() ?? .zero
+    let errors = log.eventLog.filter { $0.0 >= killed && $0.1 == .error }
+    let lastError = errors.last.map { milliseconds($0.0 - killed) }
+    let lateHits = log.eventLog.filter { $0.0 >= killed + .seconds(6) && $0.1 == .hit }.count
+    report(
+        "cluster: a primary killed under load, defaults "
+            + String(
+                format:
+                    "%6d calls, %d failed, %d after the kill (slowest %.1f ms); %d cache errors, the last %@ after the "
+                    + "kill; %d hits in the last 4 s",
+                calls.count, calls.filter(\.failed).count, after.count, milliseconds(worst), errors.count,
+                lastError.map { String(format: "%.0f ms", $0) } ?? "none", lateHits))
 }
