@@ -222,7 +222,7 @@ private func redisTLSBenchmarks(_ redisBenchmark: URL, requests: Int, rounds: In
         let ratio = median(ratios[name] ?? [])
         Harness.record(
             name: "RedisCache TLS \(name)", ours: mine, reference: reference, referenceName: "redis-benchmark --tls",
-            unit: "ops/s", ratio: ratio)
+            unit: "ops/s", ratio: ratio, target: 0.8)
         emit(
             pad(name)
                 + String(

@@ -170,11 +170,6 @@ func resilienceBenchmarks() async throws {
                     + String(
                         format: "%6d calls, %d failed; after the restart: first store %@, first hit %@",
                         calls.count, calls.filter(\.failed).count, text(firstStore), text(firstHit)))
-            if label == "defaults", let firstHit {
-                Harness.record(
-                    name: "first hit after a \(outageSeconds) s outage", ours: firstHit, reference: 1_000,
-                    referenceName: "1 s target", unit: "ms", ratio: firstHit / 1_000, target: 1)
-            }
         }
         restarted?.stop()
     }

@@ -332,12 +332,43 @@ final class RedisConnection: @unchecked Sendable {
     }
 
     private func enqueue(_ bytes: [UInt8], _ id: UInt64, _ continuation: UnsafeContinuation<RESPValue, any Error>) {
+        let (failure, mustFlush) = queue(bytes) { pending, deadline in
+            pending.append(Pending(continuation: continuation, deadline: deadline, id: id))
+        }
+        if let failure {
+            continuation.resume(throwing: failure)
+        } else if mustFlush {
+            flush()
+        }
+    }
+
+    /// Queues several commands, whose bytes are `bytes`, in one step, as ``enqueue(_:_:_:)`` queues one.
+    private func enqueue(_ bytes: [UInt8], _ ids: [UInt64], _ continuations: [UnsafeContinuation<RESPValue, any Error>])
+    {
+        let (failure, mustFlush) = queue(bytes) { pending, deadline in
+            for (id, continuation) in zip(ids, continuations) {
+                pending.append(Pending(continuation: continuation, deadline: deadline, id: id))
+            }
+        }
+        if let failure {
+            for continuation in continuations { continuation.resume(throwing: failure) }
+        } else if mustFlush {
+            flush()
+        }
+    }
+
+    /// Under the lock: adds the commands' entries (with `add`, given their deadline) and bytes to the
+    /// queue and arms the timer.
+    ///
+    /// - Returns: The error to fail them with if the connection is closed, and whether the caller must
+    ///   flush (no write was in progress).
+    private func queue(
+        _ bytes: [UInt8], _ add: (inout RedisQueue<Pending>, UInt64) -> Void
+    ) -> (failure: CacheError?, mustFlush: Bool) {
         let deadline = DispatchTime.now().uptimeNanoseconds &+ commandTimeoutNanoseconds
-        let failure: CacheError?
-        let mustFlush: Bool
-        (failure, mustFlush) = state.withLock { state -> (CacheError?, Bool) in
+        return state.withLock { state -> (CacheError?, Bool) in
             if let error = state.closeError { return (error, false) }
-            state.pending.append(Pending(continuation: continuation, deadline: deadline, id: id))
+            add(&state.pending, deadline)
             outstanding.store(state.pending.count, ordering: .relaxed)
             if state.outbound.isEmpty {
                 state.outbound = bytes
@@ -351,37 +382,6 @@ final class RedisConnection: @unchecked Sendable {
             if state.flushing { return (nil, false) }
             state.flushing = true
             return (nil, true)
-        }
-        if let failure {
-            continuation.resume(throwing: failure)
-        } else if mustFlush {
-            flush()
-        }
-    }
-
-    /// Queues several commands, whose bytes are `bytes`, in one step, as ``enqueue(_:_:_:)`` queues one.
-    private func enqueue(_ bytes: [UInt8], _ ids: [UInt64], _ continuations: [UnsafeContinuation<RESPValue, any Error>])
-    {
-        let deadline = DispatchTime.now().uptimeNanoseconds &+ commandTimeoutNanoseconds
-        let (failure, mustFlush) = state.withLock { state -> (CacheError?, Bool) in
-            if let error = state.closeError { return (error, false) }
-            for (id, continuation) in zip(ids, continuations) {
-                state.pending.append(Pending(continuation: continuation, deadline: deadline, id: id))
-            }
-            outstanding.store(state.pending.count, ordering: .relaxed)
-            state.outbound.append(contentsOf: bytes)
-            if !state.timerArmed {
-                state.timerArmed = true
-                timer.schedule(deadline: DispatchTime(uptimeNanoseconds: deadline), repeating: .never)
-            }
-            if state.flushing { return (nil, false) }
-            state.flushing = true
-            return (nil, true)
-        }
-        if let failure {
-            for continuation in continuations { continuation.resume(throwing: failure) }
-        } else if mustFlush {
-            flush()
         }
     }
 
