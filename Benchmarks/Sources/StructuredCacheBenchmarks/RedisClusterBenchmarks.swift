@@ -5,7 +5,7 @@
 //
 // The suite starts three redis-server nodes (no persistence, no replicas) and joins them with
 // `redis-cli --cluster create`. REDIS_BENCH_REQUESTS (default 100000) and REDIS_BENCH_ROUNDS (default 3)
-// size the runs.
+// size the runs; REDIS_BENCH_POOL sets the connections per node (default: the library's, 4).
 
 import Dispatch
 import Foundation
@@ -32,7 +32,9 @@ func redisClusterBenchmarks() async throws {
     let cluster = try await BenchmarkRedisCluster.start(server: server, cli: cli)
     defer { cluster.stop() }
 
-    let cache = try RedisCache(cluster: cluster.urls, configuration: .init(keyPrefix: "bench:"))
+    let cache = try RedisCache(
+        cluster: cluster.urls,
+        configuration: .init(keyPrefix: "bench:", pool: .init(size: Int(environment["REDIS_BENCH_POOL"] ?? "") ?? 4)))
     defer { cache.shutdown() }
     let value = Data(repeating: UInt8(ascii: "x"), count: 1024)
     // Keys spread over every primary, as redis-benchmark --cluster spreads its clients over the nodes.
