@@ -178,7 +178,9 @@ final class RedisConnectionPool: Sendable {
                 observers?.notify(
                     CacheHealth(
                         server: configuration.endpoint.description, isAvailable: false,
-                        reason: "\(breaker.threshold) commands in a row failed; the last: \(error.message)",
+                        reason: error.code == .timeout
+                            ? "a command timed out: \(error.message)"
+                            : "\(breaker.threshold) commands in a row failed; the last: \(error.message)",
                         error: error))
                 startProbing()
             }
@@ -229,8 +231,14 @@ final class RedisConnectionPool: Sendable {
         let connection: RedisConnection
         do {
             connection = try await open(configuration)
+        } catch {
+            return false
+        }
+        do {
             _ = try await connection.command(["PING"])
         } catch {
+            // Ends the connection's reader thread too.
+            connection.close(.unavailable("the probe of \(configuration.endpoint) failed", underlying: error))
             return false
         }
         var adopted = false
