@@ -404,43 +404,49 @@ final class RedisConnection: @unchecked Sendable {
                 }
             }
             var offset = 0
-            while offset < chunk.count {
-                let written = chunk.withUnsafeBytes { bytes in
-                    RedisSocket.send(fd, from: bytes.baseAddress! + offset, count: bytes.count - offset)
-                }
-                if written > 0 {
-                    offset += written
-                    continue
-                }
-                let code = RedisSocket.lastErrno
-                if written < 0 && RedisSocket.isInterrupted(code) { continue }
-                if written < 0 && RedisSocket.isWouldBlock(code) {
-                    waitUntilWritable(chunk, from: offset)
-                    return
-                }
-                if tls != nil {
-                    // A TLS server that rejects the client (such as its certificate, which TLS 1.3 judges
-                    // after the handshake) sends an alert before it resets the connection: the reader,
-                    // woken by the shutdown, reads that alert and closes the connection with its reason.
-                    RedisSocket.shutdown(fd)
-                    return
-                }
-                close(
-                    .connectionClosed(
-                        "writing to \(configuration.endpoint) failed",
-                        underlying: RedisSocketError(operation: "send", code: code)))
+            switch RedisSocket.send(fd, chunk, from: &offset) {
+            case .done:
+                break
+            case .wouldBlock:
+                waitUntilWritable(chunk, from: offset)
+                return
+            case .failed(let code):
+                writeFailed(code)
                 return
             }
             chunk.removeAll(keepingCapacity: true)
-            let done = state.withLock { state -> Bool in
-                if (state.outbound.isEmpty && !state.tlsOutputPending) || state.closeError != nil {
-                    state.flushing = false
-                    return true
-                }
+            if !moreToWrite() { return }
+        }
+    }
+
+    /// After a batch went out: whether more is queued (or the session queued records of its own);
+    /// when not, or when the connection closed, the write ends here.
+    ///
+    /// - Parameter endingWriteSource: Whether a write source was finishing the batch.
+    private func moreToWrite(endingWriteSource: Bool = false) -> Bool {
+        state.withLock { state -> Bool in
+            if endingWriteSource { state.writeInProgress = nil }
+            if (state.outbound.isEmpty && !state.tlsOutputPending) || state.closeError != nil {
+                state.flushing = false
                 return false
             }
-            if done { return }
+            return true
         }
+    }
+
+    /// Closes the connection after a failed `send`.
+    private func writeFailed(_ code: Int32) {
+        if tls != nil {
+            // A TLS server that rejects the client (such as its certificate, which TLS 1.3 judges
+            // after the handshake) sends an alert before it resets the connection: the reader,
+            // woken by the shutdown, reads that alert and closes the connection with its reason.
+            RedisSocket.shutdown(fd)
+            return
+        }
+        close(
+            .connectionClosed(
+                "writing to \(configuration.endpoint) failed",
+                underlying: RedisSocketError(operation: "send", code: code)))
     }
 
     /// Finishes writing `chunk` when the socket can take more, then resumes ``flush()``.
@@ -448,40 +454,16 @@ final class RedisConnection: @unchecked Sendable {
         let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
         let progress = WriteProgress(chunk: chunk, offset: offset)
         source.setEventHandler { [self] in
-            while progress.offset < progress.chunk.count {
-                let written = progress.chunk.withUnsafeBytes { bytes in
-                    RedisSocket.send(
-                        fd, from: bytes.baseAddress! + progress.offset, count: bytes.count - progress.offset)
-                }
-                if written > 0 {
-                    progress.offset += written
-                    continue
-                }
-                let code = RedisSocket.lastErrno
-                if written < 0 && RedisSocket.isInterrupted(code) { continue }
-                if written < 0 && RedisSocket.isWouldBlock(code) { return }
+            switch RedisSocket.send(fd, progress.chunk, from: &progress.offset) {
+            case .done:
                 source.cancel()
-                if tls != nil {
-                    // As in flush(): the reader reports the server's alert, if it sent one.
-                    RedisSocket.shutdown(fd)
-                    return
-                }
-                close(
-                    .connectionClosed(
-                        "writing to \(configuration.endpoint) failed",
-                        underlying: RedisSocketError(operation: "send", code: code)))
+                if moreToWrite(endingWriteSource: true) { flush() }
+            case .wouldBlock:
                 return
+            case .failed(let code):
+                source.cancel()
+                writeFailed(code)
             }
-            source.cancel()
-            let more = state.withLock { state -> Bool in
-                state.writeInProgress = nil
-                if (state.outbound.isEmpty && !state.tlsOutputPending) || state.closeError != nil {
-                    state.flushing = false
-                    return false
-                }
-                return true
-            }
-            if more { flush() }
         }
         // Keeps the connection, and so the descriptor, alive until the source is fully torn down.
         source.setCancelHandler { [self] in withExtendedLifetime(self) {} }

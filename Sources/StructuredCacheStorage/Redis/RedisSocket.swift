@@ -137,6 +137,40 @@ enum RedisSocket {
         #endif
     }
 
+    /// How a ``send(_:_:from:)`` ended.
+    enum SendOutcome: Equatable {
+        /// Every byte was written.
+        case done
+        /// The send buffer is full; the offset says how far the bytes got.
+        case wouldBlock
+        /// The socket failed with this `errno`.
+        case failed(Int32)
+    }
+
+    /// Writes `bytes` from `offset` on, as far as the socket takes them now, without blocking.
+    ///
+    /// - Parameters:
+    ///   - fd: The socket.
+    ///   - bytes: What to write.
+    ///   - offset: Where to start; advanced past what was written.
+    /// - Returns: Whether everything was written, the socket is full, or it failed.
+    static func send(_ fd: Int32, _ bytes: [UInt8], from offset: inout Int) -> SendOutcome {
+        while offset < bytes.count {
+            let start = offset
+            let written = bytes.withUnsafeBytes { raw in
+                send(fd, from: raw.baseAddress! + start, count: raw.count - start)
+            }
+            if written > 0 {
+                offset += written
+                continue
+            }
+            let code = lastErrno
+            if written < 0 && isInterrupted(code) { continue }
+            return written < 0 && isWouldBlock(code) ? .wouldBlock : .failed(code)
+        }
+        return .done
+    }
+
     /// Reads what has arrived, blocking the calling thread until something has.
     ///
     /// - Returns: The bytes read, 0 at end of stream, or -1 with `errno` set.

@@ -205,22 +205,17 @@ final class RedisTLSSession: @unchecked Sendable {
     /// Sends all of `bytes`, waiting for the socket to take them until `deadline`.
     private func send(_ bytes: [UInt8], on fd: Int32, deadline: ContinuousClock.Instant) throws(CacheError) {
         var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { raw in
-                RedisSocket.send(fd, from: raw.baseAddress! + offset, count: raw.count - offset)
-            }
-            if written > 0 {
-                offset += written
-                continue
-            }
-            let code = RedisSocket.lastErrno
-            if written < 0 && RedisSocket.isInterrupted(code) { continue }
-            guard written < 0 && RedisSocket.isWouldBlock(code) else {
+        while true {
+            switch RedisSocket.send(fd, bytes, from: &offset) {
+            case .done:
+                return
+            case .wouldBlock:
+                try wait(for: Int16(POLLOUT), on: fd, deadline: deadline, answered: true)
+            case .failed(let code):
                 throw .connectionFailed(
                     "the TLS handshake with \(endpoint) failed",
                     underlying: RedisSocketError(operation: "send", code: code))
             }
-            try wait(for: Int16(POLLOUT), on: fd, deadline: deadline, answered: true)
         }
     }
 
