@@ -93,29 +93,13 @@ func redisBenchmarks() async throws {
     for round in 1...rounds {
         for item in cases {
             let arguments = ["-c", String(item.clients), "-n", String(requests), "-t", item.test, "-d", "1024"]
-            var mine = 0.0
-            var reference = 0.0
-            // Alternate who goes first, so that a drift in machine load does not favour either side.
-            var mineCPU = 0.0
-            var referenceCPU = 0.0
-            func measureMine() async throws {
-                let before = cpuSeconds(children: false)
-                mine = try await measureCache(
-                    cache, key: key, value: value, test: item.test, tasks: item.clients, requests: requests)
-                mineCPU = (cpuSeconds(children: false) - before) * 1e6 / Double(requests)
-            }
-            func measureReference() async throws {
-                let before = cpuSeconds(children: true)
-                reference = try await runRedisBenchmark(redisBenchmark, target, arguments)
-                referenceCPU = (cpuSeconds(children: true) - before) * 1e6 / Double(requests)
-            }
-            if round % 2 == 1 {
-                try await measureMine()
-                try await measureReference()
-            } else {
-                try await measureReference()
-                try await measureMine()
-            }
+            let (mine, reference, mineCPU, referenceCPU) = try await measureRound(
+                round, requests: requests,
+                mine: {
+                    try await measureCache(
+                        cache, key: key, value: value, test: item.test, tasks: item.clients, requests: requests)
+                },
+                reference: { try await runRedisBenchmark(redisBenchmark, target, arguments) })
             ourCPU[item.name, default: []].append(mineCPU)
             theirCPU[item.name, default: []].append(referenceCPU)
             ours[item.name, default: []].append(mine)
@@ -192,18 +176,12 @@ private func redisTLSBenchmarks(_ redisBenchmark: URL, requests: Int, rounds: In
     for round in 1...rounds {
         for (name, tasks) in cases {
             let arguments = ["-c", String(tasks), "-n", String(requests), "-t", "get", "-d", "1024"]
-            var mine = 0.0
-            var reference = 0.0
-            // Alternate who goes first, so that a drift in machine load does not favour either side.
-            if round % 2 == 1 {
-                mine = try await measureCache(
-                    cache, key: key, value: value, test: "get", tasks: tasks, requests: requests)
-                reference = try await runRedisBenchmark(redisBenchmark, target, arguments)
-            } else {
-                reference = try await runRedisBenchmark(redisBenchmark, target, arguments)
-                mine = try await measureCache(
-                    cache, key: key, value: value, test: "get", tasks: tasks, requests: requests)
-            }
+            let (mine, reference, _, _) = try await measureRound(
+                round, requests: requests,
+                mine: {
+                    try await measureCache(cache, key: key, value: value, test: "get", tasks: tasks, requests: requests)
+                },
+                reference: { try await runRedisBenchmark(redisBenchmark, target, arguments) })
             ours[name, default: []].append(mine)
             theirs[name, default: []].append(reference)
             ratios[name, default: []].append(mine / reference)
@@ -372,6 +350,40 @@ func cpuSeconds(children: Bool) -> Double {
     #endif
     func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
     return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// Measures our side and the reference once each, in an order that alternates from round to round so
+/// that a drift in machine load favours neither, with the client CPU time (user + system, all threads)
+/// each used per operation: unlike throughput, barely moved by other load on the machine.
+///
+/// - Parameters:
+///   - round: The round's number, from 1; odd rounds measure ours first.
+///   - requests: The operations each side makes, to divide the CPU time by.
+///   - mine: Measures ours, returning operations per second.
+///   - reference: Runs the reference (a child process), returning operations per second.
+/// - Returns: Both throughputs and both CPU times per operation, in µs.
+func measureRound(
+    _ round: Int, requests: Int, mine: () async throws -> Double, reference: () async throws -> Double
+) async throws -> (mine: Double, reference: Double, mineCPU: Double, referenceCPU: Double) {
+    var result = (mine: 0.0, reference: 0.0, mineCPU: 0.0, referenceCPU: 0.0)
+    func measureMine() async throws {
+        let before = cpuSeconds(children: false)
+        result.mine = try await mine()
+        result.mineCPU = (cpuSeconds(children: false) - before) * 1e6 / Double(requests)
+    }
+    func measureReference() async throws {
+        let before = cpuSeconds(children: true)
+        result.reference = try await reference()
+        result.referenceCPU = (cpuSeconds(children: true) - before) * 1e6 / Double(requests)
+    }
+    if round % 2 == 1 {
+        try await measureMine()
+        try await measureReference()
+    } else {
+        try await measureReference()
+        try await measureMine()
+    }
+    return result
 }
 
 /// Prints a line and flushes, so that each round shows as it finishes even when output is a pipe.

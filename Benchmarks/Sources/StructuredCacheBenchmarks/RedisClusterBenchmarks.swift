@@ -58,26 +58,12 @@ func redisClusterBenchmarks() async throws {
     var ourCPU: [Double] = []
     var theirCPU: [Double] = []
     for round in 1...rounds {
-        var mine = 0.0
-        var reference = 0.0
-        func measureMine() async throws {
-            let before = cpuSeconds(children: false)
-            mine = try await measureClusterGets(cache, keys: keys, tasks: tasks, requests: requests)
-            ourCPU.append((cpuSeconds(children: false) - before) * 1e6 / Double(requests))
-        }
-        func measureReference() async throws {
-            let before = cpuSeconds(children: true)
-            reference = try await runRedisBenchmark(redisBenchmark, [], arguments)
-            theirCPU.append((cpuSeconds(children: true) - before) * 1e6 / Double(requests))
-        }
-        // Alternate who goes first, so that a drift in machine load does not favour either side.
-        if round % 2 == 1 {
-            try await measureMine()
-            try await measureReference()
-        } else {
-            try await measureReference()
-            try await measureMine()
-        }
+        let (mine, reference, mineCPU, referenceCPU) = try await measureRound(
+            round, requests: requests,
+            mine: { try await measureClusterGets(cache, keys: keys, tasks: tasks, requests: requests) },
+            reference: { try await runRedisBenchmark(redisBenchmark, [], arguments) })
+        ourCPU.append(mineCPU)
+        theirCPU.append(referenceCPU)
         ours.append(mine)
         theirs.append(reference)
         ratios.append(mine / reference)

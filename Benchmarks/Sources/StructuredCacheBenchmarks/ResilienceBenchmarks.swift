@@ -55,9 +55,16 @@ private final class CallLog: Sendable {
     var eventLog: [(ContinuousClock.Instant, CacheEvent.Kind)] { events.withLock { $0 } }
 }
 
-/// 8 tasks asking 50 questions round and round until told to stop.
-private func runLoad(_ client: StructuredClient, _ log: CallLog) -> Task<Void, Never> {
-    Task {
+/// Starts 8 tasks asking 50 questions round and round through a client over `cache`, until the log's
+/// `stop` is set.
+///
+/// - Returns: The log of calls and events, and the task to wait for.
+private func startLoad(on cache: RedisCache) -> (CallLog, Task<Void, Never>) {
+    let log = CallLog()
+    let client = StructuredClient(
+        provider: SlowProvider(), cache: cache, configuration: .init(defaultModel: "bench", onEvent: { log.record($0) })
+    )
+    let load = Task {
         await withTaskGroup(of: Void.self) { group in
             for task in 0..<8 {
                 group.addTask {
@@ -78,6 +85,7 @@ private func runLoad(_ client: StructuredClient, _ log: CallLog) -> Task<Void, N
             }
         }
     }
+    return (log, load)
 }
 
 /// Prints a line at once, even into a pipe.
@@ -114,11 +122,7 @@ func resilienceBenchmarks() async throws {
         do {
             let cache = try RedisCache(url: server.url, configuration: options)
             defer { cache.shutdown() }
-            let log = CallLog()
-            let client = StructuredClient(
-                provider: SlowProvider(), cache: cache,
-                configuration: .init(defaultModel: "bench", onEvent: { log.record($0) }))
-            let load = runLoad(client, log)
+            let (log, load) = startLoad(on: cache)
             try await Task.sleep(for: .seconds(1))
             let stopped = ContinuousClock.now
             kill(server.process.processIdentifier, SIGSTOP)
@@ -147,11 +151,7 @@ func resilienceBenchmarks() async throws {
             let port = victim.port
             let cache = try RedisCache(url: victim.url, configuration: options)
             defer { cache.shutdown() }
-            let log = CallLog()
-            let client = StructuredClient(
-                provider: SlowProvider(), cache: cache,
-                configuration: .init(defaultModel: "bench", onEvent: { log.record($0) }))
-            let load = runLoad(client, log)
+            let (log, load) = startLoad(on: cache)
             try await Task.sleep(for: .seconds(1))
             victim.stop()
             try await Task.sleep(for: .seconds(outageSeconds))
@@ -198,11 +198,7 @@ private func clusterFailoverBenchmark() async throws {
     }
     let cache = try RedisCache(cluster: cluster.urls, configuration: .init(keyPrefix: "failover:"))
     defer { cache.shutdown() }
-    let log = CallLog()
-    let client = StructuredClient(
-        provider: SlowProvider(), cache: cache, configuration: .init(defaultModel: "bench", onEvent: { log.record($0) })
-    )
-    let load = runLoad(client, log)
+    let (log, load) = startLoad(on: cache)
     try await Task.sleep(for: .seconds(2))
     let killed = ContinuousClock.now
     cluster.killNode(victim)
