@@ -25,6 +25,38 @@ struct RedisClusterTests {
         return output.split(separator: "\n").map(String.init)
     }
 
+    /// Waits (up to 30 s) until `replica` says it has become a primary serving slots.
+    ///
+    /// - Returns: Whether it did.
+    private static func waitUntilPromoted(
+        _ replica: RedisClusterProcess.Node, in cluster: RedisClusterProcess
+    ) async throws -> Bool {
+        for _ in 0..<150 {
+            try await Task.sleep(for: .milliseconds(200))
+            let promoted = try await cluster.nodes(askingPort: replica.port).contains {
+                $0.port == replica.port && $0.isPrimary && !$0.slots.isEmpty
+            }
+            if promoted { return true }
+        }
+        return false
+    }
+
+    /// Stores `value` under each key and reads it back.
+    ///
+    /// - Returns: What went wrong, one line per key that failed.
+    private static func storeAndReadBack(_ keys: [String], _ value: String, in cache: RedisCache) async -> [String] {
+        var failures: [String] = []
+        for key in keys {
+            do {
+                try await cache.set(key, Data(value.utf8), ttl: .never)
+                if try await cache.get(key) != Data(value.utf8) { failures.append("\(key): wrong value") }
+            } catch {
+                failures.append("\(key): \(error)")
+            }
+        }
+        return failures
+    }
+
     // MARK: - Slots
 
     @Test func hashesKeysAsTheClusterSpecificationSays() {
@@ -412,40 +444,18 @@ struct RedisClusterTests {
 
             cluster.pause(victim.port)
             defer { cluster.resume(victim.port) }
-            var promoted = false
-            for _ in 0..<150 where !promoted {
-                try await Task.sleep(for: .milliseconds(200))
-                promoted = try await cluster.nodes(askingPort: replica.port).contains {
-                    $0.port == replica.port && $0.isPrimary && !$0.slots.isEmpty
-                }
-            }
+            let promoted = try await Self.waitUntilPromoted(replica, in: cluster)
             #expect(promoted, "the replica of the frozen primary was not promoted")
             try await cluster.waitUntilHealthy()
             // A connection to the frozen node fails its command once, by timing out; the map is refreshed
             // then, and every later command goes to the new primary.
-            var failures: [String] = []
-            for key in victimKeys {
-                do {
-                    try await cache.set(key, Data("new".utf8), ttl: .never)
-                    if try await cache.get(key) != Data("new".utf8) { failures.append("\(key): wrong value") }
-                } catch {
-                    failures.append("\(key): \(error)")
-                }
-            }
+            var failures = await Self.storeAndReadBack(victimKeys, "new", in: cache)
             #expect(failures.count <= poolSize, "\(failures.count) failures, first: \(failures.prefix(3))")
 
             // Thawed, the old primary rejoins as a replica: every key still works, with no error.
             cluster.resume(victim.port)
             try await cluster.waitUntilHealthy()
-            failures = []
-            for key in keys {
-                do {
-                    try await cache.set(key, Data("thawed".utf8), ttl: .never)
-                    if try await cache.get(key) != Data("thawed".utf8) { failures.append("\(key): wrong value") }
-                } catch {
-                    failures.append("\(key): \(error)")
-                }
-            }
+            failures = await Self.storeAndReadBack(keys, "thawed", in: cache)
             #expect(failures.isEmpty, "\(failures.count) failures, first: \(failures.prefix(3))")
         }
     }
@@ -466,25 +476,11 @@ struct RedisClusterTests {
             for key in victimKeys { try await cache.set(key, Data("old".utf8), ttl: .never) }
 
             cluster.kill(victim.port)
-            var promoted = false
-            for _ in 0..<150 where !promoted {
-                try await Task.sleep(for: .milliseconds(200))
-                promoted = try await cluster.nodes(askingPort: replica.port).contains {
-                    $0.port == replica.port && $0.isPrimary && !$0.slots.isEmpty
-                }
-            }
+            let promoted = try await Self.waitUntilPromoted(replica, in: cluster)
             #expect(promoted, "the replica of the killed primary was not promoted")
             try await cluster.waitUntilHealthy()
             // The same cache, never recreated, reaches the new primary for every one of those slots.
-            var failures: [String] = []
-            for key in victimKeys {
-                do {
-                    try await cache.set(key, Data("new".utf8), ttl: .never)
-                    if try await cache.get(key) != Data("new".utf8) { failures.append("\(key): wrong value") }
-                } catch {
-                    failures.append("\(key): \(error)")
-                }
-            }
+            let failures = await Self.storeAndReadBack(victimKeys, "new", in: cache)
             #expect(failures.isEmpty, "\(failures.count) failures, first: \(failures.prefix(3))")
         }
     }
