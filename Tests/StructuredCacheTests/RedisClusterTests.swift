@@ -295,7 +295,7 @@ struct RedisClusterTests {
             ($0 as? CacheError)?.code == .invalidConfiguration
         }
         #expect { try RedisCache(cluster: []) } throws: { ($0 as? CacheError)?.code == .invalidConfiguration }
-        #expect { try RedisCache(cluster: ["unix:///tmp/redis.sock"]) } throws: {
+        #expect { try RedisCache(cluster: ["unix:///var/run/redis/redis.sock"]) } throws: {
             ($0 as? CacheError)?.code == .invalidConfiguration
         }
         #expect(throws: Never.self) { try RedisCache(cluster: ["redis://127.0.0.1:7000/0", "redis://:pw@[::1]:7001"]) }

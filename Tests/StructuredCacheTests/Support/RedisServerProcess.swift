@@ -60,8 +60,9 @@ final class RedisServerProcess: @unchecked Sendable {
         self.port = try port ?? Self.freePort()
         self.usesTLS = tls != nil
         self.extraArguments = arguments
-        // A short directory: Unix socket paths are limited to about 100 bytes.
-        let base = NSTemporaryDirectory().count < 60 ? NSTemporaryDirectory() : "/tmp/"
+        // A short directory: Unix socket paths are limited to about 100 bytes, so a long temporary
+        // directory gives way to the C library's own (`P_tmpdir`).
+        let base = NSTemporaryDirectory().count < 60 ? NSTemporaryDirectory() : P_tmpdir
         var template = Array((base + (base.hasSuffix("/") ? "" : "/") + "scredis.XXXXXX").utf8CString)
         guard let created = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw RedisTestServerError("cannot create a temporary directory")
