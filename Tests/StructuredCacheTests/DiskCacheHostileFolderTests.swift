@@ -323,18 +323,21 @@ struct DiskCacheHostileFolderTests {
         }
     }
 
-    /// Another process's `removeAll()` takes a writer's temporary file away at any moment; the write
-    /// starts over instead of failing.
+    /// Another process's `removeAll()` takes a writer's temporary file away at any moment, as often
+    /// as it likes: the write starts over, and when removals keep winning, it is ordered before them
+    /// (the entry is gone, as after any removal that overlaps a write) instead of failing.
     @Test func writesSurviveAnotherCacheRemovingEverything() async throws {
         try await Self.withFolders { folder, _ in
             let writer = try DiskCache(directory: folder)
             let remover = try DiskCache(directory: folder)
             let (keys, _) = Self.keysSharingAFolder(1)
             let done = Atomic(false)
-            let removals = Thread {
-                while !done.load(ordering: .relaxed) { try? remover.sync.removeAll() }
+            let removals = (0..<3).map { _ in
+                Thread {
+                    while !done.load(ordering: .relaxed) { try? remover.sync.removeAll() }
+                }
             }
-            removals.start()
+            for removal in removals { removal.start() }
             defer { done.store(true, ordering: .relaxed) }
             var failures: [String] = []
             for round in 0..<4_000 {
@@ -344,7 +347,39 @@ struct DiskCacheHostileFolderTests {
                     failures.append("\(error)")
                 }
             }
-            #expect(failures.isEmpty, "\(failures.count) failures: \(failures.prefix(2))")
+            let failed = failures.count
+            #expect(failed == 0, "\(failures.prefix(2))")
+        }
+    }
+
+    /// Another process deleting an entry's fan-out folder over and over, faster than a write can finish:
+    /// every write returns, and a read afterwards finds the last value or nothing, never an older one.
+    @Test func writesReturnWhileAnotherProcessKeepsDeletingTheirFolder() async throws {
+        try await Self.withFolders { folder, _ in
+            let cache = try DiskCache(directory: folder)
+            let (keys, fanOut) = Self.keysSharingAFolder(1)
+            let path = folder.appendingPathComponent(fanOut).path
+            let done = Atomic(false)
+            let deletions = (0..<2).map { _ in
+                Thread {
+                    while !done.load(ordering: .relaxed) { try? FileManager.default.removeItem(atPath: path) }
+                }
+            }
+            for deletion in deletions { deletion.start() }
+            var failures: [String] = []
+            var stale = 0
+            for round in 0..<2_000 {
+                do {
+                    try cache.sync.set(keys[0], Self.data("value \(round)"))
+                    if let read = try cache.sync.get(keys[0]), read != Self.data("value \(round)") { stale += 1 }
+                } catch {
+                    failures.append("\(error)")
+                }
+            }
+            done.store(true, ordering: .relaxed)
+            let failed = failures.count
+            #expect(failed == 0, "\(failures.prefix(2))")
+            #expect(stale == 0)
         }
     }
 }

@@ -233,7 +233,7 @@ extension DiskCache {
     // MARK: Writing
 
     /// How many times a write starts over when another process takes its temporary file or folder away
-    /// (its `removeAll()` or `sweep()`) before it fails.
+    /// (its `removeAll()` or `sweep()`) before the write is ordered before that removal.
     static let writeAttempts = 8
 
     /// Writes the entry of `key` atomically.
@@ -257,17 +257,22 @@ extension DiskCache {
                     return
                 }
                 let header = DiskEntryFormat.header(key: keyBytes, value: valueBytes, expiry: expiry)
-                try id.withNames { names in
+                let stored = try id.withNames { names in
                     try header.withUnsafeBytes { headerBytes in try writeFile(id, names, headerBytes, valueBytes) }
                 }
-                if configuration.maxBytes != nil { record(id, size: size) }
+                if stored { record(id, size: size) } else { forget(id) }
             }
         }
     }
 
+    /// Writes the entry's file and renames it into place.
+    ///
+    /// - Returns: `false` when other processes kept removing the folder or the file being written for
+    ///   ``writeAttempts`` rounds: the write is then ordered before their removal, which any removal
+    ///   overlapping it may be, and the entry is removed so that no older value outlives it.
     private func writeFile(
         _ id: DiskEntryID, _ names: DiskEntryNames, _ header: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer
-    ) throws {
+    ) throws -> Bool {
         let size = header.count + value.count
         var mayUseSpare = true
         for _ in 0..<Self.writeAttempts {
@@ -312,11 +317,10 @@ extension DiskCache {
                 // The rename itself is durable only once the folder is flushed.
                 throw POSIXFile.error(errno, "flush", folder.describe(names.folder))
             }
-            return
+            return true
         }
-        throw CacheError.ioFailure(
-            "cannot store an entry in \(folder.describe(names.folder)): its files kept being removed by another process"
-        )
+        removeEntry(names)
+        return false
     }
 
     /// The file a write fills, open for writing and marked in use: a kept spare file, emptied beyond
