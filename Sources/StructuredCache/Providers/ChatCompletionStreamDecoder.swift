@@ -10,7 +10,7 @@
 /// When the input ends without `[DONE]` (``finish()``), the stream counts as complete if at least one
 /// chunk arrived and no event was left half-read: several OpenAI-compatible servers close the
 /// connection instead of sending `[DONE]`, and a cut in the middle of an event is still detected.
-package struct ChatCompletionStreamDecoder: Sendable {
+package struct ChatCompletionStreamDecoder: ChatStreamDecoder {
     private var parser: ServerSentEventParser
     /// Whether `[DONE]` arrived.
     public private(set) var isDone = false
@@ -66,6 +66,14 @@ package struct ChatCompletionStreamDecoder: Sendable {
         if chunkCount == 0 {
             throw ProviderError.invalidResponse("the event stream ended without any chunk")
         }
+    }
+
+    static func httpError(status: Int, body: [UInt8]) -> ProviderError {
+        OpenAIProvider.httpError(status: status, body: body)
+    }
+
+    static func chunks(ofWholeBody body: [UInt8]) throws -> [ChatCompletionChunk] {
+        [try ChatCompletionChunk(completion: try ChatCompletion(parsing: body))]
     }
 
     private static func handle(

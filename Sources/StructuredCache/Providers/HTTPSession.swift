@@ -69,19 +69,20 @@ final class HTTPSession: Sendable {
     /// - Parameters:
     ///   - request: The request.
     ///   - timeout: How long the endpoint may stay silent.
+    ///   - decoder: Reads the provider's event stream.
     ///   - maximumEventSize: The largest event accepted.
     ///   - output: Where chunks go; this method never finishes it.
     /// - Returns: How the attempt ended.
-    func stream(
-        _ request: URLRequest, timeout: Duration, maximumEventSize: Int,
+    func stream<Decoder: ChatStreamDecoder>(
+        _ request: URLRequest, timeout: Duration, decoder: Decoder, maximumEventSize: Int,
         into output: AsyncThrowingStream<ChatCompletionChunk, any Error>.Continuation
-    ) async -> StreamingTransfer.Outcome {
+    ) async -> StreamOutcome {
         let control = TransferControl(timeout: timeout)
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let transfer = StreamingTransfer(
-                    control: control, url: request.url, maximumEventSize: maximumEventSize, output: output,
-                    continuation: continuation)
+                    control: control, url: request.url, decoder: decoder, maximumEventSize: maximumEventSize,
+                    output: output, continuation: continuation)
                 start(request, transfer: transfer, control: control)
             }
         } onCancel: {

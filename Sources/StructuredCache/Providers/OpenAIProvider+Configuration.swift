@@ -50,8 +50,10 @@ extension OpenAIProvider {
             self.requestsStreamUsage = requestsStreamUsage
         }
 
-        var retryPolicy: RetryPolicy {
-            RetryPolicy(maxRetries: maxRetries, initialDelay: initialRetryDelay, maxDelay: maxRetryDelay)
+        var limits: ProviderTransport.Limits {
+            ProviderTransport.Limits(
+                timeout: timeout, maximumResponseSize: maximumResponseSize, maximumEventSize: maximumEventSize,
+                retryPolicy: RetryPolicy(maxRetries: maxRetries, initialDelay: initialRetryDelay, maxDelay: maxRetryDelay))
         }
     }
 }

@@ -32,17 +32,11 @@ extension OpenAIProvider {
     /// - Returns: The chunks, ending normally or with a ``ProviderError`` that shows none of the
     ///   provider's credentials.
     public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatCompletionChunk, any Error> {
-        let (stream, output) = AsyncThrowingStream.makeStream(of: ChatCompletionChunk.self, throwing: (any Error).self)
-        let urlRequest: URLRequest
-        do {
-            urlRequest = try makeURLRequest(body: streamingBody(for: request), streaming: true)
-        } catch {
-            output.finish(throwing: redactor.redact(error))
-            return stream
+        let urlRequest = Result { () throws(ProviderError) in
+            try makeURLRequest(body: streamingBody(for: request), streaming: true)
         }
-        let driver = Task { await drive(urlRequest, into: output) }
-        output.onTermination = { _ in driver.cancel() }
-        return stream
+        return transport.stream(
+            urlRequest, decoder: ChatCompletionStreamDecoder(maximumEventSize: configuration.maximumEventSize))
     }
 
     /// The body of a streaming request: `stream` on and, unless set, `stream_options` asking for usage.
@@ -53,38 +47,5 @@ extension OpenAIProvider {
             body["stream_options"] = ["include_usage": true]
         }
         return JSONValue.object(body).jsonBytes(.compact)
-    }
-
-    private func drive(
-        _ urlRequest: URLRequest, into output: AsyncThrowingStream<ChatCompletionChunk, any Error>.Continuation
-    ) async {
-        let policy = configuration.retryPolicy
-        var attempt = 0
-        while true {
-            if Task.isCancelled {
-                output.finish(throwing: Self.cancelled)
-                return
-            }
-            let outcome = await session.stream(
-                urlRequest, timeout: configuration.timeout, maximumEventSize: configuration.maximumEventSize,
-                into: output)
-            switch outcome {
-            case .finished:
-                output.finish()
-                return
-            case .failed(let error, let head, let yieldedChunks):
-                guard !yieldedChunks, let delay = policy.delay(after: error, head: head, attempt: attempt) else {
-                    output.finish(throwing: redactor.redact(error))
-                    return
-                }
-                do throws(ProviderError) {
-                    try await Self.sleep(for: delay)
-                } catch {
-                    output.finish(throwing: redactor.redact(error))
-                    return
-                }
-                attempt += 1
-            }
-        }
     }
 }

@@ -61,9 +61,7 @@ public struct OpenAIProvider: ChatProvider, CustomStringConvertible, CustomRefle
     private let headers: [String: String]
     private let endpoint: URL?
     private let headerProblem: String?
-    /// Hides this provider's credentials in the errors it throws.
-    let redactor: Redactor
-    let session: HTTPSession
+    let transport: ProviderTransport
 
     /// Creates a provider for an OpenAI-compatible endpoint.
     ///
@@ -83,11 +81,12 @@ public struct OpenAIProvider: ChatProvider, CustomStringConvertible, CustomRefle
         self.apiKey = apiKey
         self.headers = headers
         self.configuration = configuration
-        endpoint = Self.endpoint(for: baseURL)
-        headerProblem = Self.headerProblem(apiKey: apiKey, headers: headers)
-        cacheIdentity = Self.identity(baseURL: baseURL, apiKey: apiKey, headers: headers)
-        redactor = Redactor(apiKey: apiKey, headers: headers, baseURL: baseURL)
-        session = HTTPSession()
+        endpoint = ProviderEndpoint.url(baseURL, path: "chat/completions")
+        headerProblem = ProviderEndpoint.headerProblem(secret: apiKey, headers: headers)
+        cacheIdentity = ProviderEndpoint.identity(
+            "openai-compatible", baseURL: baseURL, apiKey: apiKey, headers: headers)
+        transport = ProviderTransport(
+            limits: configuration.limits, redactor: Redactor(apiKey: apiKey, headers: headers, baseURL: baseURL))
     }
 
     /// Sends `request` and returns the completion, retrying transient failures.
@@ -102,49 +101,17 @@ public struct OpenAIProvider: ChatProvider, CustomStringConvertible, CustomRefle
     ///   be sent. Its message and underlying error show none of the provider's credentials.
     public func complete(_ request: ChatRequest) async throws -> ChatCompletion {
         do {
-            return try await completeShowingCredentials(request)
+            let body = request.body
+            if body["stream"]?.boolValue == true {
+                var accumulator = ChatCompletionAccumulator()
+                for try await chunk in stream(request) { accumulator.add(chunk) }
+                return try accumulator.makeCompletion()
+            }
+            let urlRequest = try makeURLRequest(body: JSONValue.object(body).jsonBytes(.compact), streaming: false)
+            return try ChatCompletion(parsing: try await transport.send(urlRequest, httpError: Self.httpError))
         } catch {
             // Error bodies echo keys (OpenAI's 401 does, masked) and URLSession's errors carry the URL.
-            throw redactor.redact(error)
-        }
-    }
-
-    private func completeShowingCredentials(_ request: ChatRequest) async throws -> ChatCompletion {
-        let body = request.body
-        if body["stream"]?.boolValue == true {
-            var accumulator = ChatCompletionAccumulator()
-            for try await chunk in stream(request) { accumulator.add(chunk) }
-            return try accumulator.makeCompletion()
-        }
-        let urlRequest = try makeURLRequest(body: JSONValue.object(body).jsonBytes(.compact), streaming: false)
-        let policy = configuration.retryPolicy
-        var attempt = 0
-        while true {
-            let failure: ProviderError
-            var head: HTTPResponseHead?
-            switch await sendOnce(urlRequest) {
-            case .success(let reply) where reply.head.isSuccess:
-                return try ChatCompletion(parsing: reply.body)
-            case .success(let reply):
-                failure = Self.httpError(status: reply.head.status, body: reply.body)
-                head = reply.head
-            case .failure(let error):
-                failure = error
-            }
-            guard let delay = policy.delay(after: failure, head: head, attempt: attempt) else { throw failure }
-            try await Self.sleep(for: delay)
-            attempt += 1
-        }
-    }
-
-    private func sendOnce(_ urlRequest: URLRequest) async -> Result<BufferedTransfer.Reply, ProviderError> {
-        if Task.isCancelled { return .failure(Self.cancelled) }
-        do throws(ProviderError) {
-            return .success(
-                try await session.send(
-                    urlRequest, timeout: configuration.timeout, maximumSize: configuration.maximumResponseSize))
-        } catch {
-            return .failure(error)
+            throw transport.redactor.redact(error)
         }
     }
 
@@ -177,69 +144,10 @@ public struct OpenAIProvider: ChatProvider, CustomStringConvertible, CustomRefle
     /// - Returns: The request.
     /// - Throws: ``ProviderError`` with code `invalidRequest` for an unusable base URL or header.
     func makeURLRequest(body: [UInt8], streaming: Bool) throws(ProviderError) -> URLRequest {
-        guard let endpoint else {
-            throw ProviderError(
-                code: .invalidRequest,
-                message: "the base URL \(baseURL.redactedDescription) is not an absolute http or https URL")
-        }
-        if let headerProblem { throw ProviderError(code: .invalidRequest, message: headerProblem) }
-        // URLSession's own timer (an idle timer too) backs up the provider's; it is set later, so that
-        // the provider's timer, which the tests and documentation describe, is the one that fires.
-        var request = URLRequest(
-            url: endpoint, cachePolicy: .reloadIgnoringLocalCacheData,
-            timeoutInterval: configuration.timeout.secondsValue * 2 + 1)
-        request.httpMethod = "POST"
-        request.httpBody = Data(body)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue(streaming ? "text/event-stream" : "application/json", forHTTPHeaderField: "Accept")
-        request.setValue("StructuredCache", forHTTPHeaderField: "User-Agent")
-        if let apiKey { request.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization") }
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        return request
-    }
-
-    static let cancelled = ProviderError(code: .cancelled, message: "the request was cancelled")
-
-    /// Sleeps before a retry; a cancellation ends the wait, and the retries, at once.
-    static func sleep(for delay: Duration) async throws(ProviderError) {
-        guard delay > .zero else {
-            if Task.isCancelled { throw cancelled }
-            return
-        }
-        do {
-            try await Task.sleep(for: delay)
-        } catch {
-            throw cancelled
-        }
-    }
-
-    /// `{baseURL}/chat/completions`, keeping the base URL's query.
-    static func endpoint(for baseURL: URL) -> URL? {
-        guard var components = URLComponents(url: baseURL, resolvingAgainstBaseURL: true),
-            let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
-            let host = components.host, !host.isEmpty
-        else { return nil }
-        var path = components.percentEncodedPath
-        while path.hasSuffix("/") { path.removeLast() }
-        if !path.hasSuffix("/chat/completions") { path += "/chat/completions" }
-        components.percentEncodedPath = path
-        components.fragment = nil
-        return components.url
-    }
-
-    private static func headerProblem(apiKey: String?, headers: [String: String]) -> String? {
-        // A line break in a header would let a value smuggle in headers of its own.
-        func isUnsafe(_ text: String) -> Bool { text.utf8.contains { $0 == 0x0A || $0 == 0x0D || $0 == 0 } }
-        if let apiKey, isUnsafe(apiKey) { return "the API key contains a line break or NUL" }
-        for (name, value) in headers {
-            let validName =
-                !name.isEmpty
-                && name.utf8.allSatisfy { byte in
-                    byte > 0x20 && byte < 0x7F && !"()<>@,;:\\\"/[]?={}".utf8.contains(byte)
-                }
-            if !validName { return "the header name \"\(name)\" is not an HTTP token" }
-            if isUnsafe(value) { return "the value of header \(name) contains a line break or NUL" }
-        }
-        return nil
+        let endpoint = try ProviderEndpoint.check(endpoint, baseURL: baseURL, headerProblem: headerProblem)
+        var sent: [(name: String, value: String)] = []
+        if let apiKey { sent.append(("Authorization", "Bearer \(apiKey)")) }
+        sent += headers.map { ($0.key, $0.value) }
+        return transport.makeRequest(url: endpoint, body: body, streaming: streaming, headers: sent)
     }
 }

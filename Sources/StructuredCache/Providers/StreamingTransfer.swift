@@ -9,28 +9,30 @@ import Synchronization
     import FoundationNetworking
 #endif
 
+/// How one attempt ended.
+enum StreamOutcome: Sendable {
+    /// The stream ended normally (`[DONE]`, or a clean close after at least one chunk).
+    case finished
+    /// The attempt failed.
+    ///
+    /// - Parameters:
+    ///   - error: The typed error.
+    ///   - head: The response head, when one arrived (for `Retry-After`).
+    ///   - yieldedChunks: Whether chunks were already delivered (then it must not be retried).
+    case failed(ProviderError, head: HTTPResponseHead?, yieldedChunks: Bool)
+}
+
 /// Feeds one streaming response into the consumer's `AsyncThrowingStream`.
 ///
 /// A success status with an event-stream body is decoded as it arrives, and each chunk is yielded at
 /// once (from the session's delegate queue, so yields keep the stream's order). An error status has
 /// its body collected for the error message. A success with a JSON body (a server that ignored
-/// `"stream": true`) is read as a whole completion and yielded as one chunk.
+/// `"stream": true`) is read as a whole completion and yielded as its chunks.
 ///
-/// The driver awaiting ``Outcome`` decides about retrying: only an attempt that yielded nothing may
+/// The driver awaiting ``StreamOutcome`` decides about retrying: only an attempt that yielded nothing may
 /// be retried, so a consumer never sees a chunk twice.
-final class StreamingTransfer: HTTPTransfer {
-    /// How one attempt ended.
-    enum Outcome: Sendable {
-        /// The stream ended normally (`[DONE]`, or a clean close after at least one chunk).
-        case finished
-        /// The attempt failed.
-        ///
-        /// - Parameters:
-        ///   - error: The typed error.
-        ///   - head: The response head, when one arrived (for `Retry-After`).
-        ///   - yieldedChunks: Whether chunks were already delivered (then it must not be retried).
-        case failed(ProviderError, head: HTTPResponseHead?, yieldedChunks: Bool)
-    }
+final class StreamingTransfer<Decoder: ChatStreamDecoder>: HTTPTransfer {
+    typealias Outcome = StreamOutcome
 
     private enum Mode {
         case awaitingResponse
@@ -40,7 +42,7 @@ final class StreamingTransfer: HTTPTransfer {
     }
 
     private struct State {
-        var decoder: ChatCompletionStreamDecoder
+        var decoder: Decoder
         var mode = Mode.awaitingResponse
         var body: [UInt8] = []
         var yielded = 0
@@ -48,7 +50,7 @@ final class StreamingTransfer: HTTPTransfer {
     }
 
     /// The most of an error body kept for its message.
-    private static let maximumErrorBodySize = 1 << 20
+    private static var maximumErrorBodySize: Int { 1 << 20 }
 
     private let control: TransferControl
     private let url: URL?
@@ -61,11 +63,12 @@ final class StreamingTransfer: HTTPTransfer {
     /// - Parameters:
     ///   - control: The attempt's timeout and cancellation.
     ///   - url: The request's URL, for messages.
+    ///   - decoder: Reads the provider's event stream (and its error and whole-JSON bodies).
     ///   - maximumEventSize: The largest event (and the largest JSON body) accepted.
     ///   - output: Where chunks go.
     ///   - continuation: Resumed once, when the attempt's outcome is known.
     init(
-        control: TransferControl, url: URL?, maximumEventSize: Int,
+        control: TransferControl, url: URL?, decoder: Decoder, maximumEventSize: Int,
         output: AsyncThrowingStream<ChatCompletionChunk, any Error>.Continuation,
         continuation: CheckedContinuation<Outcome, Never>
     ) {
@@ -73,8 +76,7 @@ final class StreamingTransfer: HTTPTransfer {
         self.url = url
         self.maximumBodySize = maximumEventSize
         self.output = output
-        state = Lock(
-            State(decoder: ChatCompletionStreamDecoder(maximumEventSize: maximumEventSize), continuation: continuation))
+        state = Lock(State(decoder: decoder, continuation: continuation))
     }
 
     func receive(response: URLResponse) {
@@ -145,13 +147,14 @@ final class StreamingTransfer: HTTPTransfer {
                     return Self.resolve(&state, .failed(error, head: nil, yieldedChunks: state.yielded > 0))
                 }
             case .errorBody(let head):
-                let failure = OpenAIProvider.httpError(status: head.status, body: state.body)
+                let failure = Decoder.httpError(status: head.status, body: state.body)
                 return Self.resolve(&state, .failed(failure, head: head, yieldedChunks: false))
             case .jsonBody(let head):
                 do {
-                    let completion = try ChatCompletion(parsing: state.body)
-                    output.yield(try ChatCompletionChunk(completion: completion))
-                    state.yielded += 1
+                    for chunk in try Decoder.chunks(ofWholeBody: state.body) {
+                        output.yield(chunk)
+                        state.yielded += 1
+                    }
                     return Self.resolve(&state, .finished)
                 } catch {
                     let failure =
