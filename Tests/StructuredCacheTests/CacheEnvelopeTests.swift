@@ -62,8 +62,8 @@ struct CacheEnvelopeTests {
         let read = try #require(CacheEnvelope(bytes: written.bytes))
         #expect(read == written)
         #expect(read.totalTokens == 123)
-        #expect(read.completion?.usage?.totalTokens == 123)
-        #expect(read.completion?.message?.toolCalls?.first?.arguments == #"{"name": "\"quoted\" total_tokens"}"#)
+        #expect(read.completion(in: OpenAIChatDialect())?.usage?.totalTokens == 123)
+        #expect(read.completion(in: OpenAIChatDialect())?.message?.toolCalls?.first?.arguments == #"{"name": "\"quoted\" total_tokens"}"#)
         #expect(CacheEnvelope(modelJSON: "{}", rawJSON: #"{"id": "no usage"}"#).totalTokens == nil)
     }
 }

@@ -109,26 +109,44 @@ struct CacheEnvelope: Equatable {
         return nil
     }
 
-    /// The stored completion's `usage.total_tokens`, found without reading the whole completion: in
-    /// JSON text the name `"total_tokens"` can only be a member name (inside strings its quotes are
-    /// escaped), and only OpenAI's usage object has it. Still escaped inside the envelope, the name
-    /// reads `\"total_tokens\"`.
-    var totalTokens: Int? {
-        switch raw {
-        case .none: return nil
-        case .text(var text): return text.withUTF8 { Self.lastInteger(after: #""total_tokens""#, in: $0) }
-        case .escaped(let bytes):
-            return bytes.withUnsafeBufferPointer { Self.lastInteger(after: #"\"total_tokens\""#, in: $0) }
+    /// The stored completion's `usage.total_tokens` (OpenAI's name for the tokens a call cost).
+    var totalTokens: Int? { tokenCount(summing: [#""total_tokens""#]) }
+
+    /// The sum of the integers after the last occurrence of each quoted member name in `names`, found
+    /// without reading the whole completion: in JSON text a quoted name followed by a colon can only be
+    /// a member name (inside strings its quotes are escaped), and a completion's usage comes after its
+    /// content. Still escaped inside the envelope, a name reads `\"name\"`.
+    ///
+    /// - Parameter names: Member names with their quotes (`"input_tokens"`).
+    /// - Returns: The sum, or `nil` when none of the names is there.
+    func tokenCount(summing names: [StaticString]) -> Int? {
+        var total: Int?
+        for name in names {
+            let count: Int?
+            switch raw {
+            case .none: return nil
+            case .text(var text): count = text.withUTF8 { Self.lastInteger(after: name, escaped: false, in: $0) }
+            case .escaped(let bytes):
+                count = bytes.withUnsafeBufferPointer { Self.lastInteger(after: name, escaped: true, in: $0) }
+            }
+            if let count { total = (total ?? 0) + count }
         }
+        return total
     }
 
     /// The integer after the last occurrence of `name` (and a colon) in `bytes`.
-    private static func lastInteger(after name: StaticString, in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-        let width = name.utf8CodeUnitCount
+    private static func lastInteger(after name: StaticString, escaped: Bool, in bytes: UnsafeBufferPointer<UInt8>)
+        -> Int?
+    {
+        let quoted = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+        // The name as it reads inside the envelope's string: each quote preceded by a backslash.
+        let pattern: [UInt8] =
+            escaped ? quoted.flatMap { $0 == UInt8(ascii: "\"") ? [UInt8(ascii: "\\"), $0] : [$0] } : Array(quoted)
+        let width = pattern.count
         guard bytes.count > width, let base = bytes.baseAddress else { return nil }
         var index = bytes.count - width
         while index >= 0 {
-            if bytes[index] == name.utf8Start.pointee && memcmp(base + index, name.utf8Start, width) == 0 { break }
+            if bytes[index] == pattern[0] && memcmp(base + index, pattern, width) == 0 { break }
             index -= 1
         }
         guard index >= 0 else { return nil }
@@ -148,10 +166,13 @@ struct CacheEnvelope: Equatable {
         return digits > 0 ? value : nil
     }
 
-    /// The stored completion, when there is one that reads as a chat completion.
-    var completion: ChatCompletion? {
+    /// The stored completion, when there is one that reads as a completion of `dialect`'s format.
+    ///
+    /// - Parameter dialect: The wire format the completion was stored in.
+    /// - Returns: The completion, or `nil`.
+    func completion(in dialect: any ChatDialect) -> ChatCompletion? {
         guard let rawJSON, let json = try? JSONValue(parsing: rawJSON) else { return nil }
-        return try? ChatCompletion(json: json)
+        return dialect.storedCompletion(json)
     }
 
     static func == (lhs: CacheEnvelope, rhs: CacheEnvelope) -> Bool {

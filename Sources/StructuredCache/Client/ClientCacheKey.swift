@@ -10,8 +10,18 @@ enum ClientCacheKey {
     /// members …) except those the mode set (its tools or response format), which are functions of the
     /// mode and the schema the key holds already. It begins as Instructor's key does and adds what
     /// Instructor leaves out. A change in how modes prepare requests must bump `version`.
-    static func standard(prepared: PreparedRequest, mode: Mode, schemaText: [UInt8], namespace: String) -> String {
-        var body = prepared.request.body
+    ///
+    /// - Parameters:
+    ///   - body: The request body as the provider sends it (``ChatDialect/wireBody(_:)``).
+    ///   - prepared: The prepared request.
+    ///   - mode: The mode.
+    ///   - schemaText: The schema's key text.
+    ///   - namespace: The client's namespace.
+    /// - Returns: 64 lowercase hexadecimal digits.
+    static func standard(
+        body: JSONObject, prepared: PreparedRequest, mode: Mode, schemaText: [UInt8], namespace: String
+    ) -> String {
+        var body = body
         let messages = body["messages"] ?? []
         for member in ["messages", "model"] + prepared.modeMembers { body[member] = nil }
         var payload = CacheKeyPayload(capacity: schemaText.count + 1_024)

@@ -33,6 +33,8 @@ public final class StructuredClient: Sendable {
     public let configuration: Configuration
 
     private let namespace: String
+    /// How the provider's wire format asks for and returns structured answers.
+    let dialect: any ChatDialect
     private let totals = Lock(CacheStatistics())
     private let subscribers = Lock<[UInt64: AsyncStream<CacheEvent>.Continuation]>([:])
     private let subscriberCount = Atomic<UInt64>(0)
@@ -49,6 +51,7 @@ public final class StructuredClient: Sendable {
         self.cache = cache
         self.configuration = configuration
         namespace = configuration.namespace ?? "provider:" + provider.cacheIdentity
+        dialect = (provider as? any DialectSpeaking)?.dialect ?? OpenAIChatDialect()
         if let reporting = cache as? any CacheHealthReporting {
             let adapter = String(describing: type(of: reporting))
             reporting.observeHealth { [weak self] health in
@@ -188,14 +191,15 @@ public final class StructuredClient: Sendable {
         let mode = mode ?? configuration.mode
         var request = options.request(model: model, messages: messages)
         request.stream = streaming
-        let prepared = try ModePreparation.prepare(request, mode: mode, schema: schema)
+        let prepared = try dialect.prepare(request, mode: mode, schema: schema)
         let key: String
         switch configuration.keyCompatibility.base {
         case .instructor116:
-            key = ClientCacheKey.instructor116(prepared: prepared, mode: mode, schemaText: schema.keyText)
+            key = try dialect.instructorKey(prepared, mode: mode, schemaText: schema.keyText)
         case .standard:
             key = ClientCacheKey.standard(
-                prepared: prepared, mode: mode, schemaText: schema.keyText, namespace: namespace)
+                body: try dialect.wireBody(prepared.request), prepared: prepared, mode: mode,
+                schemaText: schema.keyText, namespace: namespace)
         }
         return Call(
             prepared: prepared, key: key, mode: mode, maxRetries: retries, cache: cache ?? self.cache,
@@ -243,14 +247,16 @@ public final class StructuredClient: Sendable {
             }
             let value = try Self.decodeAnswer(envelope.modelJSON, as: Response.self)
             // The completion is read only for a caller who wants it; the usage is found in its text.
-            let completion = needsCompletion ? envelope.completion : nil
+            let completion = needsCompletion ? envelope.completion(in: dialect) : nil
             if needsCompletion && completion == nil {
                 emit(
                     .miss, call, adapter: adapter, since: started,
                     reason: "the stored answer has no completion to return")
                 return nil
             }
-            emit(.hit, call, adapter: adapter, since: started, tokensSaved: envelope.totalTokens)
+            emit(
+                .hit, call, adapter: adapter, since: started,
+                tokensSaved: envelope.tokenCount(summing: dialect.usageTokenNames))
             return (value, completion)
         } catch {
             emit(
@@ -279,13 +285,13 @@ public final class StructuredClient: Sendable {
             let answer: String
             let value: Response
             do {
-                answer = try ResponseExtraction.answerJSON(in: completion, mode: call.mode)
+                answer = try dialect.answerJSON(in: completion, mode: call.mode)
                 value = try Self.decodeAnswer(answer, as: Response.self)
             } catch let error as ClientError {
                 throw error
             } catch {
                 failures.append(ClientError.Attempt(error: error, completion: completion))
-                request.messages += ResponseExtraction.reaskMessages(after: completion, error: error, mode: call.mode)
+                request.messages += dialect.reaskMessages(after: completion, error: error, mode: call.mode)
                 continue
             }
             if let adapter { await store(value, answer: answer, completion: completion, call, adapter) }

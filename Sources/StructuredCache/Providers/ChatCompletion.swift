@@ -1,10 +1,11 @@
 // A chat completion as the endpoint returned it: the parts the client reads, typed, and the whole
 // JSON kept for everything else.
 
-/// A chat completion in OpenAI's format.
+/// A chat completion: OpenAI's format, which every provider's answer is read into.
 ///
-/// The members the client needs are typed; ``raw`` keeps the whole response as it arrived, fields
-/// this type does not model included (provider-specific usage details, logprobs …). On a cache hit,
+/// The members the client needs are typed; ``raw`` keeps the whole response as the provider sent it,
+/// in the provider's own format (an Anthropic message, a Gemini response …), fields this type does
+/// not model included (provider-specific usage details, logprobs …). On a cache hit,
 /// `createWithCompletion` returns the completion read back from the stored raw JSON.
 public struct ChatCompletion: Sendable, Hashable {
     /// One generated answer.
@@ -13,7 +14,8 @@ public struct ChatCompletion: Sendable, Hashable {
         public var index: Int
         /// The generated message.
         public var message: ChatMessage
-        /// Why generation stopped (`"stop"`, `"length"`, `"tool_calls"` …).
+        /// Why generation stopped, in OpenAI's words whatever the provider (`"stop"`, `"length"`,
+        /// `"tool_calls"`, `"content_filter"` …); the provider's own value is in ``ChatCompletion/raw``.
         public var finishReason: String?
     }
 
@@ -25,24 +27,40 @@ public struct ChatCompletion: Sendable, Hashable {
         public var completionTokens: Int
         /// Both.
         public var totalTokens: Int
+        /// How many of the prompt tokens were read from the provider's prompt cache, when it says
+        /// (OpenAI's `prompt_tokens_details.cached_tokens`, Anthropic's `cache_read_input_tokens`,
+        /// Gemini's `cachedContentTokenCount`).
+        public var cachedPromptTokens: Int?
+        /// How many of the prompt tokens were written to the provider's prompt cache, when it says
+        /// (Anthropic's `cache_creation_input_tokens`).
+        public var cacheCreationTokens: Int?
 
         /// Creates a usage record.
         ///
         /// - Parameters:
-        ///   - promptTokens: Tokens of the prompt.
+        ///   - promptTokens: Tokens of the prompt, cached ones included.
         ///   - completionTokens: Tokens generated.
         ///   - totalTokens: Both; their sum when `nil`.
-        public init(promptTokens: Int, completionTokens: Int, totalTokens: Int? = nil) {
+        ///   - cachedPromptTokens: Prompt tokens read from the provider's prompt cache.
+        ///   - cacheCreationTokens: Prompt tokens written to the provider's prompt cache.
+        public init(
+            promptTokens: Int, completionTokens: Int, totalTokens: Int? = nil, cachedPromptTokens: Int? = nil,
+            cacheCreationTokens: Int? = nil
+        ) {
             self.promptTokens = promptTokens
             self.completionTokens = completionTokens
             self.totalTokens = totalTokens ?? promptTokens + completionTokens
+            self.cachedPromptTokens = cachedPromptTokens
+            self.cacheCreationTokens = cacheCreationTokens
         }
 
         init?(json: JSONValue?) {
             guard let json, json.objectValue != nil else { return nil }
             let prompt = json["prompt_tokens"]?.intValue ?? 0
             let completion = json["completion_tokens"]?.intValue ?? 0
-            self.init(promptTokens: prompt, completionTokens: completion, totalTokens: json["total_tokens"]?.intValue)
+            self.init(
+                promptTokens: prompt, completionTokens: completion, totalTokens: json["total_tokens"]?.intValue,
+                cachedPromptTokens: json["prompt_tokens_details"]?["cached_tokens"]?.intValue)
         }
     }
 
@@ -58,6 +76,24 @@ public struct ChatCompletion: Sendable, Hashable {
     public var usage: Usage?
     /// The whole response as it arrived.
     public var raw: JSONValue
+
+    /// Creates a completion from its parts, as providers of other wire formats do.
+    ///
+    /// - Parameters:
+    ///   - id: The completion's identifier.
+    ///   - model: The model that answered.
+    ///   - created: When it was created, in seconds since 1970.
+    ///   - choices: The generated answers.
+    ///   - usage: The tokens used.
+    ///   - raw: The response as the provider sent it.
+    init(id: String, model: String, created: Int? = nil, choices: [Choice], usage: Usage?, raw: JSONValue) {
+        self.id = id
+        self.model = model
+        self.created = created
+        self.choices = choices
+        self.usage = usage
+        self.raw = raw
+    }
 
     /// Reads a completion from its JSON.
     ///

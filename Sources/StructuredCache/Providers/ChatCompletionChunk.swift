@@ -39,6 +39,22 @@ public struct ChatCompletionChunk: Sendable, Hashable {
     /// The chunk as it arrived.
     public var raw: JSONValue
 
+    /// Creates a chunk from its parts, as providers of other wire formats do.
+    ///
+    /// - Parameters:
+    ///   - id: The completion's identifier.
+    ///   - model: The model that answers.
+    ///   - choices: The choices' deltas.
+    ///   - usage: The tokens used so far, when the event carries them.
+    ///   - raw: The event as the provider sent it.
+    init(id: String, model: String, choices: [Delta], usage: ChatCompletion.Usage? = nil, raw: JSONValue) {
+        self.id = id
+        self.model = model
+        self.choices = choices
+        self.usage = usage
+        self.raw = raw
+    }
+
     /// Reads a chunk from its JSON.
     ///
     /// - Parameter json: One `data:` payload of the stream.
