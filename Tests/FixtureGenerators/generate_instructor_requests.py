@@ -71,21 +71,22 @@ CONVERSATIONS = {
     ],
 }
 
-cases = []
-for model_name, model in MODELS.items():
-    for mode, handler in HANDLERS.items():
-        for conversation_name, messages in CONVERSATIONS.items():
-            if model_name != "User" and conversation_name not in ("system_user", "user_only"):
-                continue
-            kwargs = {"model": "gpt-4.1-mini", "messages": json.loads(json.dumps(messages))}
-            _, prepared = handler.prepare_request(model, kwargs)
-            key = make_cache_key(
-                messages=prepared["messages"], model=prepared["model"], response_model=model, mode=str(mode.value))
-            cases.append({
-                "model": model_name, "mode": mode.value, "conversation": conversation_name, "messages": messages,
-                "prepared": {k: prepared[k] for k in ("messages", "tools", "tool_choice", "response_format") if k in prepared},
-                "key": key,
-            })
-out = Path(__file__).resolve().parent.parent / "StructuredCacheTests" / "Fixtures" / "instructor-prepared-requests.json"
-out.write_text(json.dumps(cases, indent=1) + "\n")
-print(f"wrote {len(cases)} cases to {out} (instructor {instructor.__version__})")
+if __name__ == "__main__":
+    cases = []
+    for model_name, model in MODELS.items():
+        for mode, handler in HANDLERS.items():
+            for conversation_name, messages in CONVERSATIONS.items():
+                if model_name != "User" and conversation_name not in ("system_user", "user_only"):
+                    continue
+                kwargs = {"model": "gpt-4.1-mini", "messages": json.loads(json.dumps(messages))}
+                _, prepared = handler.prepare_request(model, kwargs)
+                key = make_cache_key(
+                    messages=prepared["messages"], model=prepared["model"], response_model=model, mode=str(mode.value))
+                cases.append({
+                    "model": model_name, "mode": mode.value, "conversation": conversation_name, "messages": messages,
+                    "prepared": {k: prepared[k] for k in ("messages", "tools", "tool_choice", "response_format") if k in prepared},
+                    "key": key,
+                })
+    out = Path(__file__).resolve().parent.parent / "StructuredCacheTests" / "Fixtures" / "instructor-prepared-requests.json"
+    out.write_text(json.dumps(cases, indent=1) + "\n")
+    print(f"wrote {len(cases)} cases to {out} (instructor {instructor.__version__})")

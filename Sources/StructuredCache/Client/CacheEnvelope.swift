@@ -135,7 +135,9 @@ struct CacheEnvelope: Equatable {
     }
 
     /// The integer after the last occurrence of `name` (and a colon) in `bytes`.
-    private static func lastInteger(after name: StaticString, escaped: Bool, in bytes: UnsafeBufferPointer<UInt8>)
+    private static func lastInteger(
+        after name: StaticString, escaped: Bool, in bytes: UnsafeBufferPointer<UInt8>
+    )
         -> Int?
     {
         let quoted = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)

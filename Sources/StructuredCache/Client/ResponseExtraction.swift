@@ -87,6 +87,32 @@ enum ResponseExtraction {
         return candidates.last ?? text
     }
 
+    /// `text` with every control character (U+0000 to U+001F) inside a JSON string escaped, so that a
+    /// strict JSON reader reads what Python's `json.loads(text, strict=False)` reads.
+    static func escapingControlCharactersInStrings(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 < 0x20 }) else { return text }
+        var result = String.UnicodeScalarView()
+        var inString = false
+        var escaped = false
+        for scalar in text.unicodeScalars {
+            if inString, scalar.value < 0x20 {
+                let hex = String(scalar.value, radix: 16)
+                result.append(contentsOf: "\\u00\(hex.count == 1 ? "0" : "")\(hex)".unicodeScalars)
+                escaped = false
+                continue
+            }
+            if escaped {
+                escaped = false
+            } else if scalar == "\\" && inString {
+                escaped = true
+            } else if scalar == "\"" {
+                inString.toggle()
+            }
+            result.append(scalar)
+        }
+        return String(result)
+    }
+
     /// The messages Instructor appends to ask again after `error`.
     static func reaskMessages(after completion: ChatCompletion, error: any Error, mode: Mode) -> [ChatMessage] {
         let problem = describe(error)

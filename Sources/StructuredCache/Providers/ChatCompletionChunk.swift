@@ -14,6 +14,17 @@ public struct ChatCompletionChunk: Sendable, Hashable {
         public var toolCalls: [ToolCallDelta]
         /// Why generation stopped, in the last chunk of the choice.
         public var finishReason: String?
+
+        init(
+            index: Int, role: String? = nil, content: String? = nil, toolCalls: [ToolCallDelta] = [],
+            finishReason: String? = nil
+        ) {
+            self.index = index
+            self.role = role
+            self.content = content
+            self.toolCalls = toolCalls
+            self.finishReason = finishReason
+        }
     }
 
     /// A piece of a tool call.
@@ -26,6 +37,13 @@ public struct ChatCompletionChunk: Sendable, Hashable {
         public var name: String?
         /// More argument text.
         public var arguments: String?
+
+        init(index: Int, id: String? = nil, name: String? = nil, arguments: String? = nil) {
+            self.index = index
+            self.id = id
+            self.name = name
+            self.arguments = arguments
+        }
     }
 
     /// The completion's identifier.

@@ -21,6 +21,27 @@ struct ProviderTransport: Sendable {
         var maximumResponseSize: Int
         var maximumEventSize: Int
         var retryPolicy: RetryPolicy
+
+        init(timeout: Duration, maximumResponseSize: Int, maximumEventSize: Int, retryPolicy: RetryPolicy) {
+            self.timeout = timeout
+            self.maximumResponseSize = maximumResponseSize
+            self.maximumEventSize = maximumEventSize
+            self.retryPolicy = retryPolicy
+        }
+
+        /// The limits of a provider's configuration, each knob brought into its range: a timeout that
+        /// is not positive means 60 s, negative counts and delays mean none, sizes are at least 1.
+        init(
+            timeout: Duration, maxRetries: Int, initialRetryDelay: Duration, maxRetryDelay: Duration,
+            maximumResponseSize: Int, maximumEventSize: Int
+        ) {
+            self.timeout = timeout > .zero ? timeout : .seconds(60)
+            self.maximumResponseSize = max(1, maximumResponseSize)
+            self.maximumEventSize = max(1, maximumEventSize)
+            retryPolicy = RetryPolicy(
+                maxRetries: max(0, maxRetries), initialDelay: max(.zero, initialRetryDelay),
+                maxDelay: max(.zero, maxRetryDelay))
+        }
     }
 
     let session: HTTPSession

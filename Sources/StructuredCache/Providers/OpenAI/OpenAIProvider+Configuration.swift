@@ -41,19 +41,24 @@ extension OpenAIProvider {
             maxRetryDelay: Duration = .seconds(20), maximumResponseSize: Int = 64 << 20,
             maximumEventSize: Int = 16 << 20, requestsStreamUsage: Bool = true
         ) {
-            self.timeout = timeout > .zero ? timeout : .seconds(60)
-            self.maxRetries = max(0, maxRetries)
-            self.initialRetryDelay = max(.zero, initialRetryDelay)
-            self.maxRetryDelay = max(.zero, maxRetryDelay)
-            self.maximumResponseSize = max(1, maximumResponseSize)
-            self.maximumEventSize = max(1, maximumEventSize)
+            let limits = ProviderTransport.Limits(
+                timeout: timeout, maxRetries: maxRetries, initialRetryDelay: initialRetryDelay,
+                maxRetryDelay: maxRetryDelay, maximumResponseSize: maximumResponseSize,
+                maximumEventSize: maximumEventSize)
+            self.timeout = limits.timeout
+            self.maxRetries = limits.retryPolicy.maxRetries
+            self.initialRetryDelay = limits.retryPolicy.initialDelay
+            self.maxRetryDelay = limits.retryPolicy.maxDelay
+            self.maximumResponseSize = limits.maximumResponseSize
+            self.maximumEventSize = limits.maximumEventSize
             self.requestsStreamUsage = requestsStreamUsage
         }
 
         var limits: ProviderTransport.Limits {
             ProviderTransport.Limits(
-                timeout: timeout, maximumResponseSize: maximumResponseSize, maximumEventSize: maximumEventSize,
-                retryPolicy: RetryPolicy(maxRetries: maxRetries, initialDelay: initialRetryDelay, maxDelay: maxRetryDelay))
+                timeout: timeout, maxRetries: maxRetries, initialRetryDelay: initialRetryDelay,
+                maxRetryDelay: maxRetryDelay, maximumResponseSize: maximumResponseSize,
+                maximumEventSize: maximumEventSize)
         }
     }
 }

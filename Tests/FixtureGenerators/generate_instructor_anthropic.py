@@ -1,0 +1,102 @@
+"""Writes Fixtures/instructor-anthropic-requests.json: what Instructor 1.16 sends to Anthropic's Messages API
+for a call (the request body its Anthropic client posts) and the cache key its request path computes, for
+several models, modes and conversations. Instructor runs for real, against a local server that answers in
+Anthropic's format.
+
+Run from the repository root (pip install instructor==1.16.0 anthropic):
+    python3 Tests/FixtureGenerators/generate_instructor_anthropic.py
+"""
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import anthropic
+import instructor
+from instructor.cache import BaseCache
+from instructor.v2.core.mode import Mode
+
+from generate_instructor_requests import CONVERSATIONS, MODELS
+
+ANSWERS = {
+    "User": {"name": "Jason"},
+    "Person": {"name": "Jason", "address": {"city": "Paris", "country": "France"}},
+    "Documented": {"name": "Jason"},
+    "Fr": {"nom": "Jason"},
+    "Defaults": {"count": 1, "label": "y", "ratio": 0.25, "enabled": False, "tags": ["a"]},
+}
+received = []
+answer = {}
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        received.append(body)
+        if body.get("tools"):
+            content = [{"type": "tool_use", "id": "toolu_01", "name": body["tools"][0]["name"], "input": answer["value"]}]
+            stop = "tool_use"
+        else:
+            content = [{"type": "text", "text": json.dumps(answer["value"])}]
+            stop = "end_turn"
+        reply = json.dumps({
+            "id": "msg_01", "type": "message", "role": "assistant", "model": body["model"], "content": content,
+            "stop_reason": stop, "stop_sequence": None,
+            "usage": {"input_tokens": 10, "output_tokens": 5, "cache_creation_input_tokens": 0,
+                      "cache_read_input_tokens": 0},
+        }).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, *args):
+        pass
+
+
+class RecordingCache(BaseCache):
+    def __init__(self):
+        self.keys = []
+
+    def get(self, key):
+        self.keys.append(key)
+        return None
+
+    def set(self, key, value, ttl=None):
+        pass
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+base_url = f"http://127.0.0.1:{server.server_address[1]}"
+CALLS = {
+    "plain": {},
+    "sampling": {"stop_sequences": ["END"], "max_tokens": 256},
+    "thinking": {"max_tokens": 2048, "thinking": {"type": "enabled", "budget_tokens": 1024}},
+}
+cases = []
+for mode in (Mode.TOOLS, Mode.JSON, Mode.JSON_SCHEMA):
+    client = instructor.from_anthropic(anthropic.Anthropic(base_url=base_url, api_key="sk-ant-test"), mode=mode)
+    for model_name, model in MODELS.items():
+        for conversation_name, messages in CONVERSATIONS.items():
+            for call_name, extra in CALLS.items():
+                if model_name != "User" and (conversation_name not in ("system_user", "user_only") or call_name != "plain"):
+                    continue
+                if call_name == "thinking" and mode != Mode.TOOLS:
+                    continue
+                answer["value"] = ANSWERS[model_name]
+                cache = RecordingCache()
+                kwargs = {"max_tokens": 1024, **extra}
+                received.clear()
+                client.messages.create(
+                    model="claude-haiku-4-5", messages=json.loads(json.dumps(messages)), response_model=model,
+                    cache=cache, max_retries=0, **kwargs)
+                cases.append({
+                    "model": model_name, "mode": mode.value, "conversation": conversation_name, "call": call_name,
+                    "messages": messages, "options": kwargs, "sent": received[0], "key": cache.keys[0],
+                })
+server.shutdown()
+out = Path(__file__).resolve().parent.parent / "StructuredCacheTests" / "Fixtures" / "instructor-anthropic-requests.json"
+out.write_text(json.dumps(cases, indent=1, ensure_ascii=False) + "\n")
+print(f"wrote {len(cases)} cases to {out} (instructor {instructor.__version__}, anthropic {anthropic.__version__})")
