@@ -100,3 +100,14 @@ server.shutdown()
 out = Path(__file__).resolve().parent.parent / "StructuredCacheTests" / "Fixtures" / "instructor-anthropic-requests.json"
 out.write_text(json.dumps(cases, indent=1, ensure_ascii=False) + "\n")
 print(f"wrote {len(cases)} cases to {out} (instructor {instructor.__version__}, anthropic {anthropic.__version__})")
+
+# The Anthropic SDK's transform_schema (what native structured outputs send) of every pydantic schema fixture.
+fixtures = Path(__file__).resolve().parent.parent / "StructuredCacheTests" / "Fixtures"
+rows = json.loads((fixtures / "pydantic-schemas.json").read_text())
+transformed = [
+    {"name": row["name"], "schema": json.loads(row["natural"]),
+     "transformed": anthropic.transform_schema(json.loads(row["natural"]))}
+    for row in rows
+]
+(fixtures / "anthropic-transformed-schemas.json").write_text(json.dumps(transformed, indent=1, ensure_ascii=False) + "\n")
+print(f"wrote {len(transformed)} transformed schemas")

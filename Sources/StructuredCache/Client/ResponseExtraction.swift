@@ -42,7 +42,14 @@ enum ResponseExtraction {
     /// Instructor's `extract_json_from_codeblock`: the last span that starts with `{` or `[`, balances
     /// its brackets (outside strings) and parses as JSON; the whole text when there is none. The last
     /// rather than the first, so that JSON quoted from the prompt cannot stand in for the answer.
-    static func lastJSONBlock(in text: String) -> String {
+    ///
+    /// - Parameters:
+    ///   - text: The answer's text.
+    ///   - allowingControlCharacters: Whether a span whose strings hold raw control characters counts
+    ///     (as Python's `json.loads(strict=False)` reads it); the span is then returned with them
+    ///     escaped.
+    /// - Returns: The span, or the whole text.
+    static func lastJSONBlock(in text: String, allowingControlCharacters: Bool = false) -> String {
         let characters = Array(text.unicodeScalars)
         var candidates: [String] = []
         var searchIndex = 0
@@ -70,7 +77,8 @@ enum ResponseExtraction {
                         if closers.isEmpty {
                             var scalars = String.UnicodeScalarView()
                             scalars.append(contentsOf: characters[start...index])
-                            let candidate = String(scalars)
+                            var candidate = String(scalars)
+                            if allowingControlCharacters { candidate = escapingControlCharactersInStrings(candidate) }
                             if (try? JSONValue(parsing: candidate)) != nil {
                                 candidates.append(candidate)
                                 searchIndex = index + 1

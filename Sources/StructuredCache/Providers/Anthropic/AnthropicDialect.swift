@@ -121,7 +121,8 @@ struct AnthropicDialect: ChatDialect {
             throw ResponseExtraction.MissingAnswer(description: "the answer has no text block")
         }
         if mode == .jsonSchema { return text }
-        return ResponseExtraction.escapingControlCharactersInStrings(ResponseExtraction.lastJSONBlock(in: text))
+        return ResponseExtraction.escapingControlCharactersInStrings(
+            ResponseExtraction.lastJSONBlock(in: text, allowingControlCharacters: true))
     }
 
     func reaskMessages(after completion: ChatCompletion, error: any Error, mode: Mode) -> [ChatMessage] {
