@@ -63,7 +63,9 @@ struct CacheEnvelopeTests {
         #expect(read == written)
         #expect(read.totalTokens == 123)
         #expect(read.completion(in: OpenAIChatDialect())?.usage?.totalTokens == 123)
-        #expect(read.completion(in: OpenAIChatDialect())?.message?.toolCalls?.first?.arguments == #"{"name": "\"quoted\" total_tokens"}"#)
+        #expect(
+            read.completion(in: OpenAIChatDialect())?.message?.toolCalls?.first?.arguments
+                == #"{"name": "\"quoted\" total_tokens"}"#)
         #expect(CacheEnvelope(modelJSON: "{}", rawJSON: #"{"id": "no usage"}"#).totalTokens == nil)
     }
 }
