@@ -94,7 +94,9 @@ let package = Package(
         // The benchmarks (Benchmarks/run-all.sh): each hot path beside its reference; internals through package access.
         .executableTarget(
             name: "StructuredCacheBenchmarks",
-            dependencies: ["StructuredCache", "StructuredCacheCore", "StructuredCacheStorage", "StructuredCacheSupport"],
+            dependencies: [
+                "StructuredCache", "StructuredCacheCore", "StructuredCacheStorage", "StructuredCacheSupport", "ChatStandIn",
+            ],
             path: "Benchmarks/Sources/StructuredCacheBenchmarks",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),

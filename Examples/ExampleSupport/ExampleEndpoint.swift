@@ -1,5 +1,5 @@
-// Where the examples get their answers: the endpoint in OPENAI_API_KEY / OPENAI_BASE_URL when set,
-// otherwise a local OpenAI-compatible stand-in that answers like a model would, after a model's delay.
+// Where the examples get their answers: Anthropic or an OpenAI-compatible endpoint when an API key is
+// set, otherwise a local OpenAI-compatible stand-in that answers like a model would, after a model's delay.
 
 package import ChatStandIn
 package import Foundation
@@ -20,35 +20,53 @@ package struct Contact: Codable, Sendable, JSONSchemaAnnotated {
         ])
 }
 
-/// An OpenAI-compatible endpoint for the examples.
+/// The endpoint the examples ask: a real provider, or the local stand-in.
 package struct ExampleEndpoint {
-    package let provider: OpenAIProvider
+    package let provider: any ChatProvider
     package let model: String
+    /// The OpenAI-compatible base URL, when the provider is one (Python's Instructor can share it).
+    package let openAIBaseURL: URL?
     /// The local stand-in, when no API key was given.
     package let standIn: LocalChatServer?
 
-    /// The real endpoint when `OPENAI_API_KEY` is set (`OPENAI_BASE_URL` for Ollama, vLLM or any
-    /// compatible server; `OPENAI_MODEL` for the model), otherwise a stand-in on loopback, or the one at
+    /// The first real provider whose key is set: `ANTHROPIC_API_KEY` (with `ANTHROPIC_MODEL`,
+    /// `ANTHROPIC_BASE_URL`), then `OPENAI_API_KEY` (with `OPENAI_BASE_URL` for Ollama, vLLM or any
+    /// compatible server, and `OPENAI_MODEL`); otherwise a stand-in on loopback, or the one at
     /// `STANDIN_URL` when a parent process started it.
-    package static func fromEnvironment(latency: Duration = .milliseconds(700)) throws -> ExampleEndpoint {
+    ///
+    /// - Parameters:
+    ///   - openAICompatibleOnly: Whether only an OpenAI-compatible endpoint will do (for examples that
+    ///     share the endpoint with Python's Instructor).
+    ///   - latency: How long the stand-in takes to answer, as a model would.
+    package static func fromEnvironment(
+        openAICompatibleOnly: Bool = false, latency: Duration = .milliseconds(700)
+    ) throws -> ExampleEndpoint {
         let environment = ProcessInfo.processInfo.environment
-        if let apiKey = environment["OPENAI_API_KEY"], !apiKey.isEmpty {
-            let baseURL = environment["OPENAI_BASE_URL"].flatMap(URL.init(string:)) ?? OpenAIProvider.openAIBaseURL
+        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        if !openAICompatibleOnly, let apiKey = value("ANTHROPIC_API_KEY") {
+            let baseURL = value("ANTHROPIC_BASE_URL").flatMap(URL.init(string:)) ?? AnthropicProvider.anthropicBaseURL
+            return ExampleEndpoint(
+                provider: AnthropicProvider(baseURL: baseURL, apiKey: apiKey),
+                model: value("ANTHROPIC_MODEL") ?? "claude-haiku-4-5", openAIBaseURL: nil, standIn: nil)
+        }
+        if let apiKey = value("OPENAI_API_KEY") {
+            let baseURL = value("OPENAI_BASE_URL").flatMap(URL.init(string:)) ?? OpenAIProvider.openAIBaseURL
             return ExampleEndpoint(
                 provider: OpenAIProvider(baseURL: baseURL, apiKey: apiKey),
-                model: environment["OPENAI_MODEL"] ?? "gpt-4.1-mini",
-                standIn: nil)
+                model: value("OPENAI_MODEL") ?? "gpt-4.1-mini", openAIBaseURL: baseURL, standIn: nil)
         }
-        if let shared = environment["STANDIN_URL"].flatMap(URL.init(string:)) {
+        if let shared = value("STANDIN_URL").flatMap(URL.init(string:)) {
             return ExampleEndpoint(
-                provider: OpenAIProvider(baseURL: shared, apiKey: "stand-in"), model: "stand-in", standIn: nil)
+                provider: OpenAIProvider(baseURL: shared, apiKey: "stand-in"), model: "stand-in", openAIBaseURL: shared,
+                standIn: nil)
         }
         let server = try LocalChatServer { request in
             .toolCall(name: Self.functionName(of: request), arguments: Self.extractContact(from: request)).delayed(
                 by: latency)
         }
         return ExampleEndpoint(
-            provider: OpenAIProvider(baseURL: server.baseURL, apiKey: "stand-in"), model: "stand-in", standIn: server)
+            provider: OpenAIProvider(baseURL: server.baseURL, apiKey: "stand-in"), model: "stand-in",
+            openAIBaseURL: server.baseURL, standIn: server)
     }
 
     /// The stand-in's base URL, when there is one (for child processes to share it).
@@ -63,11 +81,11 @@ package struct ExampleEndpoint {
             return """
                 No OPENAI_API_KEY: answers come from a local STAND-IN for an OpenAI-compatible endpoint, at
                 \(standIn.baseURL). It is not a model: it reads the name, email and company with simple patterns
-                and answers after a model-like delay. Set OPENAI_API_KEY (and OPENAI_BASE_URL for Ollama or any
-                compatible server) to use a real one.
+                and answers after a model-like delay. Set ANTHROPIC_API_KEY, or OPENAI_API_KEY (and OPENAI_BASE_URL
+                for Ollama or any compatible server), to use a real one.
                 """
         }
-        return "Endpoint: \(provider.baseURL) (model \(model))"
+        return "Endpoint: \(provider) (model \(model))"
     }
 
     private static func functionName(of request: LocalChatServer.RecordedRequest) -> String {

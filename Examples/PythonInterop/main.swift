@@ -17,7 +17,7 @@ let questionA = "Please add Jason Liu, jason@example.com, who works at Acme Robo
 let questionB = "Also add Sarah Chen, sarah@example.org, at Globex."
 
 func run(_ redis: ExampleRedis) async throws -> Int32 {
-    let endpoint = try ExampleEndpoint.fromEnvironment()
+    let endpoint = try ExampleEndpoint.fromEnvironment(openAICompatibleOnly: true)
     print(endpoint.banner)
     let cache = try RedisCache(url: redis.url, configuration: .init(keyPrefix: prefix))
     try await cache.removeAll()
@@ -36,7 +36,7 @@ func run(_ redis: ExampleRedis) async throws -> Int32 {
     python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     python.arguments = [
         "python3", script.path, "--redis", redis.url, "--prefix", prefix,
-        "--base-url", endpoint.provider.baseURL.absoluteString,
+        "--base-url", (endpoint.openAIBaseURL ?? OpenAIProvider.openAIBaseURL).absoluteString,
         "--api-key", ProcessInfo.processInfo.environment["OPENAI_API_KEY"] ?? "stand-in", "--model", endpoint.model,
         "--a", questionA, "--b", questionB,
     ]

@@ -3,8 +3,9 @@
 //
 //     swift run QuickStart
 //
-// Without OPENAI_API_KEY it talks to a local stand-in for an OpenAI-compatible endpoint (and says so);
-// with it (and OPENAI_BASE_URL for Ollama, vLLM, LM Studio …) it calls the real endpoint.
+// With ANTHROPIC_API_KEY (ANTHROPIC_MODEL, ANTHROPIC_BASE_URL) it calls Claude; with OPENAI_API_KEY
+// (OPENAI_BASE_URL for Ollama, vLLM, LM Studio …, OPENAI_MODEL) an OpenAI-compatible endpoint; without
+// either, a local stand-in for an OpenAI-compatible endpoint (and says so).
 
 import ExampleSupport
 import Foundation

@@ -8,9 +8,9 @@ import StructuredCache
 import StructuredCacheCore
 import StructuredCacheSupport
 
-/// The event-stream bytes of a tool call whose arguments (a JSON list of people) arrive in `deltas`
-/// pieces of one to eight characters, in the chunk shape gpt-4.1-mini sends, with `[DONE]`.
-func realisticToolCallStream(deltas: Int) -> (bytes: [UInt8], chunks: Int) {
+/// The arguments of a tool call (a JSON list of people) cut into `deltas` pieces of one to eight
+/// characters, as a model streams them.
+func realisticArgumentPieces(deltas: Int) -> [String] {
     var arguments = "{\"people\": ["
     var person = 0
     while arguments.count < deltas * 5 {
@@ -30,7 +30,13 @@ func realisticToolCallStream(deltas: Int) -> (bytes: [UInt8], chunks: Int) {
         position += length
     }
     pieces.append(String(characters[position...]))
+    return pieces
+}
 
+/// The event-stream bytes of a tool call whose arguments arrive in `deltas` pieces
+/// (``realisticArgumentPieces(deltas:)``), in the chunk shape gpt-4.1-mini sends, with `[DONE]`.
+func realisticToolCallStream(deltas: Int) -> (bytes: [UInt8], chunks: Int) {
+    let pieces = realisticArgumentPieces(deltas: deltas)
     func chunk(_ delta: JSONValue, finish: JSONValue = nil) -> JSONValue {
         [
             "id": "chatcmpl-BxYzAbCdEfGhIjKlMnOpQrStUvWx", "object": "chat.completion.chunk", "created": 1_747_000_000,

@@ -10,6 +10,7 @@ let suites: [(name: String, run: () async throws -> Void)] = [
     ("adapters", adapterBenchmarks),
     ("client", clientBenchmarks),
     ("streaming", streamingBenchmarks),
+    ("providers", providerBenchmarks),
     ("redis", redisBenchmarks),
     ("redis-cluster", redisClusterBenchmarks),
     ("resilience", resilienceBenchmarks),

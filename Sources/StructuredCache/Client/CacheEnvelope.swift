@@ -109,46 +109,52 @@ struct CacheEnvelope: Equatable {
         return nil
     }
 
-    /// The stored completion's `usage.total_tokens` (OpenAI's name for the tokens a call cost).
-    var totalTokens: Int? { tokenCount(summing: [#""total_tokens""#]) }
+    /// A usage member's name as it reads in a stored completion: quoted, and with the quotes escaped
+    /// while the completion is still inside the envelope's string.
+    struct UsageName: Sendable {
+        let plain: [UInt8]
+        let escaped: [UInt8]
 
-    /// The sum of the integers after the last occurrence of each quoted member name in `names`, found
-    /// without reading the whole completion: in JSON text a quoted name followed by a colon can only be
-    /// a member name (inside strings its quotes are escaped), and a completion's usage comes after its
-    /// content. Still escaped inside the envelope, a name reads `\"name\"`.
+        /// - Parameter name: The member's name, without quotes.
+        init(_ name: String) {
+            plain = Array("\"\(name)\"".utf8)
+            escaped = Array("\\\"\(name)\\\"".utf8)
+        }
+    }
+
+    /// The stored completion's `usage.total_tokens` (OpenAI's name for the tokens a call cost).
+    var totalTokens: Int? { tokenCount(summing: [UsageName("total_tokens")]) }
+
+    /// The sum of the integers after the last occurrence of each usage member name, found without
+    /// reading the whole completion: in JSON text a quoted name followed by a colon can only be a
+    /// member name (inside strings its quotes are escaped), and a completion's usage comes after its
+    /// content.
     ///
-    /// - Parameter names: Member names with their quotes (`"input_tokens"`).
+    /// - Parameter names: The member names.
     /// - Returns: The sum, or `nil` when none of the names is there.
-    func tokenCount(summing names: [StaticString]) -> Int? {
+    func tokenCount(summing names: [UsageName]) -> Int? {
         var total: Int?
         for name in names {
             let count: Int?
             switch raw {
             case .none: return nil
-            case .text(var text): count = text.withUTF8 { Self.lastInteger(after: name, escaped: false, in: $0) }
+            case .text(var text): count = text.withUTF8 { Self.lastInteger(after: name.plain, in: $0) }
             case .escaped(let bytes):
-                count = bytes.withUnsafeBufferPointer { Self.lastInteger(after: name, escaped: true, in: $0) }
+                count = bytes.withUnsafeBufferPointer { Self.lastInteger(after: name.escaped, in: $0) }
             }
             if let count { total = (total ?? 0) + count }
         }
         return total
     }
 
-    /// The integer after the last occurrence of `name` (and a colon) in `bytes`.
-    private static func lastInteger(
-        after name: StaticString, escaped: Bool, in bytes: UnsafeBufferPointer<UInt8>
-    )
-        -> Int?
-    {
-        let quoted = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
-        // The name as it reads inside the envelope's string: each quote preceded by a backslash.
-        let pattern: [UInt8] =
-            escaped ? quoted.flatMap { $0 == UInt8(ascii: "\"") ? [UInt8(ascii: "\\"), $0] : [$0] } : Array(quoted)
+    /// The integer after the last occurrence of `pattern` (and a colon) in `bytes`.
+    private static func lastInteger(after pattern: [UInt8], in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
         let width = pattern.count
         guard bytes.count > width, let base = bytes.baseAddress else { return nil }
+        let first = pattern[0]
         var index = bytes.count - width
         while index >= 0 {
-            if bytes[index] == pattern[0] && memcmp(base + index, pattern, width) == 0 { break }
+            if bytes[index] == first && memcmp(base + index, pattern, width) == 0 { break }
             index -= 1
         }
         guard index >= 0 else { return nil }

@@ -48,9 +48,9 @@ protocol ChatDialect: Sendable {
     /// A completion stored with an answer, read back; `nil` when it is not one of this format.
     func storedCompletion(_ raw: JSONValue) -> ChatCompletion?
 
-    /// The quoted usage member names whose last values in a stored completion add up to the tokens
-    /// the call cost, which a hit saves.
-    var usageTokenNames: [StaticString] { get }
+    /// The usage member names whose last values in a stored completion add up to the tokens the call
+    /// cost, which a hit saves.
+    var usageTokenNames: [CacheEnvelope.UsageName] { get }
 }
 
 /// A provider whose wire format is not OpenAI's chat completions names the dialect it speaks.

@@ -79,8 +79,8 @@ struct AnthropicDialect: ChatDialect {
                 .invalidConfiguration,
                 "mode \"\(mode.rawValue)\" is not one the Anthropic provider prepares (tools, json, jsonSchema)")
         }
-        return PreparedRequest(
-            request: prepared, hashedMessages: AnthropicRequestBody.messages(prepared.messages), modeMembers: members)
+        // Instructor's key hashes the messages as sent; they are written only when that key is asked for.
+        return PreparedRequest(request: prepared, hashedMessages: [], modeMembers: members)
     }
 
     func wireBody(_ request: ChatRequest) throws -> JSONObject {
@@ -165,13 +165,20 @@ struct AnthropicDialect: ChatDialect {
         return .object(kept)
     }
 
+    /// Instructor 1.16's key for Anthropic: the messages as sent (system messages hoisted out, so the
+    /// system prompt is not in it), the model, the mode's value and the schema; `max_tokens`, the
+    /// sampling parameters and the tools are left out, as Instructor leaves them out.
     func instructorKey(_ prepared: PreparedRequest, mode: Mode, schemaText: [UInt8]) -> String {
-        ClientCacheKey.instructor116(prepared: prepared, mode: mode, schemaText: schemaText)
+        var hashed = prepared
+        hashed.hashedMessages = AnthropicRequestBody.messages(prepared.request.messages)
+        return ClientCacheKey.instructor116(prepared: hashed, mode: mode, schemaText: schemaText)
     }
 
     func storedCompletion(_ raw: JSONValue) -> ChatCompletion? { try? AnthropicMessage.completion(raw) }
 
-    var usageTokenNames: [StaticString] {
-        [#""input_tokens""#, #""cache_creation_input_tokens""#, #""cache_read_input_tokens""#, #""output_tokens""#]
-    }
+    private static let usageNames = [
+        "input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "output_tokens",
+    ].map(CacheEnvelope.UsageName.init)
+
+    var usageTokenNames: [CacheEnvelope.UsageName] { Self.usageNames }
 }

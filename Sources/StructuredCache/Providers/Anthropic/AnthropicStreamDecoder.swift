@@ -15,9 +15,9 @@
 /// An `error` event ends it with an `http` error whose status stands for the error's type
 /// (`overloaded_error` is 529). A body that ends before `message_stop` was cut off: a `transport`
 /// error.
-struct AnthropicStreamDecoder: ChatStreamDecoder {
+package struct AnthropicStreamDecoder: ChatStreamDecoder {
     private var parser: ServerSentEventParser
-    private(set) var isDone = false
+    package private(set) var isDone = false
     private var id = ""
     private var model = ""
     private var usage: JSONObject = [:]
@@ -27,11 +27,11 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
     /// Creates a decoder.
     ///
     /// - Parameter maximumEventSize: The largest line and event data accepted, in bytes.
-    init(maximumEventSize: Int = ServerSentEventParser.defaultMaximumEventSize) {
+    package init(maximumEventSize: Int = ServerSentEventParser.defaultMaximumEventSize) {
         parser = ServerSentEventParser(maximumEventSize: maximumEventSize)
     }
 
-    mutating func decode(
+    package mutating func decode(
         _ bytes: some Collection<UInt8>, _ body: (ChatCompletionChunk) throws(ProviderError) -> Void
     ) throws(ProviderError) {
         guard !isDone else { return }
@@ -42,7 +42,7 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
         }
     }
 
-    mutating func finish() throws(ProviderError) {
+    package mutating func finish() throws(ProviderError) {
         guard !isDone else { return }
         if parser.finish() {
             throw ProviderError(code: .transport, message: "the event stream ended in the middle of an event")

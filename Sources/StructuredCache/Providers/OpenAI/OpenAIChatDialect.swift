@@ -28,5 +28,7 @@ struct OpenAIChatDialect: ChatDialect {
 
     func storedCompletion(_ raw: JSONValue) -> ChatCompletion? { try? ChatCompletion(json: raw) }
 
-    var usageTokenNames: [StaticString] { [#""total_tokens""#] }
+    private static let usageNames = [CacheEnvelope.UsageName("total_tokens")]
+
+    var usageTokenNames: [CacheEnvelope.UsageName] { Self.usageNames }
 }
