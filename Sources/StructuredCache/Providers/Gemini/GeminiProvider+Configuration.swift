@@ -1,0 +1,69 @@
+// The tuning knobs of GeminiProvider: its timeout, retries and their delays, size limits, and which
+// schema field JSON mode sends.
+
+extension GeminiProvider {
+    /// How a ``GeminiProvider`` waits, retries and what it accepts; every property has a default.
+    public struct Configuration: Sendable, Hashable {
+        /// Where JSON mode puts the response type's schema in `generationConfig`.
+        public enum JSONModeSchema: Sendable, Hashable {
+            /// `responseJsonSchema`: the JSON schema as it is (`$defs`, `$ref`, `anyOf` …), which current
+            /// Gemini models take.
+            case responseJsonSchema
+            /// `responseSchema`: the schema rewritten into Gemini's OpenAPI subset (references inlined,
+            /// optional fields `nullable`, unsupported keywords dropped, properties in
+            /// `propertyOrdering`), for models and gateways that only know that field.
+            case responseSchema
+        }
+
+        /// How long the endpoint may stay silent (no response head, or no new body bytes) before the
+        /// attempt fails with a `timeout` error. Default 60 s; a duration that is not positive means the
+        /// default.
+        public var timeout: Duration
+        /// How many times a transient failure (408, 429, 5xx, a broken connection, a timeout) is retried
+        /// after the first attempt. Default 2.
+        public var maxRetries: Int
+        /// The delay before the first retry when the server does not say; it doubles per retry, minus up
+        /// to 25 % of jitter. Default 0.5 s.
+        public var initialRetryDelay: Duration
+        /// The longest delay between attempts. A server asking (with `Retry-After`) for a longer one
+        /// gets its error thrown at once instead. Default 20 s.
+        public var maxRetryDelay: Duration
+        /// The largest non-streamed response body accepted. Default 64 MiB.
+        public var maximumResponseSize: Int
+        /// The largest server-sent event (and line) accepted in a stream. Default 16 MiB.
+        public var maximumEventSize: Int
+        /// Where JSON mode sends the schema. Default ``JSONModeSchema/responseJsonSchema``.
+        public var jsonModeSchema: JSONModeSchema
+
+        /// Creates a configuration.
+        ///
+        /// - Parameters:
+        ///   - timeout: How long the endpoint may stay silent before an attempt fails.
+        ///   - maxRetries: Retries of a transient failure after the first attempt.
+        ///   - initialRetryDelay: The first backoff delay.
+        ///   - maxRetryDelay: The longest delay between attempts.
+        ///   - maximumResponseSize: The largest non-streamed body accepted, in bytes.
+        ///   - maximumEventSize: The largest streamed event accepted, in bytes.
+        ///   - jsonModeSchema: Where JSON mode sends the schema.
+        public init(
+            timeout: Duration = .seconds(60), maxRetries: Int = 2, initialRetryDelay: Duration = .milliseconds(500),
+            maxRetryDelay: Duration = .seconds(20), maximumResponseSize: Int = 64 << 20,
+            maximumEventSize: Int = 16 << 20, jsonModeSchema: JSONModeSchema = .responseJsonSchema
+        ) {
+            self.timeout = timeout > .zero ? timeout : .seconds(60)
+            self.maxRetries = max(0, maxRetries)
+            self.initialRetryDelay = max(.zero, initialRetryDelay)
+            self.maxRetryDelay = max(.zero, maxRetryDelay)
+            self.maximumResponseSize = max(1, maximumResponseSize)
+            self.maximumEventSize = max(1, maximumEventSize)
+            self.jsonModeSchema = jsonModeSchema
+        }
+
+        var limits: ProviderTransport.Limits {
+            ProviderTransport.Limits(
+                timeout: timeout, maximumResponseSize: maximumResponseSize, maximumEventSize: maximumEventSize,
+                retryPolicy: RetryPolicy(
+                    maxRetries: maxRetries, initialDelay: initialRetryDelay, maxDelay: maxRetryDelay))
+        }
+    }
+}

@@ -1,0 +1,207 @@
+// The chat provider for Google's Gemini API (the Generative Language API's generateContent), over
+// URLSession: the neutral request translated into Gemini's body, its answers read back.
+
+public import Foundation
+import StructuredCacheSupport
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// A ``ChatProvider`` for Google's Gemini API.
+///
+/// ```swift
+/// let gemini = GeminiProvider(apiKey: key)
+/// let client = StructuredClient(provider: gemini, cache: try AutoCache(maxSize: 1_000))
+/// let user = try await client.create(model: "gemini-2.5-flash", messages: [.user("Jason is 25.")],
+///                                    responseModel: User.self)
+/// ```
+///
+/// A request is POSTed to `{baseURL}/models/{model}:generateContent` (the model name percent-encoded
+/// as one path segment; a name given as `models/…` or `tunedModels/…` keeps its collection), or, when
+/// it streams, to `{baseURL}/models/{model}:streamGenerateContent?alt=sse`, with the key in an
+/// `x-goog-api-key` header (never in the URL) and the extra `headers` (which win over the provider's
+/// own). The body is the request translated into Gemini's format: system and developer messages as
+/// `systemInstruction`, the turns as `contents` (`user` and `model`, tool calls as `functionCall` parts,
+/// tool results as `functionResponse` parts), the options as `generationConfig`, the request's `tools`
+/// as `tools`, its `toolChoice` as `toolConfig`, the members of its `responseFormat` merged into
+/// `generationConfig`, and ``RequestOptions/extraBody`` merged at the top level (an object under
+/// `generationConfig` into it), where the body has no member of that name; see ``ChatRequest`` for
+/// what each option is.
+///
+/// Answers are read into ``ChatCompletion`` (its `raw` is Gemini's JSON): the text of the parts that
+/// are not thoughts as content, `functionCall` parts as tool calls, the finish reason in OpenAI's words
+/// (`STOP` → `stop`, `MAX_TOKENS` → `length`, `SAFETY` and the other filters → `content_filter`), a
+/// blocked prompt or filtered answer as a refusal, and the usage with its cached prompt tokens.
+///
+/// Failures are ``ProviderError``s: an HTTP error status becomes `http` with the status and Google's
+/// message; a malformed body `invalidResponse`; a broken connection `transport`; an endpoint silent for
+/// longer than the configured `timeout` `timeout`; a cancelled task `cancelled`. 408, 429, 5xx, broken
+/// connections and timeouts are retried, with exponential backoff and jitter or the server's
+/// `Retry-After`, as ``Configuration`` bounds.
+///
+/// With ``StructuredClient``, tools mode sends one function declaration for the response type with a
+/// forced call (`toolConfig` mode `ANY`), and JSON mode (and JSON-schema mode, the same native
+/// structured output here) `responseMimeType: application/json` with the schema, as Instructor 1.16's
+/// GenAI handlers do. Markdown JSON mode is not available, and neither is Instructor's key, which hashes
+/// the printed form of google-genai SDK objects.
+///
+/// The provider owns one URLSession (ephemeral: no cookies, no cache) shared by its copies. The API key
+/// is never part of a description, a log line or ``cacheIdentity``, and the errors it throws hide the
+/// provider's credentials.
+public struct GeminiProvider: ChatProvider, CustomStringConvertible, CustomReflectable {
+    /// Google's base URL for the Gemini API, `https://generativelanguage.googleapis.com/v1beta`.
+    public static let geminiBaseURL: URL = {
+        guard let url = URL(string: "https://generativelanguage.googleapis.com/v1beta") else {
+            preconditionFailure("a constant URL")
+        }
+        return url
+    }()
+
+    /// The base URL requests go under.
+    public let baseURL: URL
+    /// Timeout, retries, limits and where JSON mode sends the schema.
+    public let configuration: Configuration
+    /// Who this provider talks to, for the client's cache namespace:
+    /// `gemini:<base URL>;key=sha256:<hex of the API key>`, plus `;headers=sha256:<hex>` when extra
+    /// headers are set.
+    ///
+    /// The base URL is normalized (scheme and host lowercased, default port and trailing slashes
+    /// dropped, query kept; user and password, and query values whose names look like credentials,
+    /// are replaced by their SHA-256). The key part is `key=none` without an API key. The same
+    /// configuration gives the same identity across restarts and machines; no secret appears in it.
+    public let cacheIdentity: String
+
+    private let apiKey: String?
+    private let headers: [String: String]
+    private let headerProblem: String?
+    let transport: ProviderTransport
+
+    /// Creates a provider for the Gemini API.
+    ///
+    /// - Parameters:
+    ///   - baseURL: The API's base URL, such as `https://generativelanguage.googleapis.com/v1beta` or a
+    ///     gateway's; requests go to `{baseURL}/models/{model}:generateContent`.
+    ///   - apiKey: The key sent as `x-goog-api-key`; `nil` for gateways that need none or for keys sent
+    ///     in `headers`.
+    ///   - headers: Extra headers sent with every request.
+    ///   - configuration: Timeout, retries, limits and where JSON mode sends the schema.
+    public init(
+        baseURL: URL = GeminiProvider.geminiBaseURL, apiKey: String?, headers: [String: String] = [:],
+        configuration: Configuration = Configuration()
+    ) {
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+        self.headers = headers
+        self.configuration = configuration
+        headerProblem = ProviderEndpoint.headerProblem(secret: apiKey, headers: headers)
+        cacheIdentity = ProviderEndpoint.identity("gemini", baseURL: baseURL, apiKey: apiKey, headers: headers)
+        transport = ProviderTransport(
+            limits: configuration.limits, redactor: Redactor(apiKey: apiKey, headers: headers, baseURL: baseURL))
+    }
+
+    /// Sends `request` and returns the completion, retrying transient failures.
+    ///
+    /// A request that asks for streaming (``ChatRequest/stream``) is streamed and its chunks merged
+    /// into the response they make, so the result is the same completion either way.
+    ///
+    /// - Parameter request: The request.
+    /// - Returns: The completion; its `raw` is Gemini's response.
+    /// - Throws: ``ProviderError``: `http` (with status and Google's message), `invalidResponse`,
+    ///   `transport`, `timeout`, `cancelled`, or `invalidRequest` for a base URL, model name, header or
+    ///   message that cannot be sent. Its message and underlying error show none of the provider's
+    ///   credentials.
+    public func complete(_ request: ChatRequest) async throws -> ChatCompletion {
+        do {
+            if request.stream {
+                var responses: [JSONValue] = []
+                for try await chunk in stream(request) { responses.append(chunk.raw) }
+                return try GeminiResponse.completion(json: GeminiResponse.merged(responses))
+            }
+            let urlRequest = try makeURLRequest(for: request, streaming: false)
+            return try GeminiResponse.completion(
+                parsing: try await transport.send(urlRequest, httpError: Self.httpError))
+        } catch {
+            throw transport.redactor.redact(error)
+        }
+    }
+
+    /// The provider without its secrets: base URL, header names, timeout.
+    public var description: String {
+        let names = headers.keys.map { $0.lowercased() }.sorted()
+        let key = apiKey == nil ? "none" : "<redacted>"
+        return "GeminiProvider(baseURL: \(baseURL.redactedDescription), apiKey: \(key), headers: \(names), "
+            + "timeout: \(configuration.timeout))"
+    }
+
+    /// A mirror without the secrets, so `dump` and debuggers show no key either.
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "baseURL": baseURL.redactedDescription, "cacheIdentity": cacheIdentity,
+                "timeout": configuration.timeout, "configuration": configuration,
+            ])
+    }
+
+    // MARK: - Requests
+
+    /// Builds the POST of `request`'s Gemini body to its model's endpoint.
+    ///
+    /// - Parameters:
+    ///   - request: The request.
+    ///   - streaming: Whether to ask for an event stream.
+    /// - Returns: The request.
+    /// - Throws: ``ProviderError`` with code `invalidRequest` for an unusable base URL, model name,
+    ///   header or message.
+    func makeURLRequest(for request: ChatRequest, streaming: Bool) throws(ProviderError) -> URLRequest {
+        let url = try endpoint(model: request.model, streaming: streaming)
+        let body = JSONValue.object(try GeminiRequestBody.make(request)).jsonBytes(.compact)
+        var sent: [(name: String, value: String)] = []
+        if let apiKey { sent.append(("x-goog-api-key", apiKey)) }
+        sent += headers.map { ($0.key, $0.value) }
+        return transport.makeRequest(url: url, body: body, streaming: streaming, headers: sent)
+    }
+
+    /// `{baseURL}/models/{model}:generateContent`, or `:streamGenerateContent?alt=sse`.
+    func endpoint(model: String, streaming: Bool) throws(ProviderError) -> URL {
+        let method = streaming ? ":streamGenerateContent" : ":generateContent"
+        let url = try ProviderEndpoint.check(
+            ProviderEndpoint.url(baseURL, path: try Self.modelPath(model) + method), baseURL: baseURL,
+            headerProblem: headerProblem)
+        guard streaming else { return url }
+        guard var components = URLComponents(url: url, resolvingAgainstBaseURL: true) else {
+            throw ProviderError(code: .invalidRequest, message: "the streaming endpoint cannot be built")
+        }
+        components.queryItems = (components.queryItems ?? []) + [URLQueryItem(name: "alt", value: "sse")]
+        guard let streamingURL = components.url else {
+            throw ProviderError(code: .invalidRequest, message: "the streaming endpoint cannot be built")
+        }
+        return streamingURL
+    }
+
+    /// The model's resource path, `models/<percent-encoded name>`.
+    static func modelPath(_ model: String) throws(ProviderError) -> String {
+        var collection = "models"
+        var name = Substring(model)
+        for prefix in ["models/", "tunedModels/"] where name.hasPrefix(prefix) {
+            collection = String(prefix.dropLast())
+            name = name.dropFirst(prefix.count)
+            break
+        }
+        guard !name.isEmpty else {
+            throw ProviderError(code: .invalidRequest, message: "the model name \"\(model)\" is empty")
+        }
+        let unreserved = CharacterSet(
+            charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+        guard let encoded = name.addingPercentEncoding(withAllowedCharacters: unreserved) else {
+            throw ProviderError(code: .invalidRequest, message: "the model name \"\(model)\" cannot be encoded")
+        }
+        return collection + "/" + encoded
+    }
+}
+
+extension GeminiProvider: DialectSpeaking {
+    /// Gemini's way of asking for structured answers.
+    var dialect: any ChatDialect { GeminiDialect(jsonModeSchema: configuration.jsonModeSchema) }
+}
