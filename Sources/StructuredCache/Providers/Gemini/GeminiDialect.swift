@@ -192,5 +192,7 @@ struct GeminiDialect: ChatDialect {
 
     func storedCompletion(_ raw: JSONValue) -> ChatCompletion? { try? GeminiResponse.completion(json: raw) }
 
-    var usageTokenNames: [StaticString] { [#""totalTokenCount""#] }
+    private static let usageNames = [CacheEnvelope.UsageName("totalTokenCount")]
+
+    var usageTokenNames: [CacheEnvelope.UsageName] { Self.usageNames }
 }
