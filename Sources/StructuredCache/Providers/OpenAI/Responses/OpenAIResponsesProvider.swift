@@ -34,9 +34,10 @@ import StructuredCacheSupport
 /// with `length` (`max_output_tokens`) or `content_filter`; usage reads `input_tokens`,
 /// `output_tokens`, `total_tokens` and `input_tokens_details.cached_tokens`.
 ///
-/// With ``StructuredClient``, ``Mode/jsonSchema`` asks for the answer as strict structured output;
-/// ``Mode/tools`` sends what Instructor 1.16's `RESPONSES_TOOLS` mode sends, and is the mode whose
-/// Instructor-compatible keys match Instructor's. ``Mode/json`` and ``Mode/mdJSON`` work too.
+/// With ``StructuredClient``, use ``Mode/jsonSchema``: the answer comes as strict structured output
+/// (`text.format` with the schema in OpenAI's strict form). ``Mode/tools`` (the client's default)
+/// sends what Instructor 1.16's `RESPONSES_TOOLS` mode sends, and is the only mode with an
+/// ``StructuredClient/KeyCompatibility/instructor116`` key. ``Mode/json`` and ``Mode/mdJSON`` work too.
 ///
 /// Failures are ``ProviderError``s as ``OpenAIProvider`` throws them (an HTTP error status is `http`
 /// with the message of OpenAI's error body), plus `http` for a response that failed (its error's
