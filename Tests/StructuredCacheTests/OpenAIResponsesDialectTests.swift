@@ -249,6 +249,6 @@ import Testing
         #expect(stored.message?.toolCalls?.first?.id == "call_9")
         #expect(stored.usage?.totalTokens == 18)
         #expect(Self.dialect.storedCompletion(["id": "chatcmpl-1", "choices": []]) == nil)
-        #expect(Self.dialect.usageTokenNames.map(\.description) == [#""total_tokens""#])
+        #expect(Self.dialect.usageTokenNames.map(\.plain) == [Array(#""total_tokens""#.utf8)])
     }
 }

@@ -126,7 +126,9 @@ struct OpenAIResponsesDialect: ChatDialect {
 
     func storedCompletion(_ raw: JSONValue) -> ChatCompletion? { try? ResponsesResponse.completion(raw) }
 
-    var usageTokenNames: [StaticString] { [#""total_tokens""#] }
+    private static let usageNames = [CacheEnvelope.UsageName("total_tokens")]
+
+    var usageTokenNames: [CacheEnvelope.UsageName] { Self.usageNames }
 
     /// The messages as Instructor's message conversion hands them to its key: as the chat format
     /// writes them, with a missing or `null` content as `[]`.
