@@ -94,4 +94,20 @@ struct ModePreparationTests {
         #expect(ResponseExtraction.lastJSONBlock(in: "no json here") == "no json here")
         #expect(ResponseExtraction.lastJSONBlock(in: "[1, 2] and {broken") == "[1, 2]")
     }
+
+    static let requestPathCases: [JSONValue] =
+        (try? Fixtures.json("instructor-openai-request-path.json").arrayValue) ?? []
+
+    /// Instructor's whole request path, run for real: its message converter hashes a null or empty
+    /// content as `[]`, which conversations with a tool turn or an empty message show.
+    @Test(arguments: requestPathCases)
+    func computesTheKeyOfInstructorsWholeRequestPath(testCase: JSONValue) throws {
+        let messages = try #require(testCase["messages"]?.arrayValue).map(ChatMessage.init(json:))
+        let mode = Mode(rawValue: try #require(testCase["mode"]?.stringValue))
+        let schema = try SchemaCache.shared.entry(for: Twins.User.self)
+        let prepared = try ModePreparation.prepare(
+            ChatRequest(model: "gpt-4.1-mini", messages: messages), mode: mode, schema: schema)
+        let key = ClientCacheKey.instructor116(prepared: prepared, mode: mode, schemaText: schema.keyText)
+        #expect(key == testCase["key"]?.stringValue, "\(mode) \(testCase["conversation"]!)")
+    }
 }

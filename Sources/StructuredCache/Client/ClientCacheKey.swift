@@ -35,12 +35,20 @@ enum ClientCacheKey {
         return payload.key()
     }
 
-    /// Instructor 1.16's request-path key: `make_cache_key` of the prepared messages, the model, the
-    /// mode's value and the schema.
+    /// Instructor 1.16's request-path key: `make_cache_key` of the prepared messages as its message
+    /// converter leaves them (a null or empty content becomes `[]`: `message["content"] or []`), the
+    /// model, the mode's value and the schema.
     static func instructor116(prepared: PreparedRequest, mode: Mode, schemaText: [UInt8]) -> String {
-        CacheKeyPayload(
+        let messages = prepared.hashedMessages.map { message -> JSONValue in
+            guard var object = message.objectValue, let content = object["content"],
+                content.isNull || content.stringValue?.isEmpty == true
+            else { return message }
+            object["content"] = []
+            return .object(object)
+        }
+        return CacheKeyPayload(
             model: prepared.request.model, mode: mode, capacity: schemaText.count + 512,
-            messages: { $0.writeArray(prepared.hashedMessages, level: 0) },
+            messages: { $0.writeArray(messages, level: 0) },
             schema: { writer in schemaText.withUnsafeBytes { writer.append($0) } }
         ).key()
     }
