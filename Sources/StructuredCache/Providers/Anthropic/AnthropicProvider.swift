@@ -43,19 +43,16 @@ public struct AnthropicProvider: ChatProvider, DialectSpeaking, CustomStringConv
     }()
 
     /// The base URL requests go under.
-    public let baseURL: URL
+    public var baseURL: URL { connection.baseURL }
     /// Timeout, retries, limits and defaults.
     public let configuration: Configuration
     /// Who this provider talks to, for the client's cache namespace:
     /// `anthropic:<base URL>;key=sha256:<hex of the API key>`, plus `;headers=sha256:<hex>` when
     /// extra headers are set (normalized as ``OpenAIProvider/cacheIdentity`` is).
-    public let cacheIdentity: String
+    public var cacheIdentity: String { connection.cacheIdentity }
 
-    private let apiKey: String?
-    private let headers: [String: String]
-    private let endpoint: URL?
-    private let headerProblem: String?
-    let transport: ProviderTransport
+    let connection: ProviderConnection
+    var transport: ProviderTransport { connection.transport }
 
     /// Creates a provider for the Messages API.
     ///
@@ -68,15 +65,10 @@ public struct AnthropicProvider: ChatProvider, DialectSpeaking, CustomStringConv
         baseURL: URL = AnthropicProvider.anthropicBaseURL, apiKey: String?, headers: [String: String] = [:],
         configuration: Configuration = Configuration()
     ) {
-        self.baseURL = baseURL
-        self.apiKey = apiKey
-        self.headers = headers
         self.configuration = configuration
-        endpoint = ProviderEndpoint.url(baseURL, path: "messages")
-        headerProblem = ProviderEndpoint.headerProblem(secret: apiKey, headers: headers)
-        cacheIdentity = ProviderEndpoint.identity("anthropic", baseURL: baseURL, apiKey: apiKey, headers: headers)
-        transport = ProviderTransport(
-            limits: configuration.limits, redactor: Redactor(apiKey: apiKey, headers: headers, baseURL: baseURL))
+        connection = ProviderConnection(
+            kind: "anthropic", baseURL: baseURL, apiKey: apiKey, credentials: { [.init(name: "x-api-key", value: $0)] },
+            headers: headers, limits: configuration.limits)
     }
 
     var dialect: any ChatDialect { AnthropicDialect(maxTokens: configuration.maxTokens) }
@@ -139,29 +131,21 @@ public struct AnthropicProvider: ChatProvider, DialectSpeaking, CustomStringConv
 
     /// The provider without its secrets: base URL, header names, version, timeout.
     public var description: String {
-        let names = headers.keys.map { $0.lowercased() }.sorted()
-        let key = apiKey == nil ? "none" : "<redacted>"
-        return "AnthropicProvider(baseURL: \(baseURL.redactedDescription), apiKey: \(key), headers: \(names), "
-            + "version: \(configuration.version), timeout: \(configuration.timeout))"
+        connection.description(
+            of: "AnthropicProvider", details: "version: \(configuration.version), timeout: \(configuration.timeout)")
     }
 
     /// A mirror without the secrets, so `dump` and debuggers show no key either.
-    public var customMirror: Mirror {
-        Mirror(
-            self,
-            children: [
-                "baseURL": baseURL.redactedDescription, "cacheIdentity": cacheIdentity, "configuration": configuration,
-            ])
-    }
+    public var customMirror: Mirror { connection.mirror(of: self, configuration: configuration) }
 
     private func makeURLRequest(_ request: ChatRequest, streaming: Bool) throws(ProviderError) -> URLRequest {
-        let endpoint = try ProviderEndpoint.check(endpoint, baseURL: baseURL, headerProblem: headerProblem)
         let body = try AnthropicRequestBody.make(request, defaultMaxTokens: configuration.maxTokens)
-        var sent: [(name: String, value: String)] = [("anthropic-version", configuration.version)]
-        if let apiKey { sent.append(("x-api-key", apiKey)) }
-        if !configuration.betas.isEmpty { sent.append(("anthropic-beta", configuration.betas.joined(separator: ","))) }
-        sent += headers.map { ($0.key, $0.value) }
-        return transport.makeRequest(
-            url: endpoint, body: JSONValue.object(body).jsonBytes(.compact), streaming: streaming, headers: sent)
+        var fixed: [ProviderConnection.Header] = [.init(name: "anthropic-version", value: configuration.version)]
+        if !configuration.betas.isEmpty {
+            fixed.append(.init(name: "anthropic-beta", value: configuration.betas.joined(separator: ",")))
+        }
+        return try connection.request(
+            path: "messages", body: JSONValue.object(body).jsonBytes(.compact), streaming: streaming,
+            fixedHeaders: fixed)
     }
 }

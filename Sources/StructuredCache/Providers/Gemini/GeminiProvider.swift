@@ -59,23 +59,16 @@ public struct GeminiProvider: ChatProvider, CustomStringConvertible, CustomRefle
     }()
 
     /// The base URL requests go under.
-    public let baseURL: URL
+    public var baseURL: URL { connection.baseURL }
     /// Timeout, retries, limits and where JSON mode sends the schema.
     public let configuration: Configuration
     /// Who this provider talks to, for the client's cache namespace:
     /// `gemini:<base URL>;key=sha256:<hex of the API key>`, plus `;headers=sha256:<hex>` when extra
-    /// headers are set.
-    ///
-    /// The base URL is normalized (scheme and host lowercased, default port and trailing slashes
-    /// dropped, query kept; user and password, and query values whose names look like credentials,
-    /// are replaced by their SHA-256). The key part is `key=none` without an API key. The same
-    /// configuration gives the same identity across restarts and machines; no secret appears in it.
-    public let cacheIdentity: String
+    /// headers are set (normalized as ``OpenAIProvider/cacheIdentity`` is).
+    public var cacheIdentity: String { connection.cacheIdentity }
 
-    private let apiKey: String?
-    private let headers: [String: String]
-    private let headerProblem: String?
-    let transport: ProviderTransport
+    let connection: ProviderConnection
+    var transport: ProviderTransport { connection.transport }
 
     /// Creates a provider for the Gemini API.
     ///
@@ -90,14 +83,11 @@ public struct GeminiProvider: ChatProvider, CustomStringConvertible, CustomRefle
         baseURL: URL = GeminiProvider.geminiBaseURL, apiKey: String?, headers: [String: String] = [:],
         configuration: Configuration = Configuration()
     ) {
-        self.baseURL = baseURL
-        self.apiKey = apiKey
-        self.headers = headers
         self.configuration = configuration
-        headerProblem = ProviderEndpoint.headerProblem(secret: apiKey, headers: headers)
-        cacheIdentity = ProviderEndpoint.identity("gemini", baseURL: baseURL, apiKey: apiKey, headers: headers)
-        transport = ProviderTransport(
-            limits: configuration.limits, redactor: Redactor(apiKey: apiKey, headers: headers, baseURL: baseURL))
+        connection = ProviderConnection(
+            kind: "gemini", baseURL: baseURL, apiKey: apiKey,
+            credentials: { [.init(name: "x-goog-api-key", value: $0)] },
+            headers: headers, limits: configuration.limits)
     }
 
     /// Sends `request` and returns the completion, retrying transient failures.
@@ -128,21 +118,11 @@ public struct GeminiProvider: ChatProvider, CustomStringConvertible, CustomRefle
 
     /// The provider without its secrets: base URL, header names, timeout.
     public var description: String {
-        let names = headers.keys.map { $0.lowercased() }.sorted()
-        let key = apiKey == nil ? "none" : "<redacted>"
-        return "GeminiProvider(baseURL: \(baseURL.redactedDescription), apiKey: \(key), headers: \(names), "
-            + "timeout: \(configuration.timeout))"
+        connection.description(of: "GeminiProvider", details: "timeout: \(configuration.timeout)")
     }
 
     /// A mirror without the secrets, so `dump` and debuggers show no key either.
-    public var customMirror: Mirror {
-        Mirror(
-            self,
-            children: [
-                "baseURL": baseURL.redactedDescription, "cacheIdentity": cacheIdentity,
-                "timeout": configuration.timeout, "configuration": configuration,
-            ])
-    }
+    public var customMirror: Mirror { connection.mirror(of: self, configuration: configuration) }
 
     // MARK: - Requests
 
@@ -155,29 +135,12 @@ public struct GeminiProvider: ChatProvider, CustomStringConvertible, CustomRefle
     /// - Throws: ``ProviderError`` with code `invalidRequest` for an unusable base URL, model name,
     ///   header or message.
     func makeURLRequest(for request: ChatRequest, streaming: Bool) throws(ProviderError) -> URLRequest {
-        let url = try endpoint(model: request.model, streaming: streaming)
-        let body = JSONValue.object(try GeminiRequestBody.make(request)).jsonBytes(.compact)
-        var sent: [(name: String, value: String)] = []
-        if let apiKey { sent.append(("x-goog-api-key", apiKey)) }
-        sent += headers.map { ($0.key, $0.value) }
-        return transport.makeRequest(url: url, body: body, streaming: streaming, headers: sent)
-    }
-
-    /// `{baseURL}/models/{model}:generateContent`, or `:streamGenerateContent?alt=sse`.
-    func endpoint(model: String, streaming: Bool) throws(ProviderError) -> URL {
         let method = streaming ? ":streamGenerateContent" : ":generateContent"
-        let url = try ProviderEndpoint.check(
-            ProviderEndpoint.url(baseURL, path: try Self.modelPath(model) + method), baseURL: baseURL,
-            headerProblem: headerProblem)
-        guard streaming else { return url }
-        guard var components = URLComponents(url: url, resolvingAgainstBaseURL: true) else {
-            throw ProviderError(code: .invalidRequest, message: "the streaming endpoint cannot be built")
-        }
-        components.queryItems = (components.queryItems ?? []) + [URLQueryItem(name: "alt", value: "sse")]
-        guard let streamingURL = components.url else {
-            throw ProviderError(code: .invalidRequest, message: "the streaming endpoint cannot be built")
-        }
-        return streamingURL
+        let path = try Self.modelPath(request.model) + method
+        let body = JSONValue.object(try GeminiRequestBody.make(request)).jsonBytes(.compact)
+        return try connection.request(
+            path: path, query: streaming ? [URLQueryItem(name: "alt", value: "sse")] : [], body: body,
+            streaming: streaming)
     }
 
     /// The model's resource path, `models/<percent-encoded name>`.

@@ -82,24 +82,6 @@ enum ProviderEndpoint {
         return components.url
     }
 
-    /// The endpoint, or the `invalidRequest` error that says why nothing can be sent.
-    ///
-    /// - Parameters:
-    ///   - endpoint: The endpoint built by ``url(_:path:)``.
-    ///   - baseURL: The base URL it was built from.
-    ///   - headerProblem: What ``headerProblem(secret:headers:)`` found.
-    /// - Returns: The endpoint.
-    /// - Throws: ``ProviderError`` with code `invalidRequest`.
-    static func check(_ endpoint: URL?, baseURL: URL, headerProblem: String?) throws(ProviderError) -> URL {
-        guard let endpoint else {
-            throw ProviderError(
-                code: .invalidRequest,
-                message: "the base URL \(baseURL.redactedDescription) is not an absolute http or https URL")
-        }
-        if let headerProblem { throw ProviderError(code: .invalidRequest, message: headerProblem) }
-        return endpoint
-    }
-
     /// Why the key or a header cannot be sent, or `nil` when all can.
     ///
     /// - Parameters:

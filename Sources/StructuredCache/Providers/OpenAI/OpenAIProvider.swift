@@ -42,7 +42,7 @@ public struct OpenAIProvider: ChatProvider, CustomStringConvertible, CustomRefle
     }()
 
     /// The base URL requests go under.
-    public let baseURL: URL
+    public var baseURL: URL { connection.baseURL }
     /// Timeout, retries and limits.
     public let configuration: Configuration
     /// Who this provider talks to, for the client's cache namespace:
@@ -55,13 +55,10 @@ public struct OpenAIProvider: ChatProvider, CustomStringConvertible, CustomRefle
     /// hash covers every extra header's lowercased name and value, since headers such as
     /// `OpenAI-Organization` or Azure's `api-key` change the account. The same configuration gives the
     /// same identity across restarts and machines; no secret appears in it.
-    public let cacheIdentity: String
+    public var cacheIdentity: String { connection.cacheIdentity }
 
-    private let apiKey: String?
-    private let headers: [String: String]
-    private let endpoint: URL?
-    private let headerProblem: String?
-    let transport: ProviderTransport
+    let connection: ProviderConnection
+    var transport: ProviderTransport { connection.transport }
 
     /// Creates a provider for an OpenAI-compatible endpoint.
     ///
@@ -77,16 +74,11 @@ public struct OpenAIProvider: ChatProvider, CustomStringConvertible, CustomRefle
         baseURL: URL = OpenAIProvider.openAIBaseURL, apiKey: String?, headers: [String: String] = [:],
         configuration: Configuration = Configuration()
     ) {
-        self.baseURL = baseURL
-        self.apiKey = apiKey
-        self.headers = headers
         self.configuration = configuration
-        endpoint = ProviderEndpoint.url(baseURL, path: "chat/completions")
-        headerProblem = ProviderEndpoint.headerProblem(secret: apiKey, headers: headers)
-        cacheIdentity = ProviderEndpoint.identity(
-            "openai-compatible", baseURL: baseURL, apiKey: apiKey, headers: headers)
-        transport = ProviderTransport(
-            limits: configuration.limits, redactor: Redactor(apiKey: apiKey, headers: headers, baseURL: baseURL))
+        connection = ProviderConnection(
+            kind: "openai-compatible", baseURL: baseURL, apiKey: apiKey,
+            credentials: { [.init(name: "Authorization", value: "Bearer \($0)")] }, headers: headers,
+            limits: configuration.limits)
     }
 
     /// Sends `request` and returns the completion, retrying transient failures.
@@ -117,22 +109,11 @@ public struct OpenAIProvider: ChatProvider, CustomStringConvertible, CustomRefle
 
     /// The provider without its secrets: base URL, header names, timeout.
     public var description: String {
-        let names = headers.keys.map { $0.lowercased() }.sorted()
-        let key = apiKey == nil ? "none" : "<redacted>"
-        return "OpenAIProvider(baseURL: \(baseURL.redactedDescription), apiKey: \(key), headers: \(names), "
-            + "timeout: \(configuration.timeout))"
+        connection.description(of: "OpenAIProvider", details: "timeout: \(configuration.timeout)")
     }
 
     /// A mirror without the secrets, so `dump` and debuggers show no key either.
-    public var customMirror: Mirror {
-        Mirror(
-            self,
-            children: [
-                "baseURL": baseURL.redactedDescription, "cacheIdentity": cacheIdentity,
-                "timeout": configuration.timeout,
-                "configuration": configuration,
-            ])
-    }
+    public var customMirror: Mirror { connection.mirror(of: self, configuration: configuration) }
 
     // MARK: - Requests
 
@@ -144,10 +125,6 @@ public struct OpenAIProvider: ChatProvider, CustomStringConvertible, CustomRefle
     /// - Returns: The request.
     /// - Throws: ``ProviderError`` with code `invalidRequest` for an unusable base URL or header.
     func makeURLRequest(body: [UInt8], streaming: Bool) throws(ProviderError) -> URLRequest {
-        let endpoint = try ProviderEndpoint.check(endpoint, baseURL: baseURL, headerProblem: headerProblem)
-        var sent: [(name: String, value: String)] = []
-        if let apiKey { sent.append(("Authorization", "Bearer \(apiKey)")) }
-        sent += headers.map { ($0.key, $0.value) }
-        return transport.makeRequest(url: endpoint, body: body, streaming: streaming, headers: sent)
+        try connection.request(path: "chat/completions", body: body, streaming: streaming)
     }
 }

@@ -45,20 +45,17 @@ import StructuredCacheSupport
 /// a description, an error or ``cacheIdentity``.
 public struct OpenAIResponsesProvider: ChatProvider, CustomStringConvertible, CustomReflectable {
     /// The base URL requests go under.
-    public let baseURL: URL
+    public var baseURL: URL { connection.baseURL }
     /// Timeout, retries, limits and `store`.
     public let configuration: Configuration
     /// Who this provider talks to, for the client's cache namespace:
     /// `openai-responses:<base URL>;key=sha256:<hex of the API key>`, plus `;headers=sha256:<hex>`
     /// when extra headers are set, normalized as ``OpenAIProvider/cacheIdentity`` is. It differs from
     /// the chat completions provider's at the same endpoint, so their entries never mix.
-    public let cacheIdentity: String
+    public var cacheIdentity: String { connection.cacheIdentity }
 
-    private let apiKey: String?
-    private let headers: [String: String]
-    private let endpoint: URL?
-    private let headerProblem: String?
-    let transport: ProviderTransport
+    let connection: ProviderConnection
+    var transport: ProviderTransport { connection.transport }
 
     /// Creates a provider for OpenAI's Responses API.
     ///
@@ -73,16 +70,11 @@ public struct OpenAIResponsesProvider: ChatProvider, CustomStringConvertible, Cu
         baseURL: URL = OpenAIProvider.openAIBaseURL, apiKey: String?, headers: [String: String] = [:],
         configuration: Configuration = Configuration()
     ) {
-        self.baseURL = baseURL
-        self.apiKey = apiKey
-        self.headers = headers
         self.configuration = configuration
-        endpoint = ProviderEndpoint.url(baseURL, path: "responses")
-        headerProblem = ProviderEndpoint.headerProblem(secret: apiKey, headers: headers)
-        cacheIdentity = ProviderEndpoint.identity(
-            "openai-responses", baseURL: baseURL, apiKey: apiKey, headers: headers)
-        transport = ProviderTransport(
-            limits: configuration.limits, redactor: Redactor(apiKey: apiKey, headers: headers, baseURL: baseURL))
+        connection = ProviderConnection(
+            kind: "openai-responses", baseURL: baseURL, apiKey: apiKey,
+            credentials: { [.init(name: "Authorization", value: "Bearer \($0)")] }, headers: headers,
+            limits: configuration.limits)
     }
 
     /// Sends `request` and returns the completion, retrying transient failures.
@@ -114,22 +106,13 @@ public struct OpenAIResponsesProvider: ChatProvider, CustomStringConvertible, Cu
 
     /// The provider without its secrets: base URL, header names, timeout, `store`.
     public var description: String {
-        let names = headers.keys.map { $0.lowercased() }.sorted()
-        let key = apiKey == nil ? "none" : "<redacted>"
         let store = configuration.store.map { "\($0)" } ?? "nil"
-        return "OpenAIResponsesProvider(baseURL: \(baseURL.redactedDescription), apiKey: \(key), headers: \(names), "
-            + "timeout: \(configuration.timeout), store: \(store))"
+        return connection.description(
+            of: "OpenAIResponsesProvider", details: "timeout: \(configuration.timeout), store: \(store)")
     }
 
     /// A mirror without the secrets, so `dump` and debuggers show no key either.
-    public var customMirror: Mirror {
-        Mirror(
-            self,
-            children: [
-                "baseURL": baseURL.redactedDescription, "cacheIdentity": cacheIdentity,
-                "timeout": configuration.timeout, "configuration": configuration,
-            ])
-    }
+    public var customMirror: Mirror { connection.mirror(of: self, configuration: configuration) }
 
     // MARK: - Requests
 
@@ -146,11 +129,7 @@ public struct OpenAIResponsesProvider: ChatProvider, CustomStringConvertible, Cu
     /// - Returns: The request.
     /// - Throws: ``ProviderError`` with code `invalidRequest` for an unusable base URL or header.
     func makeURLRequest(body: [UInt8], streaming: Bool) throws(ProviderError) -> URLRequest {
-        let endpoint = try ProviderEndpoint.check(endpoint, baseURL: baseURL, headerProblem: headerProblem)
-        var sent: [(name: String, value: String)] = []
-        if let apiKey { sent.append(("Authorization", "Bearer \(apiKey)")) }
-        sent += headers.map { ($0.key, $0.value) }
-        return transport.makeRequest(url: endpoint, body: body, streaming: streaming, headers: sent)
+        try connection.request(path: "responses", body: body, streaming: streaming)
     }
 }
 
