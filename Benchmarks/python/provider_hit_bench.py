@@ -1,6 +1,7 @@
 """Times Instructor 1.16's whole cached-call hit path per provider (Mode.TOOLS, AutoCache, one message,
 a one-field model), each provider's own client pointed at a local stub that answers the priming miss in
-that provider's format: OpenAI's chat completions and Anthropic's Messages API. Prints the figures
+that provider's format: OpenAI's chat completions and Responses API, Anthropic's Messages API and Gemini's
+generateContent (through google-genai). Prints the figures
 (microseconds per cached call), or one JSON object with --json.
 
     python3 Benchmarks/python/provider_hit_bench.py [--json]
@@ -15,18 +16,36 @@ try:
     import anthropic
     import instructor
     import openai
+    from google import genai
+    from google.genai import types as genai_types
     from instructor.cache import AutoCache
 
     from bench_models import User
 except ImportError as error:  # the Swift side reports this and skips the comparison
-    print(json.dumps({"error": f"instructor, openai or anthropic is not installed: {error}"}))
+    print(json.dumps({"error": f"instructor, openai, anthropic or google-genai is not installed: {error}"}))
     sys.exit(3)
 
 
 class Stub(BaseHTTPRequestHandler):
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        if self.path.endswith("/messages"):
+        if ":generateContent" in self.path:
+            reply = {
+                "candidates": [{"content": {"role": "model", "parts": [
+                    {"functionCall": {"name": "User", "args": {"name": "Jason"}}}]}, "finishReason": "STOP", "index": 0}],
+                "usageMetadata": {"promptTokenCount": 11, "candidatesTokenCount": 7, "totalTokenCount": 18},
+                "modelVersion": body.get("model", "bench-model"), "responseId": "resp_stub",
+            }
+        elif self.path.endswith("/responses"):
+            reply = {
+                "id": "resp_stub", "object": "response", "created_at": 1700000000, "status": "completed",
+                "model": body["model"], "output": [{"type": "function_call", "id": "fc_stub", "call_id": "call_1",
+                                                    "name": "User", "arguments": "{\"name\": \"Jason\"}",
+                                                    "status": "completed"}],
+                "usage": {"input_tokens": 11, "output_tokens": 7, "total_tokens": 18},
+                "parallel_tool_calls": True, "tool_choice": "auto", "tools": [],
+            }
+        elif self.path.endswith("/messages"):
             reply = {
                 "id": "msg_stub", "type": "message", "role": "assistant", "model": body["model"],
                 "content": [{"type": "tool_use", "id": "toolu_stub", "name": "User", "input": {"name": "Jason"}}],
@@ -59,11 +78,19 @@ def main():
     messages = [{"role": "user", "content": "Extract: Jason"}]
     openai_client = instructor.from_openai(openai.OpenAI(base_url=base + "/v1", api_key="sk-stub"))
     anthropic_client = instructor.from_anthropic(anthropic.Anthropic(base_url=base, api_key="sk-ant-stub"))
+    responses_client = instructor.from_openai(
+        openai.OpenAI(base_url=base + "/v1", api_key="sk-stub"), mode=instructor.Mode.RESPONSES_TOOLS)
+    gemini_client = instructor.from_genai(
+        genai.Client(api_key="stub", http_options=genai_types.HttpOptions(base_url=base)))
     calls = {
         "instructor hit, openai": lambda cache: openai_client.chat.completions.create(
             model="bench-model", messages=messages, response_model=User, cache=cache),
         "instructor hit, anthropic": lambda cache: anthropic_client.messages.create(
             model="bench-model", max_tokens=1024, messages=messages, response_model=User, cache=cache),
+        "instructor hit, openai responses": lambda cache: responses_client.responses.create(
+            model="bench-model", input=messages, response_model=User, cache=cache),
+        "instructor hit, gemini": lambda cache: gemini_client.chat.completions.create(
+            model="bench-model", messages=messages, response_model=User, cache=cache),
     }
     rows = {}
     for label, call in calls.items():
@@ -72,7 +99,8 @@ def main():
         best = min(timeit.repeat(lambda: call(cache), number=2000, repeat=5))
         rows[label] = best / 2000 * 1e6
     server.shutdown()
-    about = f"instructor {instructor.__version__}, openai {openai.__version__}, anthropic {anthropic.__version__}, Python {sys.version.split()[0]}"
+    about = (f"instructor {instructor.__version__}, openai {openai.__version__}, anthropic {anthropic.__version__}, "
+             f"google-genai {genai.__version__}, Python {sys.version.split()[0]}")
     if "--json" in sys.argv:
         print(json.dumps({"about": about, **rows}))
     else:

@@ -1,5 +1,5 @@
-// Where the examples get their answers: Anthropic or an OpenAI-compatible endpoint when an API key is
-// set, otherwise a local OpenAI-compatible stand-in that answers like a model would, after a model's delay.
+// Where the examples get their answers: Anthropic, Gemini or an OpenAI-compatible endpoint when an API
+// key is set, otherwise a local OpenAI-compatible stand-in that answers like a model would, after a model's delay.
 
 package import ChatStandIn
 package import Foundation
@@ -30,8 +30,9 @@ package struct ExampleEndpoint {
     package let standIn: LocalChatServer?
 
     /// The first real provider whose key is set: `ANTHROPIC_API_KEY` (with `ANTHROPIC_MODEL`,
-    /// `ANTHROPIC_BASE_URL`), then `OPENAI_API_KEY` (with `OPENAI_BASE_URL` for Ollama, vLLM or any
-    /// compatible server, and `OPENAI_MODEL`); otherwise a stand-in on loopback, or the one at
+    /// `ANTHROPIC_BASE_URL`), then `GEMINI_API_KEY` (with `GEMINI_MODEL`, `GEMINI_BASE_URL`), then
+    /// `OPENAI_API_KEY` (with `OPENAI_BASE_URL` for Ollama, vLLM or any compatible server, and
+    /// `OPENAI_MODEL`); otherwise a stand-in on loopback, or the one at
     /// `STANDIN_URL` when a parent process started it.
     ///
     /// - Parameters:
@@ -48,6 +49,12 @@ package struct ExampleEndpoint {
             return ExampleEndpoint(
                 provider: AnthropicProvider(baseURL: baseURL, apiKey: apiKey),
                 model: value("ANTHROPIC_MODEL") ?? "claude-haiku-4-5", openAIBaseURL: nil, standIn: nil)
+        }
+        if !openAICompatibleOnly, let apiKey = value("GEMINI_API_KEY") {
+            let baseURL = value("GEMINI_BASE_URL").flatMap(URL.init(string:)) ?? GeminiProvider.geminiBaseURL
+            return ExampleEndpoint(
+                provider: GeminiProvider(baseURL: baseURL, apiKey: apiKey),
+                model: value("GEMINI_MODEL") ?? "gemini-2.5-flash", openAIBaseURL: nil, standIn: nil)
         }
         if let apiKey = value("OPENAI_API_KEY") {
             let baseURL = value("OPENAI_BASE_URL").flatMap(URL.init(string:)) ?? OpenAIProvider.openAIBaseURL
@@ -81,8 +88,8 @@ package struct ExampleEndpoint {
             return """
                 No OPENAI_API_KEY: answers come from a local STAND-IN for an OpenAI-compatible endpoint, at
                 \(standIn.baseURL). It is not a model: it reads the name, email and company with simple patterns
-                and answers after a model-like delay. Set ANTHROPIC_API_KEY, or OPENAI_API_KEY (and OPENAI_BASE_URL
-                for Ollama or any compatible server), to use a real one.
+                and answers after a model-like delay. Set ANTHROPIC_API_KEY, GEMINI_API_KEY or OPENAI_API_KEY (and
+                OPENAI_BASE_URL for Ollama or any compatible server) to use a real one.
                 """
         }
         return "Endpoint: \(provider) (model \(model))"

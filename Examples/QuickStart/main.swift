@@ -3,9 +3,10 @@
 //
 //     swift run QuickStart
 //
-// With ANTHROPIC_API_KEY (ANTHROPIC_MODEL, ANTHROPIC_BASE_URL) it calls Claude; with OPENAI_API_KEY
-// (OPENAI_BASE_URL for Ollama, vLLM, LM Studio …, OPENAI_MODEL) an OpenAI-compatible endpoint; without
-// either, a local stand-in for an OpenAI-compatible endpoint (and says so).
+// With ANTHROPIC_API_KEY (ANTHROPIC_MODEL, ANTHROPIC_BASE_URL) it calls Claude; else with GEMINI_API_KEY
+// (GEMINI_MODEL, GEMINI_BASE_URL) Gemini; else with OPENAI_API_KEY (OPENAI_BASE_URL for Ollama, vLLM,
+// LM Studio …, OPENAI_MODEL) an OpenAI-compatible endpoint; without any, a local stand-in for an
+// OpenAI-compatible endpoint (and says so).
 
 import ExampleSupport
 import Foundation

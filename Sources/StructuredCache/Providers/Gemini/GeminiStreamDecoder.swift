@@ -8,7 +8,7 @@
 /// usage). Blank data is skipped; a payload with an `"error"` member ends the stream with that error
 /// (`http`, with the error's code as status). A body that ends in the middle of an event was cut
 /// (`transport`); one that ends without any chunk held no answer (`invalidResponse`).
-struct GeminiStreamDecoder: ChatStreamDecoder {
+package struct GeminiStreamDecoder: ChatStreamDecoder {
     private var parser: ServerSentEventParser
     private var reader = GeminiResponse.ChunkReader()
     /// Gemini has no end marker; the stream is done when the body ends.
@@ -19,11 +19,11 @@ struct GeminiStreamDecoder: ChatStreamDecoder {
     /// Creates a decoder.
     ///
     /// - Parameter maximumEventSize: The largest line and event data accepted, in bytes.
-    init(maximumEventSize: Int = ServerSentEventParser.defaultMaximumEventSize) {
+    package init(maximumEventSize: Int = ServerSentEventParser.defaultMaximumEventSize) {
         parser = ServerSentEventParser(maximumEventSize: maximumEventSize)
     }
 
-    mutating func decode(
+    package mutating func decode(
         _ bytes: some Collection<UInt8>, _ body: (ChatCompletionChunk) throws(ProviderError) -> Void
     ) throws(ProviderError) {
         // The closure must not touch `self` while `parser` (part of `self`) is being mutated.
@@ -50,7 +50,7 @@ struct GeminiStreamDecoder: ChatStreamDecoder {
         }
     }
 
-    mutating func finish() throws(ProviderError) {
+    package mutating func finish() throws(ProviderError) {
         if parser.finish() {
             throw ProviderError(code: .transport, message: "the event stream ended in the middle of an event")
         }

@@ -20,7 +20,7 @@ import StructuredCacheCore
 ///
 /// The Responses stream has a definite end, so a body that ends before `response.completed` or
 /// `response.incomplete` was cut: ``finish()`` throws a `transport` error.
-struct ResponsesStreamDecoder: ChatStreamDecoder {
+package struct ResponsesStreamDecoder: ChatStreamDecoder {
     private struct State {
         var id = ""
         var model = ""
@@ -42,11 +42,11 @@ struct ResponsesStreamDecoder: ChatStreamDecoder {
     /// Creates a decoder.
     ///
     /// - Parameter maximumEventSize: The largest line and event data accepted, in bytes.
-    init(maximumEventSize: Int = ServerSentEventParser.defaultMaximumEventSize) {
+    package init(maximumEventSize: Int = ServerSentEventParser.defaultMaximumEventSize) {
         parser = ServerSentEventParser(maximumEventSize: maximumEventSize)
     }
 
-    mutating func decode(
+    package mutating func decode(
         _ bytes: some Collection<UInt8>, _ body: (ChatCompletionChunk) throws(ProviderError) -> Void
     ) throws(ProviderError) {
         guard !state.done else { return }
@@ -59,7 +59,7 @@ struct ResponsesStreamDecoder: ChatStreamDecoder {
         }
     }
 
-    mutating func finish() throws(ProviderError) {
+    package mutating func finish() throws(ProviderError) {
         guard !state.done else { return }
         if parser.finish() {
             throw ProviderError(code: .transport, message: "the event stream ended in the middle of an event")
