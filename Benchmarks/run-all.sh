@@ -2,8 +2,8 @@
 # Runs every benchmark suite beside its references (Instructor 1.16, python-diskcache, redis-benchmark)
 # in one run, then regenerates docs/benchmarks.{txt,json,md,svg} and the README's benchmark table.
 #
-#     pip install instructor==1.16.0 diskcache redis     # the Python references (optional)
-#     Benchmarks/run-all.sh [suite ...]                   # suites: key sha adapters client streaming redis
+#     pip install instructor==1.16.0 anthropic google-genai diskcache redis   # the Python references (optional)
+#     Benchmarks/run-all.sh [suite ...]                   # suites: key sha adapters client providers streaming redis …
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p docs

@@ -125,6 +125,27 @@ enum ReadmeSnippets {
         var name: String
     }
 
+    static func providers(cache: AutoCache, text: String) async throws {
+        let env = ProcessInfo.processInfo.environment
+        let claude = StructuredClient(
+            provider: AnthropicProvider(apiKey: env["ANTHROPIC_API_KEY"]),      // Messages API
+            cache: cache, configuration: .init(defaultModel: "claude-haiku-4-5"))
+        let gemini = StructuredClient(
+            provider: GeminiProvider(apiKey: env["GEMINI_API_KEY"]),            // generateContent
+            cache: cache, configuration: .init(defaultModel: "gemini-2.5-flash", mode: .json))
+        let responses = StructuredClient(
+            provider: OpenAIResponsesProvider(apiKey: env["OPENAI_API_KEY"]),   // POST /v1/responses
+            cache: cache, configuration: .init(defaultModel: "gpt-4.1-mini", mode: .jsonSchema))
+
+        let (contact, completion) = try await claude.createWithCompletion(
+            messages: [.system("Extract the contact."), .user(text)],
+            responseModel: Contact.self,
+            options: .init(maxTokens: 2_048, extraBody: ["thinking": ["type": "enabled", "budget_tokens": 1_024]]))
+        print(completion.usage?.cachedPromptTokens ?? 0)  // Anthropic's cache_read_input_tokens
+        print(completion.raw["stop_reason"] ?? nil)         // the provider's own message, kept
+        _ = (contact, gemini, responses)
+    }
+
     static func streaming(_ client: StructuredClient, messages: [ChatMessage]) async throws {
         for try await snapshot in client.createPartial(messages: messages, responseModel: Contact.self) {
             print(snapshot.name.string ?? "…")            // fields fill in as the answer streams
