@@ -390,6 +390,18 @@ struct AnthropicProviderTests {
         }
     }
 
+    @Test func aStreamedRefusalIsARefusal() async throws {
+        let message = AnthropicPayload.message(
+            [AnthropicPayload.text("I can't help with that.")], stopReason: "refusal")
+        _ = try await LocalChatServer.with(otherwise: AnthropicPayload.streamed(message)) { server in
+            await #expect {
+                for try await _ in Self.client(server, mode: .json).createPartial(
+                    messages: Self.hello, responseModel: User.self)
+                {}
+            } throws: { ($0 as? ClientError)?.code == .refusal }
+        }
+    }
+
     @Test func aStreamCutBeforeMessageStopIsATransportError() async throws {
         let message = AnthropicPayload.message(
             [AnthropicPayload.toolUse("User", ["name": "Jason"])], stopReason: "tool_use")

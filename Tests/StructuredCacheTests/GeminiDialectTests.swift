@@ -56,6 +56,18 @@ import Testing
 
     // MARK: - Tools mode
 
+    @Test func aCallToAnotherFunctionIsAFailedAttempt() async throws {
+        try await LocalChatServer.with(replies: [
+            .json(GeminiPayload.functionCall("Other", args: Self.jasonArgs)),
+            .json(GeminiPayload.functionCall("User", args: Self.jasonArgs)),
+        ]) { server in
+            let user = try await Self.client(server).create(
+                messages: Self.hello, responseModel: User.self, maxRetries: 1)
+            #expect(user == Self.jason)
+            #expect(server.requestCount == 2)
+        }
+    }
+
     @Test func toolsModeForcesOneFunctionAndReadsItsArgs() async throws {
         try await LocalChatServer.with(otherwise: .json(GeminiPayload.functionCall("User", args: Self.jasonArgs))) {
             server in

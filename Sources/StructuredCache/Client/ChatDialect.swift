@@ -36,6 +36,13 @@ protocol ChatDialect: Sendable {
     ///   ``ResponseExtraction/MissingAnswer`` when the completion holds no answer.
     func answerJSON(in completion: ChatCompletion, mode: Mode) throws -> String
 
+    /// The answer's JSON text in `completion`, which answered `request`: for dialects that check the
+    /// answer against what was asked (the function the request named). By default
+    /// ``answerJSON(in:mode:)``.
+    ///
+    /// - Throws: As ``answerJSON(in:mode:)``.
+    func answerJSON(in completion: ChatCompletion, for request: ChatRequest, mode: Mode) throws -> String
+
     /// The messages that ask again after `error`, appended to the conversation.
     func reaskMessages(after completion: ChatCompletion, error: any Error, mode: Mode) -> [ChatMessage]
 
@@ -51,6 +58,12 @@ protocol ChatDialect: Sendable {
     /// The usage member names whose last values in a stored completion add up to the tokens the call
     /// cost, which a hit saves.
     var usageTokenNames: [CacheEnvelope.UsageName] { get }
+}
+
+extension ChatDialect {
+    func answerJSON(in completion: ChatCompletion, for request: ChatRequest, mode: Mode) throws -> String {
+        try answerJSON(in: completion, mode: mode)
+    }
 }
 
 /// A provider whose wire format is not OpenAI's chat completions names the dialect it speaks.

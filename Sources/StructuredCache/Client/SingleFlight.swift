@@ -1,7 +1,6 @@
 // Coalesces concurrent identical work: the first caller starts it, later callers wait for its result.
 
 import StructuredCacheSupport
-
 import Synchronization
 
 /// Runs one operation per key at a time; callers that arrive while it runs share its result or error.

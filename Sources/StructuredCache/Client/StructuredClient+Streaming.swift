@@ -2,7 +2,6 @@
 // raw chunks. They pass straight through: the cache is never read or written while streaming.
 
 import StructuredCacheSupport
-
 internal import Synchronization
 
 extension StructuredClient {
@@ -123,15 +122,37 @@ extension StructuredClient {
                 }
                 var parser = PartialJSONParser(ignoresTrailingText: call.mode == .mdJSON)
                 var answer = StreamedAnswer(mode: call.mode)
+                var finishReason: String?
+                // Text that is not JSON may be a refusal, which only the stream's end says: the stream is
+                // read to its end before the parse error is thrown.
+                var unreadable: (any Error)?
                 for try await chunk in provider.stream(call.prepared.request) {
-                    guard !parser.isComplete else { continue }
+                    if let reason = chunk.choices.first(where: { $0.index == 0 })?.finishReason {
+                        finishReason = reason
+                    }
+                    guard !parser.isComplete, unreadable == nil else { continue }
                     let piece = answer.text(in: chunk)
                     guard !piece.isEmpty else { continue }
-                    try parser.feed(piece.utf8)
+                    do {
+                        try parser.feed(piece.utf8)
+                    } catch {
+                        unreadable = error
+                        continue
+                    }
                     if !parser.isComplete { try onProgress(parser, continuation, false) }
                 }
-                guard parser.isComplete else {
-                    throw ClientError(.incompleteOutput, "the stream ended before the answer was complete")
+                if let unreadable, finishReason != "content_filter" { throw unreadable }
+                guard parser.isComplete, unreadable == nil else {
+                    // Why the answer stopped short, when the provider said: a refusal is not a cut.
+                    switch finishReason {
+                    case "content_filter":
+                        throw ClientError(.refusal, "the model refused to answer, or its answer was filtered")
+                    case "length":
+                        throw ClientError(
+                            .incompleteOutput, "the model stopped at its token limit before finishing the answer")
+                    default:
+                        throw ClientError(.incompleteOutput, "the stream ended before the answer was complete")
+                    }
                 }
                 try onProgress(parser, continuation, true)
                 continuation.finish()

@@ -285,7 +285,7 @@ public final class StructuredClient: Sendable {
             let answer: String
             let value: Response
             do {
-                answer = try dialect.answerJSON(in: completion, mode: call.mode)
+                answer = try dialect.answerJSON(in: completion, for: request, mode: call.mode)
                 value = try Self.decodeAnswer(answer, as: Response.self)
             } catch let error as ClientError {
                 throw error

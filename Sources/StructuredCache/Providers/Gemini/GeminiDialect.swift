@@ -121,6 +121,18 @@ struct GeminiDialect: ChatDialect {
         return text
     }
 
+    /// The answer, checking in tools mode that the call is to the function the request declared (as
+    /// Instructor's `parse_genai_tools` does): a call to another one is a failed attempt.
+    func answerJSON(in completion: ChatCompletion, for request: ChatRequest, mode: Mode) throws -> String {
+        let answer = try answerJSON(in: completion, mode: mode)
+        guard Self.kind(of: mode) == .tools,
+            let expected = request.tools?.first?["functionDeclarations"]?[0]?["name"]?.stringValue,
+            let called = completion.choices.first?.message.toolCalls?.first?.name, called != expected
+        else { return answer }
+        throw ResponseExtraction.MissingAnswer(
+            description: "the model called the function \(called); the request declared \(expected)")
+    }
+
     /// Instructor's `parse_genai_tools`: the arguments of the one function call, which must be the only
     /// part that is not a thought (an empty text part, which carries only a thought signature, aside).
     private func functionArguments(in completion: ChatCompletion, choice: ChatCompletion.Choice) throws -> String {
