@@ -44,7 +44,7 @@ struct AnthropicDialectTests {
     func computesInstructorsKey(testCase: JSONValue) throws {
         let (prepared, schema) = try Self.prepare(testCase)
         let mode = Mode(rawValue: try #require(testCase["mode"]?.stringValue))
-        let key = AnthropicDialect(maxTokens: 4096).instructorKey(prepared, mode: mode, schemaText: schema.keyText)
+        let key = try AnthropicDialect(maxTokens: 4096).instructorKey(prepared, mode: mode, schemaText: schema.keyText)
         #expect(key == testCase["key"]?.stringValue, "\(testCase["model"]!) \(mode) \(testCase["conversation"]!)")
     }
 

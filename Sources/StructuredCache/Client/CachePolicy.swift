@@ -7,6 +7,7 @@ public struct CachePolicy: Hashable, Sendable, CustomStringConvertible {
         case refresh
         case noStore
         case bypass
+        case replayOnly
     }
 
     private let base: Base
@@ -20,8 +21,12 @@ public struct CachePolicy: Hashable, Sendable, CustomStringConvertible {
     public static let noStore = CachePolicy(.noStore)
     /// Neither read nor store.
     public static let bypass = CachePolicy(.bypass)
+    /// Read only: a miss never reaches the provider and throws ``ClientError/Code/replayMiss``, with the
+    /// call's key and payload (and, when the recording kept payloads, what changed since). For test
+    /// suites and evaluations that replay answers recorded earlier, offline and deterministically.
+    public static let replayOnly = CachePolicy(.replayOnly)
 
-    var reads: Bool { base == .use || base == .noStore }
+    var reads: Bool { base == .use || base == .noStore || base == .replayOnly }
     var stores: Bool { base == .use || base == .refresh }
 
     public var description: String { base.rawValue }

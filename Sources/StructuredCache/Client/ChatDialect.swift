@@ -46,11 +46,11 @@ protocol ChatDialect: Sendable {
     /// The messages that ask again after `error`, appended to the conversation.
     func reaskMessages(after completion: ChatCompletion, error: any Error, mode: Mode) -> [ChatMessage]
 
-    /// Instructor 1.16's key for the prepared call.
+    /// The text Instructor 1.16's key for the prepared call hashes.
     ///
     /// - Throws: ``ClientError`` with code `invalidConfiguration` when Instructor's key for this format
     ///   cannot be reproduced.
-    func instructorKey(_ prepared: PreparedRequest, mode: Mode, schemaText: [UInt8]) throws -> String
+    func instructorPayload(_ prepared: PreparedRequest, mode: Mode, schemaText: [UInt8]) throws -> CacheKeyPayload
 
     /// A completion stored with an answer, read back; `nil` when it is not one of this format.
     func storedCompletion(_ raw: JSONValue) -> ChatCompletion?
@@ -61,6 +61,13 @@ protocol ChatDialect: Sendable {
 }
 
 extension ChatDialect {
+    /// Instructor 1.16's key for the prepared call: the SHA-256 of ``instructorPayload(_:mode:schemaText:)``.
+    ///
+    /// - Throws: As ``instructorPayload(_:mode:schemaText:)``.
+    func instructorKey(_ prepared: PreparedRequest, mode: Mode, schemaText: [UInt8]) throws -> String {
+        try instructorPayload(prepared, mode: mode, schemaText: schemaText).key()
+    }
+
     func answerJSON(in completion: ChatCompletion, for request: ChatRequest, mode: Mode) throws -> String {
         try answerJSON(in: completion, mode: mode)
     }

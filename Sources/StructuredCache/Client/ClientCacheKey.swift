@@ -21,6 +21,13 @@ enum ClientCacheKey {
     static func standard(
         body: JSONObject, prepared: PreparedRequest, mode: Mode, schemaText: [UInt8], namespace: String
     ) -> String {
+        standardPayload(body: body, prepared: prepared, mode: mode, schemaText: schemaText, namespace: namespace).key()
+    }
+
+    /// The text ``standard(body:prepared:mode:schemaText:namespace:)`` hashes.
+    static func standardPayload(
+        body: JSONObject, prepared: PreparedRequest, mode: Mode, schemaText: [UInt8], namespace: String
+    ) -> CacheKeyPayload {
         var body = body
         let messages = body["messages"] ?? []
         for member in ["messages", "model"] + prepared.modeMembers { body[member] = nil }
@@ -32,13 +39,18 @@ enum ClientCacheKey {
         payload.member("request") { $0.write(.object(body)) }
         payload.member("schema") { writer in schemaText.withUnsafeBytes { writer.append($0) } }
         payload.member("version") { $0.writeInteger(1) }
-        return payload.key()
+        return payload
     }
 
     /// Instructor 1.16's request-path key: `make_cache_key` of the prepared messages as its message
     /// converter leaves them (a null or empty content becomes `[]`: `message["content"] or []`), the
     /// model, the mode's value and the schema.
     static func instructor116(prepared: PreparedRequest, mode: Mode, schemaText: [UInt8]) -> String {
+        instructor116Payload(prepared: prepared, mode: mode, schemaText: schemaText).key()
+    }
+
+    /// The text ``instructor116(prepared:mode:schemaText:)`` hashes.
+    static func instructor116Payload(prepared: PreparedRequest, mode: Mode, schemaText: [UInt8]) -> CacheKeyPayload {
         let messages = prepared.hashedMessages.map { message -> JSONValue in
             guard var object = message.objectValue, let content = object["content"],
                 content.isNull || content.stringValue?.isEmpty == true
@@ -49,7 +61,6 @@ enum ClientCacheKey {
         return CacheKeyPayload(
             model: prepared.request.model, mode: mode, capacity: schemaText.count + 512,
             messages: { $0.writeArray(messages, level: 0) },
-            schema: { writer in schemaText.withUnsafeBytes { writer.append($0) } }
-        ).key()
+            schema: { writer in schemaText.withUnsafeBytes { writer.append($0) } })
     }
 }

@@ -23,6 +23,9 @@ public struct ClientError: Error, CustomStringConvertible, Sendable, CodedError 
         public static let missingModel = Code("missingModel")
         /// A call option is out of range.
         public static let invalidConfiguration = Code("invalidConfiguration")
+        /// Under ``CachePolicy/replayOnly``, the cache holds no answer for the call (see
+        /// ``ClientError/payload``); the provider was not asked.
+        public static let replayMiss = Code("replayMiss")
     }
 
     /// One attempt that did not produce a valid answer.
@@ -39,11 +42,14 @@ public struct ClientError: Error, CustomStringConvertible, Sendable, CodedError 
     public let message: String
     /// Every failed attempt, in order, for ``Code/retriesExhausted``; the last completion for the others.
     public let attempts: [Attempt]
+    /// For ``Code/replayMiss``: the call's key and canonical payload.
+    public let payload: CachePayload?
 
-    init(_ code: Code, _ message: String, attempts: [Attempt] = []) {
+    init(_ code: Code, _ message: String, attempts: [Attempt] = [], payload: CachePayload? = nil) {
         self.code = code
         self.message = message
         self.attempts = attempts
+        self.payload = payload
     }
 
     /// The code, the message and each attempt's error, with anything shaped like a credential

@@ -45,6 +45,10 @@ extension StructuredClient {
         public var namespace: String?
         /// How keys are computed.
         public var keyCompatibility: KeyCompatibility
+        /// Whether each stored answer's request payload is kept too, one per model, mode and response
+        /// type (the last stored), so that a ``CachePolicy/replayOnly`` miss can say which fields of
+        /// the request changed since the recording. Default `false`.
+        public var recordsPayloads: Bool
         /// Called with every cache event, on the calling task.
         public var onEvent: (@Sendable (CacheEvent) -> Void)?
 
@@ -58,11 +62,12 @@ extension StructuredClient {
         ///   - cachePolicy: How calls use the cache.
         ///   - namespace: The scope of cache keys; derived from the provider when `nil`.
         ///   - keyCompatibility: How keys are computed.
+        ///   - recordsPayloads: Whether stored answers keep their request payloads, for replay misses.
         ///   - onEvent: Called with every cache event.
         public init(
             defaultModel: String? = nil, mode: Mode = .tools, maxRetries: Int = 1, cacheTTL: CacheTTL = .adapterDefault,
             cachePolicy: CachePolicy = .use, namespace: String? = nil, keyCompatibility: KeyCompatibility = .standard,
-            onEvent: (@Sendable (CacheEvent) -> Void)? = nil
+            recordsPayloads: Bool = false, onEvent: (@Sendable (CacheEvent) -> Void)? = nil
         ) {
             self.defaultModel = defaultModel
             self.mode = mode
@@ -71,6 +76,7 @@ extension StructuredClient {
             self.cachePolicy = cachePolicy
             self.namespace = namespace
             self.keyCompatibility = keyCompatibility
+            self.recordsPayloads = recordsPayloads
             self.onEvent = onEvent
         }
     }

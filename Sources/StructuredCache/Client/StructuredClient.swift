@@ -135,6 +135,27 @@ public final class StructuredClient: Sendable {
         ).key
     }
 
+    /// The canonical payload a call with these arguments hashes into its cache key (see ``CachePayload``):
+    /// for explaining a miss by the fields two calls differ in.
+    ///
+    /// - Parameters:
+    ///   - model: The model; the configuration's `defaultModel` when `nil`.
+    ///   - messages: The conversation.
+    ///   - responseModel: The type of the answer.
+    ///   - mode: The mode; the configuration's when `nil`.
+    ///   - options: Sampling and length parameters.
+    /// - Returns: The payload and its key.
+    /// - Throws: ``SchemaError`` or ``ClientError`` as a call would.
+    public func cachePayload<Response: Decodable>(
+        model: String? = nil, messages: [ChatMessage], responseModel: Response.Type, mode: Mode? = nil,
+        options: RequestOptions = RequestOptions()
+    ) throws -> CachePayload {
+        try payload(
+            of: plan(
+                model: model, messages: messages, responseModel: responseModel, mode: mode, maxRetries: nil,
+                options: options, cache: nil, cacheTTL: nil, cachePolicy: nil))
+    }
+
     /// The running totals of this client's cache use.
     public var statistics: CacheStatistics { totals.withLock { $0 } }
 
@@ -160,6 +181,8 @@ public final class StructuredClient: Sendable {
     struct Call: Sendable {
         var prepared: PreparedRequest
         var key: String
+        /// The schema's key text.
+        var schemaText: [UInt8]
         var mode: Mode
         var maxRetries: Int
         var cache: (any CacheAdapter)?
@@ -202,7 +225,8 @@ public final class StructuredClient: Sendable {
                 schemaText: schema.keyText, namespace: namespace)
         }
         return Call(
-            prepared: prepared, key: key, mode: mode, maxRetries: retries, cache: cache ?? self.cache,
+            prepared: prepared, key: key, schemaText: schema.keyText, mode: mode, maxRetries: retries,
+            cache: cache ?? self.cache,
             ttl: cacheTTL ?? configuration.cacheTTL, policy: cachePolicy ?? configuration.cachePolicy)
     }
 
@@ -217,6 +241,7 @@ public final class StructuredClient: Sendable {
         if call.policy.reads, let hit = await lookup(call, adapter, Response.self, needsCompletion: needsCompletion) {
             return hit
         }
+        if call.policy == .replayOnly { throw await replayMiss(call, adapter) }
         let store = call.policy.stores
         let ((value, completion), _) = try await flights.run(call.key + (store ? "" : "#nostore")) {
             try await self.attempt(call, Response.self, storingIn: store ? adapter : nil)
@@ -316,7 +341,68 @@ public final class StructuredClient: Sendable {
             emit(
                 .error, call, adapter: adapter, since: started, reason: "write failed; the answer was not stored",
                 error: error)
+            return
         }
+        guard configuration.recordsPayloads, let payload = try? payload(of: call) else { return }
+        let record: JSONValue = ["key": .string(payload.key), "payload": payload.json]
+        do {
+            try await adapter.set(Self.recordedPayloadKey(call), Data(record.jsonBytes(.compact)), ttl: call.ttl)
+        } catch {
+            emit(
+                .error, call, adapter: adapter, since: started,
+                reason: "the answer was stored, its request payload was not", error: error)
+        }
+    }
+
+    // MARK: Payloads and replays
+
+    /// The payload `call`'s key hashes.
+    func payload(of call: Call) throws -> CachePayload {
+        let text: String
+        switch configuration.keyCompatibility.base {
+        case .instructor116:
+            text = try dialect.instructorPayload(call.prepared, mode: call.mode, schemaText: call.schemaText).text()
+        case .standard:
+            text = ClientCacheKey.standardPayload(
+                body: try dialect.wireBody(call.prepared.request), prepared: call.prepared, mode: call.mode,
+                schemaText: call.schemaText, namespace: namespace
+            ).text()
+        }
+        return CachePayload(key: call.key, text: text)
+    }
+
+    /// Where the payload of the last answer stored for `call`'s namespace, model, mode and response type
+    /// is kept, when the configuration records payloads.
+    private static func recordedPayloadKey(_ call: Call) -> String {
+        var hasher = SHA256()
+        for part in [call.prepared.request.model, call.mode.rawValue] {
+            hasher.update(string: "\(part.utf8.count):\(part)\n")
+        }
+        call.schemaText.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        return "structuredcache-recorded-payload:" + hasher.finalize().hexString
+    }
+
+    /// The error of a miss under ``CachePolicy/replayOnly``: the key, the payload, and which of its
+    /// fields differ from the last recorded call of the same model, mode and response type.
+    private func replayMiss(_ call: Call, _ adapter: any CacheAdapter) async -> ClientError {
+        let payload = try? payload(of: call)
+        var message = "no recorded answer for this call (key \(call.key)); the provider was not asked"
+        if configuration.recordsPayloads, let payload {
+            let stored = try? await adapter.get(Self.recordedPayloadKey(call))
+            if let stored, let record = try? JSONValue(parsing: stored), let key = record["key"]?.stringValue,
+                let recorded = record["payload"]
+            {
+                let changed = payload.differences(
+                    from: CachePayload(key: key, text: recorded.jsonString(.pythonSorted)))
+                let paths = changed.prefix(8).map(\.path).joined(separator: ", ")
+                message +=
+                    "; it differs from the last call recorded with this model, mode and response type in "
+                    + paths + (changed.count > 8 ? " and \(changed.count - 8) more" : "")
+            } else {
+                message += "; no call was recorded with this model, mode and response type"
+            }
+        }
+        return ClientError(.replayMiss, message, payload: payload)
     }
 
     /// Decodes and validates an answer.

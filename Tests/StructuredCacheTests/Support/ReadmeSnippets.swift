@@ -157,6 +157,29 @@ enum ReadmeSnippets {
         }
     }
 
+    static func replay(provider: OpenAIProvider, messages: [ChatMessage]) async throws {
+        let recorded = URL(fileURLWithPath: "Tests/Recorded")   // a folder the repository commits
+        // Record once, against the real provider. The namespace is explicit, so that replaying with
+        // another key (or none) finds the same entries.
+        let recording = StructuredClient(
+            provider: provider, cache: try DiskCache(directory: recorded),
+            configuration: .init(defaultModel: "gpt-4.1-mini", cacheTTL: .never, namespace: "recorded",
+                                 recordsPayloads: true))
+        _ = try await recording.create(messages: messages, responseModel: Contact.self)
+
+        // Replay in CI: no network, no cost; a changed request fails with what changed.
+        let replaying = StructuredClient(
+            provider: OpenAIProvider(apiKey: nil), cache: try DiskCache(directory: recorded),
+            configuration: .init(defaultModel: "gpt-4.1-mini", cachePolicy: .replayOnly, namespace: "recorded",
+                                 recordsPayloads: true))
+        do {
+            _ = try await replaying.create(messages: messages, responseModel: Contact.self)
+        } catch let error as ClientError where error.code == .replayMiss {
+            print(error.message)        // "… differs from the last call recorded … in messages[1].content"
+            print(error.payload?.key ?? "")
+        }
+    }
+
     static func observability(provider: OpenAIProvider, cache: AutoCache) -> StructuredClient {
         let logger = Logger(label: "llm.cache")
         let observed = StructuredClient(

@@ -168,10 +168,10 @@ struct AnthropicDialect: ChatDialect {
     /// Instructor 1.16's key for Anthropic: the messages as sent (system messages hoisted out, so the
     /// system prompt is not in it), the model, the mode's value and the schema; `max_tokens`, the
     /// sampling parameters and the tools are left out, as Instructor leaves them out.
-    func instructorKey(_ prepared: PreparedRequest, mode: Mode, schemaText: [UInt8]) -> String {
+    func instructorPayload(_ prepared: PreparedRequest, mode: Mode, schemaText: [UInt8]) -> CacheKeyPayload {
         var hashed = prepared
         hashed.hashedMessages = AnthropicRequestBody.messages(prepared.request.messages)
-        return ClientCacheKey.instructor116(prepared: hashed, mode: mode, schemaText: schemaText)
+        return ClientCacheKey.instructor116Payload(prepared: hashed, mode: mode, schemaText: schemaText)
     }
 
     func storedCompletion(_ raw: JSONValue) -> ChatCompletion? { try? AnthropicMessage.completion(raw) }

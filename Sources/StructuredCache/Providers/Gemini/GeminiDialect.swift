@@ -194,7 +194,7 @@ struct GeminiDialect: ChatDialect {
         ]
     }
 
-    func instructorKey(_ prepared: PreparedRequest, mode: Mode, schemaText: [UInt8]) throws -> String {
+    func instructorPayload(_ prepared: PreparedRequest, mode: Mode, schemaText: [UInt8]) throws -> CacheKeyPayload {
         throw ClientError(
             .invalidConfiguration,
             "Instructor 1.16's cache key for Gemini cannot be reproduced: it hashes Python's printed form of "

@@ -22,8 +22,8 @@ struct OpenAIChatDialect: ChatDialect {
         ResponseExtraction.reaskMessages(after: completion, error: error, mode: mode)
     }
 
-    func instructorKey(_ prepared: PreparedRequest, mode: Mode, schemaText: [UInt8]) -> String {
-        ClientCacheKey.instructor116(prepared: prepared, mode: mode, schemaText: schemaText)
+    func instructorPayload(_ prepared: PreparedRequest, mode: Mode, schemaText: [UInt8]) -> CacheKeyPayload {
+        ClientCacheKey.instructor116Payload(prepared: prepared, mode: mode, schemaText: schemaText)
     }
 
     func storedCompletion(_ raw: JSONValue) -> ChatCompletion? { try? ChatCompletion(json: raw) }

@@ -114,14 +114,14 @@ struct OpenAIResponsesDialect: ChatDialect {
         }
     }
 
-    func instructorKey(_ prepared: PreparedRequest, mode: Mode, schemaText: [UInt8]) throws -> String {
+    func instructorPayload(_ prepared: PreparedRequest, mode: Mode, schemaText: [UInt8]) throws -> CacheKeyPayload {
         guard mode == .tools else {
             throw ClientError(
                 .invalidConfiguration,
                 "Instructor 1.16 asks the Responses API only in its RESPONSES_TOOLS mode, so only mode tools has "
                     + "an Instructor key; mode \"\(mode.rawValue)\" has none")
         }
-        return ClientCacheKey.instructor116(prepared: prepared, mode: Self.instructorToolsMode, schemaText: schemaText)
+        return ClientCacheKey.instructor116Payload(prepared: prepared, mode: Self.instructorToolsMode, schemaText: schemaText)
     }
 
     func storedCompletion(_ raw: JSONValue) -> ChatCompletion? { try? ResponsesResponse.completion(raw) }
