@@ -121,7 +121,8 @@ struct OpenAIResponsesDialect: ChatDialect {
                 "Instructor 1.16 asks the Responses API only in its RESPONSES_TOOLS mode, so only mode tools has "
                     + "an Instructor key; mode \"\(mode.rawValue)\" has none")
         }
-        return ClientCacheKey.instructor116Payload(prepared: prepared, mode: Self.instructorToolsMode, schemaText: schemaText)
+        return ClientCacheKey.instructor116Payload(
+            prepared: prepared, mode: Self.instructorToolsMode, schemaText: schemaText)
     }
 
     func storedCompletion(_ raw: JSONValue) -> ChatCompletion? { try? ResponsesResponse.completion(raw) }
