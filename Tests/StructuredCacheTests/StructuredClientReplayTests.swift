@@ -122,4 +122,35 @@ struct StructuredClientReplayTests {
             #expect(server.requestCount == 0)
         }
     }
+
+    @Test func missEventsExplainThemselvesWhenAsked() async throws {
+        try await LocalChatServer.with(otherwise: .toolCall(name: "User", arguments: #"{"name": "Jason"}"#)) { server in
+            let events = Lock<[CacheEvent]>([])
+            let client = StructuredClient(
+                provider: OpenAIProvider(baseURL: server.baseURL, apiKey: "sk-replay-secret"),
+                cache: try AutoCache(maxSize: 10),
+                configuration: .init(
+                    defaultModel: "gpt-test", recordsPayloads: true, explainsMisses: true,
+                    onEvent: { event in events.withLock { $0.append(event) } }))
+            _ = try await client.create(messages: Self.hello, responseModel: User.self)
+            _ = try await client.create(
+                messages: Self.hello, responseModel: User.self, options: RequestOptions(maxTokens: 50))
+            let misses = events.withLock { $0.filter { $0.kind == .miss } }
+            #expect(misses.count == 2)
+            #expect(misses[0].payload?.key == misses[0].key && misses[0].changes.isEmpty)
+            #expect(misses[1].changes.map(\.path) == ["request.max_tokens"])
+            #expect(misses[1].description.hasSuffix("changed=request.max_tokens"))
+            // Off by default: no payload is made for a miss.
+            let quietEvents = Lock<[CacheEvent]>([])
+            let quiet = StructuredClient(
+                provider: OpenAIProvider(baseURL: server.baseURL, apiKey: "sk-replay-secret"),
+                cache: try AutoCache(maxSize: 10),
+                configuration: .init(
+                    defaultModel: "gpt-test", recordsPayloads: true,
+                    onEvent: { event in quietEvents.withLock { $0.append(event) } }))
+            _ = try await quiet.create(messages: Self.hello, responseModel: User.self)
+            let quietMisses = quietEvents.withLock { $0.filter { $0.kind == .miss } }
+            #expect(quietMisses.count == 1 && quietMisses[0].payload == nil)
+        }
+    }
 }

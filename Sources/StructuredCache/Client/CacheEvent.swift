@@ -58,6 +58,12 @@ public struct CacheEvent: Sendable, CustomStringConvertible {
     public let error: (any Error)?
     /// The tokens the hit saved (from the stored completion's usage), for ``Kind/hit``.
     public let tokensSaved: Int?
+    /// For a ``Kind/miss`` when the configuration's `explainsMisses` is on: the call's key and
+    /// canonical payload.
+    public internal(set) var payload: CachePayload? = nil
+    /// For a ``Kind/miss`` when the configuration explains misses and records payloads: where the call
+    /// differs from the last one recorded with the same model, mode and response type.
+    public internal(set) var changes: [CachePayload.Difference] = []
 
     /// One line for logs; the reason and the error have anything shaped like a credential replaced by
     /// `***` (an adapter's error may name a URL with a password).
@@ -65,6 +71,7 @@ public struct CacheEvent: Sendable, CustomStringConvertible {
         var text = "cache \(kind) \(key.prefix(12))… adapter=\(adapter) duration=\(duration)"
         if let reason { text += " reason=" + Redactor.standard.redact(reason) }
         if let tokensSaved { text += " tokensSaved=\(tokensSaved)" }
+        if !changes.isEmpty { text += " changed=" + changes.map(\.path).joined(separator: ",") }
         if let error { text += " error=" + Redactor.standard.redact("\(error)") }
         return text
     }

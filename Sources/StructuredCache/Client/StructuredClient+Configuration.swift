@@ -49,6 +49,11 @@ extension StructuredClient {
         /// type (the last stored), so that a ``CachePolicy/replayOnly`` miss can say which fields of
         /// the request changed since the recording. Default `false`.
         public var recordsPayloads: Bool
+        /// Whether miss events carry the call's canonical payload (``CacheEvent/payload``) and, with
+        /// ``recordsPayloads``, the fields that changed since the last recorded call
+        /// (``CacheEvent/changes``): the answer to "why did this miss?". It costs a payload on every
+        /// miss, and with recorded payloads one more read. Default `false`.
+        public var explainsMisses: Bool
         /// Called with every cache event, on the calling task.
         public var onEvent: (@Sendable (CacheEvent) -> Void)?
 
@@ -63,11 +68,13 @@ extension StructuredClient {
         ///   - namespace: The scope of cache keys; derived from the provider when `nil`.
         ///   - keyCompatibility: How keys are computed.
         ///   - recordsPayloads: Whether stored answers keep their request payloads, for replay misses.
+        ///   - explainsMisses: Whether miss events carry the payload and what changed.
         ///   - onEvent: Called with every cache event.
         public init(
             defaultModel: String? = nil, mode: Mode = .tools, maxRetries: Int = 1, cacheTTL: CacheTTL = .adapterDefault,
             cachePolicy: CachePolicy = .use, namespace: String? = nil, keyCompatibility: KeyCompatibility = .standard,
-            recordsPayloads: Bool = false, onEvent: (@Sendable (CacheEvent) -> Void)? = nil
+            recordsPayloads: Bool = false, explainsMisses: Bool = false,
+            onEvent: (@Sendable (CacheEvent) -> Void)? = nil
         ) {
             self.defaultModel = defaultModel
             self.mode = mode
@@ -77,6 +84,7 @@ extension StructuredClient {
             self.namespace = namespace
             self.keyCompatibility = keyCompatibility
             self.recordsPayloads = recordsPayloads
+            self.explainsMisses = explainsMisses
             self.onEvent = onEvent
         }
     }

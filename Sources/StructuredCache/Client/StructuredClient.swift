@@ -263,7 +263,9 @@ public final class StructuredClient: Sendable {
             return nil
         }
         guard let stored else {
-            emit(.miss, call, adapter: adapter, since: started)
+            var explanation: (CachePayload, [CachePayload.Difference])?
+            if configuration.explainsMisses { explanation = await explain(call, adapter) }
+            emit(.miss, call, adapter: adapter, since: started, explanation: explanation)
             return nil
         }
         do {
@@ -382,22 +384,45 @@ public final class StructuredClient: Sendable {
         return "structuredcache-recorded-payload:" + hasher.finalize().hexString
     }
 
+    /// The payload of a call that missed, and where it differs from the last call recorded with the
+    /// same model, mode and response type (nothing when payloads are not recorded, or none was).
+    ///
+    /// - Returns: `nil` when the payload cannot be made (its dialect has no such key).
+    private func explain(_ call: Call, _ adapter: any CacheAdapter) async -> (CachePayload, [CachePayload.Difference])?
+    {
+        guard let payload = try? payload(of: call) else { return nil }
+        guard let recorded = await recordedPayload(call, adapter) else { return (payload, []) }
+        return (payload, payload.differences(from: recorded))
+    }
+
+    /// The payload recorded for `call`'s model, mode and response type, when payloads are recorded.
+    private func recordedPayload(_ call: Call, _ adapter: any CacheAdapter) async -> CachePayload? {
+        guard configuration.recordsPayloads,
+            let stored = try? await adapter.get(Self.recordedPayloadKey(call)),
+            let record = try? JSONValue(parsing: stored), let key = record["key"]?.stringValue,
+            let recorded = record["payload"]
+        else { return nil }
+        return CachePayload(key: key, text: recorded.jsonString(.pythonSorted))
+    }
+
     /// The error of a miss under ``CachePolicy/replayOnly``: the key, the payload, and which of its
     /// fields differ from the last recorded call of the same model, mode and response type.
     private func replayMiss(_ call: Call, _ adapter: any CacheAdapter) async -> ClientError {
         let payload = try? payload(of: call)
         var message = "no recorded answer for this call (key \(call.key)); the provider was not asked"
         if configuration.recordsPayloads, let payload {
-            let stored = try? await adapter.get(Self.recordedPayloadKey(call))
-            if let stored, let record = try? JSONValue(parsing: stored), let key = record["key"]?.stringValue,
-                let recorded = record["payload"]
-            {
-                let changed = payload.differences(
-                    from: CachePayload(key: key, text: recorded.jsonString(.pythonSorted)))
-                let paths = changed.prefix(8).map(\.path).joined(separator: ", ")
-                message +=
-                    "; it differs from the last call recorded with this model, mode and response type in "
-                    + paths + (changed.count > 8 ? " and \(changed.count - 8) more" : "")
+            if let recorded = await recordedPayload(call, adapter) {
+                let changed = payload.differences(from: recorded)
+                if changed.isEmpty {
+                    message +=
+                        "; it is the last call recorded with this model, mode and response type, but its "
+                        + "answer is no longer stored"
+                } else {
+                    let paths = changed.prefix(8).map(\.path).joined(separator: ", ")
+                    message +=
+                        "; it differs from the last call recorded with this model, mode and response type in "
+                        + paths + (changed.count > 8 ? " and \(changed.count - 8) more" : "")
+                }
             } else {
                 message += "; no call was recorded with this model, mode and response type"
             }
@@ -430,12 +455,17 @@ public final class StructuredClient: Sendable {
     func emit(
         _ kind: CacheEvent.Kind, _ call: Call, adapter: (any CacheAdapter)?,
         since started: ContinuousClock.Instant? = nil,
-        reason: String? = nil, error: (any Error)? = nil, tokensSaved: Int? = nil
+        reason: String? = nil, error: (any Error)? = nil, tokensSaved: Int? = nil,
+        explanation: (CachePayload, [CachePayload.Difference])? = nil
     ) {
-        let event = CacheEvent(
+        var event = CacheEvent(
             kind: kind, key: call.key, adapter: adapter.map { String(describing: type(of: $0)) } ?? "",
             duration: started.map { ContinuousClock.now - $0 } ?? .zero, reason: reason, error: error,
             tokensSaved: tokensSaved)
+        if let (payload, changes) = explanation {
+            event.payload = payload
+            event.changes = changes
+        }
         publish(event)
     }
 
