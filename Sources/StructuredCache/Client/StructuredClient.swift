@@ -348,7 +348,7 @@ public final class StructuredClient: Sendable {
         guard configuration.recordsPayloads, let payload = try? payload(of: call) else { return }
         let record: JSONValue = ["key": .string(payload.key), "payload": payload.json]
         do {
-            try await adapter.set(Self.recordedPayloadKey(call), Data(record.jsonBytes(.compact)), ttl: call.ttl)
+            try await adapter.set(recordedPayloadKey(call), Data(record.jsonBytes(.compact)), ttl: call.ttl)
         } catch {
             emit(
                 .error, call, adapter: adapter, since: started,
@@ -375,9 +375,9 @@ public final class StructuredClient: Sendable {
 
     /// Where the payload of the last answer stored for `call`'s namespace, model, mode and response type
     /// is kept, when the configuration records payloads.
-    private static func recordedPayloadKey(_ call: Call) -> String {
+    private func recordedPayloadKey(_ call: Call) -> String {
         var hasher = SHA256()
-        for part in [call.prepared.request.model, call.mode.rawValue] {
+        for part in [namespace, call.prepared.request.model, call.mode.rawValue] {
             hasher.update(string: "\(part.utf8.count):\(part)\n")
         }
         call.schemaText.withUnsafeBytes { hasher.update(bufferPointer: $0) }
@@ -398,7 +398,7 @@ public final class StructuredClient: Sendable {
     /// The payload recorded for `call`'s model, mode and response type, when payloads are recorded.
     private func recordedPayload(_ call: Call, _ adapter: any CacheAdapter) async -> CachePayload? {
         guard configuration.recordsPayloads,
-            let stored = try? await adapter.get(Self.recordedPayloadKey(call)),
+            let stored = try? await adapter.get(recordedPayloadKey(call)),
             let record = try? JSONValue(parsing: stored), let key = record["key"]?.stringValue,
             let recorded = record["payload"]
         else { return nil }
