@@ -58,14 +58,16 @@ struct CacheEnvelopeTests {
         let raw = ChatPayload.toolCallCompletion(
             name: "User", arguments: #"{"name": "\"quoted\" total_tokens"}"#, promptTokens: 120, completionTokens: 3)
         let written = CacheEnvelope(modelJSON: #"{"name":"x"}"#, rawJSON: raw.jsonString(.compact))
-        #expect(written.totalTokens == 123)
+        #expect(written.tokenCount(summing: OpenAIChatDialect().usageTokenNames) == 123)
         let read = try #require(CacheEnvelope(bytes: written.bytes))
         #expect(read == written)
-        #expect(read.totalTokens == 123)
+        #expect(read.tokenCount(summing: OpenAIChatDialect().usageTokenNames) == 123)
         #expect(read.completion(in: OpenAIChatDialect())?.usage?.totalTokens == 123)
         #expect(
             read.completion(in: OpenAIChatDialect())?.message?.toolCalls?.first?.arguments
                 == #"{"name": "\"quoted\" total_tokens"}"#)
-        #expect(CacheEnvelope(modelJSON: "{}", rawJSON: #"{"id": "no usage"}"#).totalTokens == nil)
+        #expect(
+            CacheEnvelope(modelJSON: "{}", rawJSON: #"{"id": "no usage"}"#).tokenCount(
+                summing: OpenAIChatDialect().usageTokenNames) == nil)
     }
 }

@@ -122,9 +122,6 @@ struct CacheEnvelope: Equatable {
         }
     }
 
-    /// The stored completion's `usage.total_tokens` (OpenAI's name for the tokens a call cost).
-    var totalTokens: Int? { tokenCount(summing: [UsageName("total_tokens")]) }
-
     /// The sum of the integers after the last occurrence of each usage member name, found without
     /// reading the whole completion: in JSON text a quoted name followed by a colon can only be a
     /// member name (inside strings its quotes are escaped), and a completion's usage comes after its

@@ -8,8 +8,10 @@ import StructuredCacheCore
 struct PreparedRequest: Sendable {
     /// What is sent.
     var request: ChatRequest
-    /// The messages as Instructor 1.16 prepares and hashes them (its handlers rewrite JSON-mode
-    /// messages to role and content only).
+    /// The messages as Instructor 1.16 prepares and hashes them (its OpenAI handlers rewrite JSON-mode
+    /// messages to role and content only). Dialects whose Instructor messages follow from the request
+    /// alone leave it empty and write them in ``ChatDialect/instructorPayload(_:mode:schemaText:)``,
+    /// off the path of every call.
     var hashedMessages: [JSONValue]
     /// The request members the mode set (`tools`, `tool_choice`, `response_format`): functions of the
     /// mode and the schema alone.

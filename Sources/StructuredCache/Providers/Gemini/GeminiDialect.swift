@@ -67,12 +67,12 @@ struct GeminiDialect: ChatDialect {
         }
         var prepared = request
         let artifacts = schema.attachment(Artifacts.self, make: Artifacts.init(schema:))
-        let messages = request.messages.map(\.json)
         switch kind {
         case .tools:
             prepared.tools = artifacts.tools
             prepared.toolChoice = artifacts.toolConfig
-            return PreparedRequest(request: prepared, hashedMessages: messages, modeMembers: ["tools", "toolConfig"])
+            // No Instructor key is made for Gemini, so no messages are written for one.
+            return PreparedRequest(request: prepared, hashedMessages: [], modeMembers: ["tools", "toolConfig"])
         case .json:
             switch jsonModeSchema {
             case .responseJsonSchema:
@@ -83,7 +83,7 @@ struct GeminiDialect: ChatDialect {
                 ]
             }
             // The schema is inside `generationConfig`, beside the caller's options, so it stays in the key.
-            return PreparedRequest(request: prepared, hashedMessages: messages)
+            return PreparedRequest(request: prepared, hashedMessages: [])
         }
     }
 

@@ -62,12 +62,11 @@ struct OpenAIResponsesDialect: ChatDialect {
             prepared.tools = [artifacts.tool]
             prepared.toolChoice = artifacts.toolChoice
             prepared.responseFormat = artifacts.format
-            return PreparedRequest(
-                request: prepared, hashedMessages: Self.instructorMessages(request.messages),
-                modeMembers: ["tools", "tool_choice"])
+            // Instructor's key hashes the messages; they are written only when that key is asked for.
+            return PreparedRequest(request: prepared, hashedMessages: [], modeMembers: ["tools", "tool_choice"])
         case .jsonSchema:
             prepared.responseFormat = artifacts.format
-            return PreparedRequest(request: prepared, hashedMessages: request.messages.map(\.json))
+            return PreparedRequest(request: prepared, hashedMessages: [])
         case .json, .mdJSON:
             // The format `{"type": "json_object"}` is the same object in both APIs.
             var json = try ModePreparation.prepare(request, mode: mode, schema: schema)
@@ -121,8 +120,10 @@ struct OpenAIResponsesDialect: ChatDialect {
                 "Instructor 1.16 asks the Responses API only in its RESPONSES_TOOLS mode, so only mode tools has "
                     + "an Instructor key; mode \"\(mode.rawValue)\" has none")
         }
+        var hashed = prepared
+        hashed.hashedMessages = Self.instructorMessages(prepared.request.messages)
         return ClientCacheKey.instructor116Payload(
-            prepared: prepared, mode: Self.instructorToolsMode, schemaText: schemaText)
+            prepared: hashed, mode: Self.instructorToolsMode, schemaText: schemaText)
     }
 
     func storedCompletion(_ raw: JSONValue) -> ChatCompletion? { try? ResponsesResponse.completion(raw) }
