@@ -7,16 +7,14 @@ Run from the repository root (pip install instructor==1.16.0 anthropic):
     python3 Tests/FixtureGenerators/generate_instructor_anthropic.py
 """
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import anthropic
 import instructor
-from instructor.cache import BaseCache
 from instructor.v2.core.mode import Mode
 
 from generate_instructor_requests import CONVERSATIONS, MODELS
+from recording_stub import RecordingCache, start
 
 ANSWERS = {
     "User": {"name": "Jason"},
@@ -25,51 +23,26 @@ ANSWERS = {
     "Fr": {"nom": "Jason"},
     "Defaults": {"count": 1, "label": "y", "ratio": 0.25, "enabled": False, "tags": ["a"]},
 }
-received = []
 answer = {}
 
 
-class Handler(BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-        received.append(body)
-        if body.get("tools"):
-            content = [{"type": "tool_use", "id": "toolu_01", "name": body["tools"][0]["name"], "input": answer["value"]}]
-            stop = "tool_use"
-        else:
-            content = [{"type": "text", "text": json.dumps(answer["value"])}]
-            stop = "end_turn"
-        reply = json.dumps({
-            "id": "msg_01", "type": "message", "role": "assistant", "model": body["model"], "content": content,
-            "stop_reason": stop, "stop_sequence": None,
-            "usage": {"input_tokens": 10, "output_tokens": 5, "cache_creation_input_tokens": 0,
-                      "cache_read_input_tokens": 0},
-        }).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(reply)))
-        self.end_headers()
-        self.wfile.write(reply)
-
-    def log_message(self, *args):
-        pass
+def message(path, body):
+    """A Messages API answer: the tool call the request forces, or the answer as text."""
+    if body.get("tools"):
+        content = [{"type": "tool_use", "id": "toolu_01", "name": body["tools"][0]["name"], "input": answer["value"]}]
+        stop = "tool_use"
+    else:
+        content = [{"type": "text", "text": json.dumps(answer["value"])}]
+        stop = "end_turn"
+    return {
+        "id": "msg_01", "type": "message", "role": "assistant", "model": body["model"], "content": content,
+        "stop_reason": stop, "stop_sequence": None,
+        "usage": {"input_tokens": 10, "output_tokens": 5, "cache_creation_input_tokens": 0,
+                  "cache_read_input_tokens": 0},
+    }
 
 
-class RecordingCache(BaseCache):
-    def __init__(self):
-        self.keys = []
-
-    def get(self, key):
-        self.keys.append(key)
-        return None
-
-    def set(self, key, value, ttl=None):
-        pass
-
-
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-base_url = f"http://127.0.0.1:{server.server_address[1]}"
+server, base_url, received = start(message)
 CALLS = {
     "plain": {},
     "sampling": {"stop_sequences": ["END"], "max_tokens": 256},
@@ -94,7 +67,7 @@ for mode in (Mode.TOOLS, Mode.JSON, Mode.JSON_SCHEMA):
                     cache=cache, max_retries=0, **kwargs)
                 cases.append({
                     "model": model_name, "mode": mode.value, "conversation": conversation_name, "call": call_name,
-                    "messages": messages, "options": kwargs, "sent": received[0], "key": cache.keys[0],
+                    "messages": messages, "options": kwargs, "sent": received[0]["body"], "key": cache.keys[0],
                 })
 server.shutdown()
 out = Path(__file__).resolve().parent.parent / "StructuredCacheTests" / "Fixtures" / "instructor-anthropic-requests.json"

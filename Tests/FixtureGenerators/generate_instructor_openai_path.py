@@ -7,55 +7,29 @@ Run from the repository root (pip install instructor==1.16.0 openai):
     python3 Tests/FixtureGenerators/generate_instructor_openai_path.py
 """
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import instructor
 import openai
-from instructor.cache import BaseCache
 from instructor.v2.core.mode import Mode
 
 from generate_instructor_requests import User
-
-received = []
-
-
-class Handler(BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-        received.append(body)
-        arguments = json.dumps({"name": "Jason"})
-        if body.get("tools"):
-            message = {"role": "assistant", "content": None, "tool_calls": [
-                {"id": "call_1", "type": "function", "function": {"name": "User", "arguments": arguments}}]}
-        else:
-            message = {"role": "assistant", "content": arguments}
-        reply = json.dumps({
-            "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": body["model"],
-            "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-        }).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(reply)))
-        self.end_headers()
-        self.wfile.write(reply)
-
-    def log_message(self, *args):
-        pass
+from recording_stub import RecordingCache, start
 
 
-class RecordingCache(BaseCache):
-    def __init__(self):
-        self.keys = []
-
-    def get(self, key):
-        self.keys.append(key)
-        return None
-
-    def set(self, key, value, ttl=None):
-        pass
+def completion(path, body):
+    """A chat completion: the tool call the request forces, or the answer as content."""
+    arguments = json.dumps({"name": "Jason"})
+    if body.get("tools"):
+        message = {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "User", "arguments": arguments}}]}
+    else:
+        message = {"role": "assistant", "content": arguments}
+    return {
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": body["model"],
+        "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }
 
 
 CONVERSATIONS = {
@@ -76,12 +50,11 @@ CONVERSATIONS = {
     ],
 }
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-threading.Thread(target=server.serve_forever, daemon=True).start()
+server, base_url, received = start(completion)
 cases = []
 for mode in (Mode.TOOLS, Mode.JSON, Mode.JSON_SCHEMA, Mode.MD_JSON):
     client = instructor.from_openai(
-        openai.OpenAI(base_url=f"http://127.0.0.1:{server.server_address[1]}/v1", api_key="sk-test"), mode=mode)
+        openai.OpenAI(base_url=base_url + "/v1", api_key="sk-test"), mode=mode)
     for name, messages in CONVERSATIONS.items():
         cache = RecordingCache()
         received.clear()
@@ -89,7 +62,7 @@ for mode in (Mode.TOOLS, Mode.JSON, Mode.JSON_SCHEMA, Mode.MD_JSON):
             model="gpt-4.1-mini", messages=json.loads(json.dumps(messages)), response_model=User, cache=cache,
             max_retries=0)
         cases.append({"mode": mode.value, "conversation": name, "messages": messages,
-                      "sent": received[0]["messages"], "key": cache.keys[0]})
+                      "sent": received[0]["body"]["messages"], "key": cache.keys[0]})
 server.shutdown()
 out = Path(__file__).resolve().parent.parent / "StructuredCacheTests" / "Fixtures" / "instructor-openai-request-path.json"
 out.write_text(json.dumps(cases, indent=1, ensure_ascii=False) + "\n")

@@ -11,17 +11,17 @@ Run from the repository root:  python3 Tests/FixtureGenerators/generate_instruct
 """
 import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Optional
 
 import instructor
 import openai
-from instructor.cache import BaseCache
 from instructor.mode import Mode
 from openai.lib._pydantic import to_strict_json_schema
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
+
+from generate_instructor_requests import Defaults, Documented, Fr, Person, User
+from recording_stub import RecordingCache, start
 
 here = Path(__file__).resolve().parent
 fixtures = here.parent / "StructuredCacheTests" / "Fixtures"
@@ -38,40 +38,6 @@ for name, source, _ in blocks:
     last = re.findall(r"^class (\w+)\(BaseModel\)", source, re.M)[-1]
     strict_rows.append({"name": name, "strict": to_strict_json_schema(namespace[last])})
 (fixtures / "responses-strict-schemas.json").write_text(json.dumps(strict_rows, indent=1) + "\n")
-
-
-class User(BaseModel):
-    name: str
-
-
-class Address(BaseModel):
-    city: str
-    country: str
-
-
-class Person(BaseModel):
-    name: str
-    address: Address
-
-
-class Documented(BaseModel):
-    """A documented model."""
-
-    name: str
-
-
-class Fr(BaseModel):
-    """Modèle d'utilisateur — résumé ✓"""
-
-    nom: str = Field(description="Nom complet de l'utilisateur (é, ü, 😀)")
-
-
-class Defaults(BaseModel):
-    count: int = 5
-    label: str = "x"
-    ratio: float = 0.5
-    enabled: bool = True
-    tags: list[str] = Field(default_factory=list)
 
 
 class OptDefaultNone(BaseModel):
@@ -108,54 +74,29 @@ CONVERSATIONS = {
     ],
 }
 
-received = []
+
+def response(path, body):
+    """A Responses API answer: a call of the function the request offers, with that model's sample."""
+    name = body["tools"][0]["name"]
+    arguments = json.dumps(next(sample for model, sample in MODELS.values() if model.__name__ == name))
+    answer = {
+        "id": "resp_test", "object": "response", "created_at": 1_700_000_000, "status": "completed",
+        "error": None, "incomplete_details": None, "instructions": None, "max_output_tokens": None,
+        "model": body["model"], "parallel_tool_calls": True, "previous_response_id": None,
+        "output": [{"id": "fc_test", "type": "function_call", "status": "completed", "arguments": arguments,
+                    "call_id": "call_test", "name": name}],
+        "temperature": 1.0, "text": body.get("text", {"format": {"type": "text"}}), "tool_choice": "auto",
+        "tools": [], "top_p": 1.0, "truncation": "disabled",
+        "usage": {"input_tokens": 11, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 7,
+                  "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 18},
+        "metadata": {},
+    }
+    return answer
 
 
-class Handler(BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        received.append({"path": self.path, "body": body})
-        name = body["tools"][0]["name"]
-        arguments = json.dumps(next(sample for model, sample in MODELS.values() if model.__name__ == name))
-        answer = {
-            "id": "resp_test", "object": "response", "created_at": 1_700_000_000, "status": "completed",
-            "error": None, "incomplete_details": None, "instructions": None, "max_output_tokens": None,
-            "model": body["model"], "parallel_tool_calls": True, "previous_response_id": None,
-            "output": [{"id": "fc_test", "type": "function_call", "status": "completed", "arguments": arguments,
-                        "call_id": "call_test", "name": name}],
-            "temperature": 1.0, "text": body.get("text", {"format": {"type": "text"}}), "tool_choice": "auto",
-            "tools": [], "top_p": 1.0, "truncation": "disabled",
-            "usage": {"input_tokens": 11, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 7,
-                      "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 18},
-            "metadata": {},
-        }
-        data = json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
-class RecordingCache(BaseCache):
-    def __init__(self):
-        self.keys = []
-
-    def get(self, key):
-        self.keys.append(key)
-        return None
-
-    def set(self, key, value, ttl=None):
-        self.keys.append(key)
-
-
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-threading.Thread(target=server.serve_forever, daemon=True).start()
+server, base_url, received = start(response)
 client = instructor.from_openai(
-    openai.OpenAI(base_url=f"http://127.0.0.1:{server.server_address[1]}/v1", api_key="sk-test", max_retries=0),
+    openai.OpenAI(base_url=base_url + "/v1", api_key="sk-test", max_retries=0),
     mode=Mode.RESPONSES_TOOLS)
 
 cases = []
