@@ -85,6 +85,15 @@ public struct ProviderError: Error, CustomStringConvertible, Sendable, CodedErro
     }
 }
 
+extension ProviderError {
+    /// The start of a body or an event's data as text, for messages: its first `limit` bytes, and `…`
+    /// when there are more.
+    static func excerpt(_ data: some Collection<UInt8>, limit: Int = 500) -> String {
+        let text = String(decoding: data.prefix(limit), as: UTF8.self)
+        return data.count > limit ? text + "…" : text
+    }
+}
+
 extension ProviderError: RedactableError {
     package func redacted(by redactor: Redactor) -> ProviderError {
         ProviderError(

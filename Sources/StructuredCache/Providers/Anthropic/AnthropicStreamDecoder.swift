@@ -73,15 +73,7 @@ package struct AnthropicStreamDecoder: ChatStreamDecoder {
     private mutating func handle(_ event: ServerSentEvent) throws(ProviderError) -> ChatCompletionChunk? {
         // Anthropic names every event; an unnamed one carries its name in its `type`.
         if event.type == "ping" { return nil }
-        if !event.data.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) { return nil }
-        let json: JSONValue
-        do {
-            json = try JSONValue(parsing: event.data)
-        } catch {
-            throw ProviderError.invalidResponse(
-                "a stream event is not JSON (\(error.message)): \(ChatCompletionStreamDecoder.excerpt(event.data))",
-                underlying: error)
-        }
+        guard let json = try event.json() else { return nil }
         let type = event.type == "message" ? json["type"]?.stringValue ?? "" : event.type
         return try handle(type: type, json)
     }

@@ -19,7 +19,7 @@ extension GeminiProvider {
         if let json = try? JSONValue(parsing: body), let message = details(in: json)?.message {
             return .http(status: status, message: message)
         }
-        let text = excerpt(body).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = ProviderError.excerpt(body).trimmingCharacters(in: .whitespacesAndNewlines)
         return .http(
             status: status, message: text.isEmpty ? HTTPURLResponse.localizedString(forStatusCode: status) : text)
     }
@@ -45,11 +45,5 @@ extension GeminiProvider {
         }
         let code = error["code"]?.intValue.flatMap { (100...599).contains($0) ? $0 : nil }
         return (message, code)
-    }
-
-    /// The start of a body, for messages.
-    static func excerpt(_ data: some Collection<UInt8>, limit: Int = 500) -> String {
-        let text = String(decoding: data.prefix(limit), as: UTF8.self)
-        return data.count > limit ? text + "…" : text
     }
 }

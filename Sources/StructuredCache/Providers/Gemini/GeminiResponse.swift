@@ -76,7 +76,7 @@ enum GeminiResponse {
             json = try JSONValue(parsing: bytes)
         } catch {
             throw ProviderError.invalidResponse(
-                "the response is not JSON (\(error.message)): \(GeminiProvider.excerpt(bytes))", underlying: error)
+                "the response is not JSON (\(error.message)): \(ProviderError.excerpt(bytes))", underlying: error)
         }
         if let error = GeminiProvider.error(in: json) { throw error }
         return try completion(json: json)
@@ -235,6 +235,6 @@ enum GeminiResponse {
     }
 
     private static func excerpt(_ json: JSONValue) -> String {
-        GeminiProvider.excerpt(json.jsonBytes(.compact))
+        ProviderError.excerpt(json.jsonBytes(.compact))
     }
 }

@@ -34,15 +34,7 @@ package struct GeminiStreamDecoder: ChatStreamDecoder {
             chunkCount = count
         }
         try parser.parse(bytes) { (event) throws(ProviderError) in
-            guard event.type == "message", event.data.contains(where: { !Self.isWhitespace($0) }) else { return }
-            let json: JSONValue
-            do throws(JSONParseError) {
-                json = try JSONValue(parsing: event.data)
-            } catch {
-                throw ProviderError.invalidResponse(
-                    "a stream event is not JSON (\(error.message)): \(GeminiProvider.excerpt(event.data))",
-                    underlying: error)
-            }
+            guard event.type == "message", let json = try event.json() else { return }
             if let error = GeminiProvider.error(in: json) { throw error }
             let chunk = try reader.chunk(json)
             count += 1
@@ -71,7 +63,7 @@ package struct GeminiStreamDecoder: ChatStreamDecoder {
             json = try JSONValue(parsing: body)
         } catch {
             throw ProviderError.invalidResponse(
-                "the response is not JSON (\(error.message)): \(GeminiProvider.excerpt(body))", underlying: error)
+                "the response is not JSON (\(error.message)): \(ProviderError.excerpt(body))", underlying: error)
         }
         let responses = json.arrayValue ?? [json]
         guard !responses.isEmpty else { throw ProviderError.invalidResponse("the response holds no chunk") }
@@ -82,9 +74,5 @@ package struct GeminiStreamDecoder: ChatStreamDecoder {
             chunks.append(try reader.chunk(response))
         }
         return chunks
-    }
-
-    private static func isWhitespace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
     }
 }

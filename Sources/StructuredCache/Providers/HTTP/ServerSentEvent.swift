@@ -39,3 +39,21 @@ package struct ServerSentEvent: Sendable, Hashable {
     /// The data as text; an invalid UTF-8 sequence reads as U+FFFD, as the specification decodes.
     public var text: String { String(decoding: data, as: UTF8.self) }
 }
+
+extension ServerSentEvent {
+    /// The event's data read as JSON, the way every provider's stream carries its payloads.
+    ///
+    /// - Returns: The value, or `nil` when the data is only whitespace (a keep-alive).
+    /// - Throws: ``ProviderError`` with code `invalidResponse`, quoting the start of the data, when it
+    ///   is not JSON.
+    func json() throws(ProviderError) -> JSONValue? {
+        // Stops at the first byte of a JSON payload (`{`), rather than scanning all of it.
+        guard data.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) else { return nil }
+        do {
+            return try JSONValue(parsing: data)
+        } catch {
+            throw ProviderError.invalidResponse(
+                "a stream event is not JSON (\(error.message)): \(ProviderError.excerpt(data))", underlying: error)
+        }
+    }
+}

@@ -92,15 +92,7 @@ package struct ChatCompletionStreamDecoder: ChatStreamDecoder {
             done = true
             return
         }
-        // Stops at the first byte of a JSON payload (`{`), rather than scanning all of it.
-        if !event.data.contains(where: { !isWhitespace($0) }) { return }
-        let json: JSONValue
-        do {
-            json = try JSONValue(parsing: event.data)
-        } catch {
-            throw ProviderError.invalidResponse(
-                "a stream event is not JSON (\(error.message)): \(excerpt(event.data))", underlying: error)
-        }
+        guard let json = try event.json() else { return }
         if let error = json["error"], !error.isNull {
             throw streamError(event.data, json: json)
         }
@@ -133,12 +125,8 @@ package struct ChatCompletionStreamDecoder: ChatStreamDecoder {
     static func streamError(_ data: [UInt8], json: JSONValue? = nil) -> ProviderError {
         let json = json ?? (try? JSONValue(parsing: data))
         let details = json.map(OpenAIProvider.errorDetails(in:))
-        let message = details?.message ?? (data.isEmpty ? "the server sent an error event" : excerpt(data))
+        let message =
+            details?.message ?? (data.isEmpty ? "the server sent an error event" : ProviderError.excerpt(data))
         return ProviderError(code: .http, status: details?.status, message: message)
-    }
-
-    static func excerpt(_ data: some Collection<UInt8>, limit: Int = 500) -> String {
-        let text = String(decoding: data.prefix(limit), as: UTF8.self)
-        return data.count > limit ? text + "…" : text
     }
 }

@@ -19,7 +19,7 @@ extension OpenAIProvider {
         if let json = try? JSONValue(parsing: body), let message = errorDetails(in: json).message {
             return .http(status: status, message: message)
         }
-        let text = ChatCompletionStreamDecoder.excerpt(body).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = ProviderError.excerpt(body).trimmingCharacters(in: .whitespacesAndNewlines)
         return .http(
             status: status, message: text.isEmpty ? HTTPURLResponse.localizedString(forStatusCode: status) : text)
     }

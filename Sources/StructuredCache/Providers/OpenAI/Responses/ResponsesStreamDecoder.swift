@@ -92,19 +92,10 @@ package struct ResponsesStreamDecoder: ChatStreamDecoder {
         _ event: ServerSentEvent, _ state: inout State, _ body: (ChatCompletionChunk) throws(ProviderError) -> Void
     ) throws(ProviderError) {
         if event.type == "error" { throw ChatCompletionStreamDecoder.streamError(event.data) }
-        // Stops at the first byte of a JSON payload (`{`), rather than scanning all of it.
-        if !event.data.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) { return }
-        let json: JSONValue
-        do {
-            json = try JSONValue(parsing: event.data)
-        } catch {
-            throw ProviderError.invalidResponse(
-                "a stream event is not JSON (\(error.message)): \(ChatCompletionStreamDecoder.excerpt(event.data))",
-                underlying: error)
-        }
+        guard let json = try event.json() else { return }
         guard json.objectValue != nil else {
             throw ProviderError.invalidResponse(
-                "a stream event is not a JSON object: \(ChatCompletionStreamDecoder.excerpt(event.data))")
+                "a stream event is not a JSON object: \(ProviderError.excerpt(event.data))")
         }
         if json["type"] == nil, let error = json["error"], !error.isNull {
             throw ChatCompletionStreamDecoder.streamError(event.data, json: json)
