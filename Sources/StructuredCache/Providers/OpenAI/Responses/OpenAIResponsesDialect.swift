@@ -149,15 +149,9 @@ struct OpenAIResponsesDialect: ChatDialect {
         guard let output = completion.raw["output"]?.arrayValue else { return completion.message?.toolCalls ?? [] }
         return output.compactMap { item in
             guard item["type"] == "function_call" || item["type"] == "tool_call" else { return nil }
-            let arguments: String
-            switch item["arguments"] {
-            case .string(let text): arguments = text
-            case .some(let value) where !value.isNull: arguments = value.jsonString(.compact)
-            default: arguments = ""
-            }
             return ToolCall(
                 id: item["id"]?.stringValue ?? item["call_id"]?.stringValue ?? "",
-                name: item["name"]?.stringValue ?? "", arguments: arguments)
+                name: item["name"]?.stringValue ?? "", arguments: ResponsesResponse.arguments(of: item))
         }
     }
 }

@@ -114,13 +114,18 @@ enum ResponsesResponse {
         guard let name = item["name"]?.stringValue else {
             throw ProviderError.invalidResponse("output item \(position) is a function call without a \"name\"")
         }
-        let arguments: String
-        switch item["arguments"] {
-        case .string(let text): arguments = text
-        case .some(let value) where !value.isNull: arguments = value.jsonString(.compact)
-        default: arguments = ""
-        }
         return ToolCall(
-            id: item["call_id"]?.stringValue ?? item["id"]?.stringValue ?? "", name: name, arguments: arguments)
+            id: item["call_id"]?.stringValue ?? item["id"]?.stringValue ?? "", name: name,
+            arguments: arguments(of: item))
+    }
+
+    /// A function call item's arguments as JSON text: as sent, or the compact JSON of an object some
+    /// servers send instead; empty when there are none.
+    static func arguments(of item: JSONValue) -> String {
+        switch item["arguments"] {
+        case .string(let text): return text
+        case .some(let value) where !value.isNull: return value.jsonString(.compact)
+        default: return ""
+        }
     }
 }
