@@ -46,10 +46,15 @@ struct ModeArtifacts: Sendable {
 enum ModePreparation {
     /// The instruction Instructor's JSON and MD_JSON handlers add to the system message: the text of its
     /// `dedent(f"""…""")` with the schema written by `json.dumps(schema, indent=2, ensure_ascii=False)`.
-    static func schemaInstruction(_ schema: JSONValue) -> String {
+    ///
+    /// - Parameters:
+    ///   - schema: The response type's schema.
+    ///   - lineBreaksBeforeSchema: 3 in the OpenAI handlers' text; its Anthropic handlers' text has 2.
+    static func schemaInstruction(_ schema: JSONValue, lineBreaksBeforeSchema: Int = 3) -> String {
         let indent = String(repeating: " ", count: 12)
         return "\n\(indent)As a genius expert, your task is to understand the content and provide\n"
-            + "\(indent)the parsed objects in json that match the following json_schema:\n\n\n"
+            + "\(indent)the parsed objects in json that match the following json_schema:"
+            + String(repeating: "\n", count: lineBreaksBeforeSchema)
             + indent + schema.jsonString(JSONWritingOptions(ensureASCII: false, indent: 2))
             + "\n\n\(indent)Make sure to return an instance of the JSON, not the schema itself\n"
     }

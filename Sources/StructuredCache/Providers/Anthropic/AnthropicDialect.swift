@@ -36,19 +36,9 @@ struct AnthropicDialect: ChatDialect {
             let function = ModePreparation.functionDefinition(schema)
             toolName = ModePreparation.functionName(schema)
             tool = ["name": .string(toolName), "description": function["description"] ?? "", "input_schema": schema]
-            instruction = AnthropicDialect.schemaInstruction(schema)
+            instruction = ModePreparation.schemaInstruction(schema, lineBreaksBeforeSchema: 2)
             outputFormat = ["type": "json_schema", "schema": AnthropicSchema.transform(schema)]
         }
-    }
-
-    /// The system text Instructor's Anthropic JSON mode adds: its `dedent(f"""…""")` with the schema
-    /// written by `json.dumps(schema, indent=2, ensure_ascii=False)`.
-    static func schemaInstruction(_ schema: JSONValue) -> String {
-        let indent = String(repeating: " ", count: 12)
-        return "\n\(indent)As a genius expert, your task is to understand the content and provide\n"
-            + "\(indent)the parsed objects in json that match the following json_schema:\n\n"
-            + indent + schema.jsonString(JSONWritingOptions(ensureASCII: false, indent: 2))
-            + "\n\n\(indent)Make sure to return an instance of the JSON, not the schema itself\n"
     }
 
     /// The system text Instructor adds when thinking is on and the tool is no longer forced.
