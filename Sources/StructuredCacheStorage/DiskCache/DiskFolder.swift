@@ -126,7 +126,8 @@ final class DiskFolder: Sendable {
     /// deleted).
     ///
     /// - Returns: The folder's descriptor, which the caller closes; `nil` when there is none and
-    ///   `creating` is false.
+    ///   `creating` is false, or when other processes keep removing or replacing it faster than it can
+    ///   be made and opened (a writer then starts over, as when they remove its files).
     /// - Throws: ``CacheError`` when the folder cannot be opened or made.
     func openSubfolder(_ name: UnsafePointer<CChar>, creating: Bool) throws -> Int32? {
         for _ in 0..<4 {
@@ -152,7 +153,7 @@ final class DiskFolder: Sendable {
                 throw POSIXFile.error(code, "open", describe(name))
             }
         }
-        throw CacheError.ioFailure("cannot open \(describe(name)): it keeps changing")
+        return nil
     }
 
     // MARK: Removing
