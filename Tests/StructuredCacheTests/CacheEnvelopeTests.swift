@@ -58,16 +58,16 @@ struct CacheEnvelopeTests {
         let raw = ChatPayload.toolCallCompletion(
             name: "User", arguments: #"{"name": "\"quoted\" total_tokens"}"#, promptTokens: 120, completionTokens: 3)
         let written = CacheEnvelope(modelJSON: #"{"name":"x"}"#, rawJSON: raw.jsonString(.compact))
-        #expect(written.tokenCount(summing: OpenAIChatDialect().usageTokenNames) == 123)
+        #expect(written.tokens(OpenAIChatDialect().usageNames) == TokenCounts(input: 120, output: 3, cached: 0))
         let read = try #require(CacheEnvelope(bytes: written.bytes))
         #expect(read == written)
-        #expect(read.tokenCount(summing: OpenAIChatDialect().usageTokenNames) == 123)
+        #expect(read.tokens(OpenAIChatDialect().usageNames) == TokenCounts(input: 120, output: 3, cached: 0))
         #expect(read.completion(in: OpenAIChatDialect())?.usage?.totalTokens == 123)
         #expect(
             read.completion(in: OpenAIChatDialect())?.message?.toolCalls?.first?.arguments
                 == #"{"name": "\"quoted\" total_tokens"}"#)
         #expect(
-            CacheEnvelope(modelJSON: "{}", rawJSON: #"{"id": "no usage"}"#).tokenCount(
-                summing: OpenAIChatDialect().usageTokenNames) == nil)
+            CacheEnvelope(modelJSON: "{}", rawJSON: #"{"id": "no usage"}"#).tokens(OpenAIChatDialect().usageNames)
+                == nil)
     }
 }

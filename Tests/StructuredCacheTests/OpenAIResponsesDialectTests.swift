@@ -249,6 +249,9 @@ import Testing
         #expect(stored.message?.toolCalls?.first?.id == "call_9")
         #expect(stored.usage?.totalTokens == 18)
         #expect(Self.dialect.storedCompletion(["id": "chatcmpl-1", "choices": []]) == nil)
-        #expect(Self.dialect.usageTokenNames.map(\.plain) == [Array(#""total_tokens""#.utf8)])
+        let envelope = CacheEnvelope(modelJSON: "{}", rawJSON: raw.jsonString(.compact))
+        #expect(
+            envelope.tokens(Self.dialect.usageNames)
+                == TokenCounts(input: stored.usage!.promptTokens, output: stored.usage!.completionTokens, cached: 0))
     }
 }

@@ -56,7 +56,7 @@ struct StructuredClientStreamingTests {
             #expect(snapshots.contains { $0.tags.elements.count == 1 })
             #expect(cache.calls.isEmpty)
             #expect(events.withLock { $0.map(\.kind) } == [.bypass])
-            #expect(events.withLock { $0.first?.reason }?.contains("never cached") == true)
+            #expect(events.withLock { $0.first?.reason }?.contains("stream caching is off") == true)
             let body = try #require(server.requests.first?.json)
             #expect(body["stream"] == true)
         }

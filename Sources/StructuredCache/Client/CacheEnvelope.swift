@@ -11,10 +11,13 @@ internal import Foundation
     import Darwin
 #endif
 
-/// A stored answer: the answer's JSON and the raw completion it came from.
+/// A stored answer: the answer's JSON, the raw completion it came from, and this client's record of
+/// what the answer cost.
 ///
-/// It is written exactly as Instructor writes it, `json.dumps({"model": model_json, "raw": raw_json})`:
-/// `{"model": "<compact JSON of the answer>", "raw": "<completion JSON>" | null}`.
+/// It is written as Instructor writes it, `json.dumps({"model": model_json, "raw": raw_json})`, with
+/// one more member Instructor's loader ignores:
+/// `{"model": "<compact JSON of the answer>", "raw": "<completion JSON>" | null, "structuredcache": {…}}`
+/// (see ``EntryRecord``). Without a record the bytes are exactly Instructor's.
 struct CacheEnvelope: Equatable {
     /// The completion's text as stored: still escaped inside the envelope until someone asks for it.
     private enum Raw: Equatable {
@@ -24,9 +27,31 @@ struct CacheEnvelope: Equatable {
         case escaped([UInt8])
     }
 
+    /// The record's text as stored, read only when asked for.
+    private enum Record: Equatable {
+        case none
+        case value(EntryRecord)
+        /// The bytes of the `"structuredcache"` member's object.
+        case text(ArraySlice<UInt8>)
+    }
+
+    /// The member that holds this client's record.
+    static let recordMember = "structuredcache"
+
     /// The answer, as compact JSON text.
     let modelJSON: String
     private let raw: Raw
+    private let storedRecord: Record
+
+    /// What this client recorded with the answer; `nil` for an entry another writer stored, or one
+    /// whose record does not read.
+    var record: EntryRecord? {
+        switch storedRecord {
+        case .none: return nil
+        case .value(let record): return record
+        case .text(let bytes): return (try? JSONValue(parsing: bytes)).flatMap(EntryRecord.init(json:))
+        }
+    }
 
     /// The completion's JSON text, when it was stored.
     var rawJSON: String? {
@@ -40,13 +65,19 @@ struct CacheEnvelope: Equatable {
 
     /// The bytes stored.
     var bytes: Data {
-        let envelope: JSONValue = ["model": .string(modelJSON), "raw": rawJSON.map(JSONValue.string) ?? .null]
-        return Data(envelope.jsonBytes(.python))
+        var envelope: JSONObject = ["model": .string(modelJSON), "raw": rawJSON.map(JSONValue.string) ?? .null]
+        if let record { envelope[Self.recordMember] = record.json }
+        return Data(JSONValue.object(envelope).jsonBytes(.python))
     }
 
-    init(modelJSON: String, rawJSON: String?) {
+    /// - Parameters:
+    ///   - modelJSON: The answer, as compact JSON text.
+    ///   - rawJSON: The completion's JSON text.
+    ///   - record: What the answer cost; `nil` writes Instructor's exact envelope.
+    init(modelJSON: String, rawJSON: String?, record: EntryRecord? = nil) {
         self.modelJSON = modelJSON
         raw = rawJSON.map(Raw.text) ?? .none
+        storedRecord = record.map(Record.value) ?? .none
     }
 
     /// Reads a stored value: an envelope, or (as Instructor's loader does) a bare answer JSON stored by
@@ -58,43 +89,71 @@ struct CacheEnvelope: Equatable {
             self = canonical
             return
         }
-        if let value = try? JSONValue(parsing: bytes), let object = value.objectValue,
-            let model = object["model"]?.stringValue, object.count <= 2,
-            object.count == 1 || object["raw"]?.stringValue != nil || object["raw"]?.isNull == true
+        if let value = try? JSONValue(parsing: bytes), var object = value.objectValue,
+            let model = object["model"]?.stringValue,
+            object["raw"] == nil || object["raw"]?.stringValue != nil || object["raw"]?.isNull == true
         {
-            modelJSON = model
-            raw = object["raw"]?.stringValue.map(Raw.text) ?? .none
-        } else {
-            guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
-            modelJSON = text
-            raw = .none
+            let record = object[Self.recordMember]
+            object[Self.recordMember] = nil
+            object["model"] = nil
+            object["raw"] = nil
+            if object.isEmpty, record == nil || record?.objectValue != nil {
+                modelJSON = model
+                raw = value["raw"]?.stringValue.map(Raw.text) ?? .none
+                storedRecord = record.flatMap(EntryRecord.init(json:)).map(Record.value) ?? .none
+                return
+            }
         }
+        guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
+        modelJSON = text
+        raw = .none
+        storedRecord = .none
     }
 
-    private init(modelJSON: String, raw: Raw) {
+    private init(modelJSON: String, raw: Raw, record: Record) {
         self.modelJSON = modelJSON
         self.raw = raw
+        storedRecord = record
     }
 
-    /// Reads the layout both this client and Instructor write, `{"model": "…", "raw": "…"|null}`,
-    /// decoding only the answer; `nil` for anything else (which the general reader then reads).
+    /// Reads the layout both this client and Instructor write, `{"model": "…", "raw": "…"|null}` and
+    /// this client's record after them, decoding only the answer; `nil` for anything else (which the
+    /// general reader then reads).
     private static func readCanonical(_ bytes: [UInt8]) -> CacheEnvelope? {
-        let head = Array(#"{"model": ""#.utf8)
-        let middle = Array(#", "raw": "#.utf8)
-        guard bytes.starts(with: head), let modelEnd = endOfString(bytes, from: head.count) else { return nil }
-        guard let model = (try? JSONValue(parsing: bytes[(head.count - 1)...modelEnd]))?.stringValue else { return nil }
-        var position = modelEnd + 1
-        guard bytes[position...].starts(with: middle) else { return nil }
-        position += middle.count
-        if bytes[position...].elementsEqual(#"null}"#.utf8) {
-            return CacheEnvelope(modelJSON: model, raw: .none)
+        guard bytes.starts(with: canonicalHead), let modelEnd = endOfString(bytes, from: canonicalHead.count) else {
+            return nil
         }
-        guard position < bytes.count, bytes[position] == UInt8(ascii: "\""),
-            let rawEnd = endOfString(bytes, from: position + 1), rawEnd + 2 == bytes.count,
-            bytes[rawEnd + 1] == UInt8(ascii: "}")
+        guard let model = (try? JSONValue(parsing: bytes[(canonicalHead.count - 1)...modelEnd]))?.stringValue else {
+            return nil
+        }
+        var position = modelEnd + 1
+        guard bytes[position...].starts(with: canonicalMiddle) else { return nil }
+        position += canonicalMiddle.count
+        let raw: Raw
+        if bytes[position...].starts(with: "null".utf8) {
+            raw = .none
+            position += 4
+        } else {
+            guard position < bytes.count, bytes[position] == UInt8(ascii: "\""),
+                let rawEnd = endOfString(bytes, from: position + 1)
+            else { return nil }
+            raw = .escaped(Array(bytes[(position + 1)..<rawEnd]))
+            position = rawEnd + 1
+        }
+        if position + 1 == bytes.count, bytes[position] == UInt8(ascii: "}") {
+            return CacheEnvelope(modelJSON: model, raw: raw, record: .none)
+        }
+        // The record's object runs to the envelope's closing brace; it is parsed when asked for.
+        guard bytes[position...].starts(with: canonicalRecord), bytes.last == UInt8(ascii: "}"),
+            bytes[bytes.count - 2] == UInt8(ascii: "}"), bytes[position + canonicalRecord.count] == UInt8(ascii: "{")
         else { return nil }
-        return CacheEnvelope(modelJSON: model, raw: .escaped(Array(bytes[(position + 1)..<rawEnd])))
+        return CacheEnvelope(
+            modelJSON: model, raw: raw, record: .text(bytes[(position + canonicalRecord.count)..<(bytes.count - 1)]))
     }
+
+    private static let canonicalHead = Array(#"{"model": ""#.utf8)
+    private static let canonicalMiddle = Array(#", "raw": "#.utf8)
+    private static let canonicalRecord = Array(#", "\#(recordMember)": "#.utf8)
 
     /// The index of the quote that closes the JSON string whose content starts at `start`.
     private static func endOfString(_ bytes: [UInt8], from start: Int) -> Int? {
@@ -122,14 +181,41 @@ struct CacheEnvelope: Equatable {
         }
     }
 
-    /// The sum of the integers after the last occurrence of each usage member name, found without
-    /// reading the whole completion: in JSON text a quoted name followed by a colon can only be a
-    /// member name (inside strings its quotes are escaped), and a completion's usage comes after its
-    /// content.
+    /// Where a wire format's completion says what it cost: the usage members that add up to the
+    /// prompt's tokens (cached ones included), the generated tokens, and the prompt tokens read from
+    /// the provider's prompt cache.
+    struct UsageNames: Sendable {
+        let input: [UsageName]
+        let output: [UsageName]
+        let cached: [UsageName]
+
+        /// - Parameters:
+        ///   - input: The members whose sum is the prompt's tokens.
+        ///   - output: The members whose sum is the generated tokens.
+        ///   - cached: The members whose sum is the prompt tokens read from the provider's cache.
+        init(input: [String], output: [String], cached: [String]) {
+            self.input = input.map(UsageName.init)
+            self.output = output.map(UsageName.init)
+            self.cached = cached.map(UsageName.init)
+        }
+    }
+
+    /// The stored completion's tokens, found without reading the whole completion: in JSON text a
+    /// quoted name followed by a colon can only be a member name (inside strings its quotes are
+    /// escaped), and a completion's usage comes after its content.
     ///
-    /// - Parameter names: The member names.
-    /// - Returns: The sum, or `nil` when none of the names is there.
-    func tokenCount(summing names: [UsageName]) -> Int? {
+    /// - Parameter names: Where the completion's format says what it cost.
+    /// - Returns: The counts, or `nil` when the completion names neither its prompt nor its generated
+    ///   tokens.
+    func tokens(_ names: UsageNames) -> TokenCounts? {
+        let input = sum(names.input)
+        let output = sum(names.output)
+        guard input != nil || output != nil else { return nil }
+        return TokenCounts(input: input ?? 0, output: output ?? 0, cached: sum(names.cached) ?? 0)
+    }
+
+    /// The sum of the integers after the last occurrence of each of `names`; `nil` when none is there.
+    private func sum(_ names: [UsageName]) -> Int? {
         var total: Int?
         for name in names {
             let count: Int?
@@ -181,6 +267,6 @@ struct CacheEnvelope: Equatable {
     }
 
     static func == (lhs: CacheEnvelope, rhs: CacheEnvelope) -> Bool {
-        lhs.modelJSON == rhs.modelJSON && lhs.rawJSON == rhs.rawJSON
+        lhs.modelJSON == rhs.modelJSON && lhs.rawJSON == rhs.rawJSON && lhs.record == rhs.record
     }
 }

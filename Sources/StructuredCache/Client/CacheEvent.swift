@@ -56,8 +56,16 @@ public struct CacheEvent: Sendable, CustomStringConvertible {
     public let reason: String?
     /// The adapter's error, for ``Kind/error``.
     public let error: (any Error)?
-    /// The tokens the hit saved (from the stored completion's usage), for ``Kind/hit``.
+    /// The tokens the hit saved, input and output together (``CacheSavings/tokens``), for ``Kind/hit``.
     public let tokensSaved: Int?
+    /// What the hit saved: the provider time, tokens and price of the call that stored the answer, for
+    /// ``Kind/hit``.
+    public internal(set) var savings: CacheSavings? = nil
+    /// The call's response type (`User`; `[User]` for ``StructuredClient/createIterable(model:messages:responseModel:mode:options:cache:cacheTTL:cachePolicy:streamCaching:label:)``);
+    /// empty for ``Kind/unavailable`` and ``Kind/available``.
+    public internal(set) var responseType = ""
+    /// The label the call was given, for counting by label (see ``StructuredClient/statisticsByLabel``).
+    public internal(set) var label: String? = nil
     /// For a ``Kind/miss`` when the configuration's `explainsMisses` is on: the call's key and
     /// canonical payload.
     public internal(set) var payload: CachePayload? = nil
@@ -71,13 +79,15 @@ public struct CacheEvent: Sendable, CustomStringConvertible {
         var text = "cache \(kind) \(key.prefix(12))… adapter=\(adapter) duration=\(duration)"
         if let reason { text += " reason=" + Redactor.standard.redact(reason) }
         if let tokensSaved { text += " tokensSaved=\(tokensSaved)" }
+        if let providerTime = savings?.providerTime { text += " providerTimeSaved=\(providerTime)" }
+        if let label { text += " label=" + label }
         if !changes.isEmpty { text += " changed=" + changes.map(\.path).joined(separator: ",") }
         if let error { text += " error=" + Redactor.standard.redact("\(error)") }
         return text
     }
 }
 
-/// Running totals of a client's cache use.
+/// Running totals of a client's cache use, and what its hits saved.
 public struct CacheStatistics: Sendable, Hashable {
     /// Calls answered from the cache.
     public var hits = 0
@@ -92,11 +102,45 @@ public struct CacheStatistics: Sendable, Hashable {
     public var outages = 0
     /// Calls that did not use the cache.
     public var bypasses = 0
-    /// Tokens the hits saved, from the stored completions' usage.
+    /// Tokens the hits saved, input and output together.
     public var tokensSaved = 0
+    /// Prompt tokens the hits saved, those the provider would have read from its prompt cache
+    /// included (see ``CacheSavings/inputTokens``).
+    public var inputTokensSaved = 0
+    /// Generated tokens the hits saved.
+    public var outputTokensSaved = 0
+    /// Of ``inputTokensSaved``, those the provider would have read from its prompt cache.
+    public var cachedInputTokensSaved = 0
+    /// Provider time the hits saved: for each, how long the call that stored its answer waited for the
+    /// provider (entries that do not say add nothing).
+    public var providerTimeSaved = Duration.zero
+    /// The price of the tokens the hits saved, for models with a price in the configuration's
+    /// ``StructuredClient/Configuration/prices``.
+    public var costSaved = 0.0
 
     /// The share of reads that hit, from 0 to 1 (0 before any read).
     public var hitRate: Double {
         hits + misses == 0 ? 0 : Double(hits) / Double(hits + misses)
+    }
+
+    /// Counts `event`.
+    mutating func count(_ event: CacheEvent) {
+        switch event.kind {
+        case .hit:
+            hits += 1
+            guard let savings = event.savings else { return }
+            tokensSaved += savings.tokens
+            inputTokensSaved += savings.inputTokens
+            outputTokensSaved += savings.outputTokens
+            cachedInputTokensSaved += savings.cachedInputTokens
+            providerTimeSaved += savings.providerTime ?? .zero
+            costSaved += savings.cost ?? 0
+        case .miss: misses += 1
+        case .store: stores += 1
+        case .error: errors += 1
+        case .unavailable: outages += 1
+        case .available: break
+        default: bypasses += 1
+        }
     }
 }

@@ -52,12 +52,19 @@ protocol ChatDialect: Sendable {
     ///   cannot be reproduced.
     func instructorPayload(_ prepared: PreparedRequest, mode: Mode, schemaText: [UInt8]) throws -> CacheKeyPayload
 
+    /// The completion a stream's chunks amount to, in this format (what a non-streamed call returns),
+    /// from the chunks' raw events.
+    ///
+    /// - Parameter chunks: Every chunk of the stream, in order.
+    /// - Throws: ``ProviderError`` with code `invalidResponse` when the chunks do not make a completion.
+    func completion(streamedAs chunks: [ChatCompletionChunk]) throws -> ChatCompletion
+
     /// A completion stored with an answer, read back; `nil` when it is not one of this format.
     func storedCompletion(_ raw: JSONValue) -> ChatCompletion?
 
-    /// The usage member names whose last values in a stored completion add up to the tokens the call
-    /// cost, which a hit saves.
-    var usageTokenNames: [CacheEnvelope.UsageName] { get }
+    /// Where a stored completion of this format says what it cost, for the tokens a hit on an entry
+    /// without this client's record saves (one Instructor stored, say).
+    var usageNames: CacheEnvelope.UsageNames { get }
 }
 
 extension ChatDialect {
@@ -70,6 +77,13 @@ extension ChatDialect {
 
     func answerJSON(in completion: ChatCompletion, for request: ChatRequest, mode: Mode) throws -> String {
         try answerJSON(in: completion, mode: mode)
+    }
+
+    /// OpenAI's chat completion chunks, accumulated.
+    func completion(streamedAs chunks: [ChatCompletionChunk]) throws -> ChatCompletion {
+        var accumulator = ChatCompletionAccumulator()
+        for chunk in chunks { accumulator.add(chunk) }
+        return try accumulator.makeCompletion()
     }
 }
 

@@ -31,6 +31,8 @@ enum ClientCacheKey {
         var body = body
         let messages = body["messages"] ?? []
         for member in ["messages", "model"] + prepared.modeMembers { body[member] = nil }
+        // A format that streams at another endpoint (Gemini) says so only here.
+        if prepared.request.stream, body["stream"] == nil { body["stream"] = true }
         var payload = CacheKeyPayload(capacity: schemaText.count + 1_024)
         payload.member("messages") { $0.write(messages) }
         payload.member("mode") { $0.writeString(mode.rawValue) }

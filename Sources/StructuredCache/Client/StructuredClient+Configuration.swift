@@ -54,6 +54,12 @@ extension StructuredClient {
         /// (``CacheEvent/changes``): the answer to "why did this miss?". It costs a payload on every
         /// miss, and with recorded payloads one more read. Default `false`.
         public var explainsMisses: Bool
+        /// Whether streaming calls use the cache, and how stored streams replay (see
+        /// ``StreamCaching``); each call can override it. ``StreamCaching/off`` by default.
+        public var streamCaching: StreamCaching
+        /// Token prices by model name (as the call sends it), for the money hits save
+        /// (``CacheSavings/cost``, ``CacheStatistics/costSaved``). Empty by default: no costs.
+        public var prices: [String: TokenPrices]
         /// Called with every cache event, on the calling task.
         public var onEvent: (@Sendable (CacheEvent) -> Void)?
 
@@ -69,11 +75,14 @@ extension StructuredClient {
         ///   - keyCompatibility: How keys are computed.
         ///   - recordsPayloads: Whether stored answers keep their request payloads, for replay misses.
         ///   - explainsMisses: Whether miss events carry the payload and what changed.
+        ///   - streamCaching: Whether streaming calls use the cache.
+        ///   - prices: Token prices by model name, for the money hits save.
         ///   - onEvent: Called with every cache event.
         public init(
             defaultModel: String? = nil, mode: Mode = .tools, maxRetries: Int = 1, cacheTTL: CacheTTL = .adapterDefault,
             cachePolicy: CachePolicy = .use, namespace: String? = nil, keyCompatibility: KeyCompatibility = .standard,
             recordsPayloads: Bool = false, explainsMisses: Bool = false,
+            streamCaching: StreamCaching = .off, prices: [String: TokenPrices] = [:],
             onEvent: (@Sendable (CacheEvent) -> Void)? = nil
         ) {
             self.defaultModel = defaultModel
@@ -85,6 +94,8 @@ extension StructuredClient {
             self.keyCompatibility = keyCompatibility
             self.recordsPayloads = recordsPayloads
             self.explainsMisses = explainsMisses
+            self.prices = prices
+            self.streamCaching = streamCaching
             self.onEvent = onEvent
         }
     }

@@ -35,7 +35,7 @@ public final class StructuredClient: Sendable {
     private let namespace: String
     /// How the provider's wire format asks for and returns structured answers.
     let dialect: any ChatDialect
-    private let totals = Lock(CacheStatistics())
+    private let ledger = Lock(Ledger())
     private let subscribers = Lock<[UInt64: AsyncStream<CacheEvent>.Continuation]>([:])
     private let subscriberCount = Atomic<UInt64>(0)
     private let flights = SingleFlight()
@@ -72,17 +72,19 @@ public final class StructuredClient: Sendable {
     ///   - cache: The cache for this call; the client's when `nil`.
     ///   - cacheTTL: How long the answer is stored; the configuration's when `nil`.
     ///   - cachePolicy: How this call uses the cache; the configuration's when `nil`.
+    ///   - label: What the call's cache use is counted under in ``statisticsByLabel`` and reported
+    ///     with in events (a feature's name, a tenant); no label when `nil`. Not part of the key.
     /// - Returns: The decoded, validated answer.
     /// - Throws: ``ClientError`` when no valid answer came back, ``SchemaError`` when the type cannot be
     ///   described, ``ProviderError`` when the provider failed. Never an error of the cache.
     public func create<Response: Decodable & Sendable>(
         model: String? = nil, messages: [ChatMessage], responseModel: Response.Type, mode: Mode? = nil,
         maxRetries: Int? = nil, options: RequestOptions = RequestOptions(), cache: (any CacheAdapter)? = nil,
-        cacheTTL: CacheTTL? = nil, cachePolicy: CachePolicy? = nil
+        cacheTTL: CacheTTL? = nil, cachePolicy: CachePolicy? = nil, label: String? = nil
     ) async throws -> Response {
         let call = try plan(
             model: model, messages: messages, responseModel: responseModel, mode: mode, maxRetries: maxRetries,
-            options: options, cache: cache, cacheTTL: cacheTTL, cachePolicy: cachePolicy)
+            options: options, cache: cache, cacheTTL: cacheTTL, cachePolicy: cachePolicy, label: label)
         return try await run(call, Response.self, needsCompletion: false).0
     }
 
@@ -101,16 +103,17 @@ public final class StructuredClient: Sendable {
     ///   - cache: The cache for this call; the client's when `nil`.
     ///   - cacheTTL: How long the answer is stored; the configuration's when `nil`.
     ///   - cachePolicy: How this call uses the cache; the configuration's when `nil`.
+    ///   - label: What the call's cache use is counted under in ``statisticsByLabel``; none when `nil`.
     /// - Returns: The answer and its completion.
-    /// - Throws: As ``create(model:messages:responseModel:mode:maxRetries:options:cache:cacheTTL:cachePolicy:)``.
+    /// - Throws: As ``create(model:messages:responseModel:mode:maxRetries:options:cache:cacheTTL:cachePolicy:label:)``.
     public func createWithCompletion<Response: Decodable & Sendable>(
         model: String? = nil, messages: [ChatMessage], responseModel: Response.Type, mode: Mode? = nil,
         maxRetries: Int? = nil, options: RequestOptions = RequestOptions(), cache: (any CacheAdapter)? = nil,
-        cacheTTL: CacheTTL? = nil, cachePolicy: CachePolicy? = nil
+        cacheTTL: CacheTTL? = nil, cachePolicy: CachePolicy? = nil, label: String? = nil
     ) async throws -> (Response, ChatCompletion) {
         let call = try plan(
             model: model, messages: messages, responseModel: responseModel, mode: mode, maxRetries: maxRetries,
-            options: options, cache: cache, cacheTTL: cacheTTL, cachePolicy: cachePolicy)
+            options: options, cache: cache, cacheTTL: cacheTTL, cachePolicy: cachePolicy, label: label)
         let (value, completion) = try await run(call, Response.self, needsCompletion: true)
         return (value, completion!)
     }
@@ -156,8 +159,16 @@ public final class StructuredClient: Sendable {
                 options: options, cache: nil, cacheTTL: nil, cachePolicy: nil))
     }
 
-    /// The running totals of this client's cache use.
-    public var statistics: CacheStatistics { totals.withLock { $0 } }
+    /// The running totals of this client's cache use, and what its hits saved.
+    public var statistics: CacheStatistics { ledger.withLock { $0.total } }
+
+    /// The running totals by response type (`User`; `[User]` for iterable calls). Types of one name
+    /// in different modules are counted together.
+    public var statisticsByResponseType: [String: CacheStatistics] { ledger.withLock { $0.byResponseType } }
+
+    /// The running totals by the label calls were given (their `label` argument); calls without one
+    /// are counted in ``statistics`` only.
+    public var statisticsByLabel: [String: CacheStatistics] { ledger.withLock { $0.byLabel } }
 
     /// A stream of this client's cache events, from now on, for as long as it is iterated.
     ///
@@ -188,23 +199,40 @@ public final class StructuredClient: Sendable {
         var cache: (any CacheAdapter)?
         var ttl: CacheTTL
         var policy: CachePolicy
+        /// The response type's name, for counting by type.
+        var responseType: String
+        var label: String?
+    }
+
+    /// The running totals, overall, by response type and by label.
+    private struct Ledger {
+        var total = CacheStatistics()
+        var byResponseType: [String: CacheStatistics] = [:]
+        var byLabel: [String: CacheStatistics] = [:]
+    }
+
+    /// A response type's name, kept with its schema so that a call does not format it again.
+    struct ResponseTypeName: Sendable {
+        let name: String
     }
 
     func plan<Response: Decodable>(
         model: String?, messages: [ChatMessage], responseModel: Response.Type, mode: Mode?, maxRetries: Int?,
         options: RequestOptions, cache: (any CacheAdapter)?, cacheTTL: CacheTTL?, cachePolicy: CachePolicy?,
-        streaming: Bool = false
+        label: String? = nil, streaming: Bool = false
     ) throws -> Call {
-        try plan(
-            model: model, messages: messages, schema: SchemaCache.shared.entry(for: responseModel), mode: mode,
-            maxRetries: maxRetries, options: options, cache: cache, cacheTTL: cacheTTL, cachePolicy: cachePolicy,
-            streaming: streaming)
+        let schema = try SchemaCache.shared.entry(for: responseModel)
+        return try plan(
+            model: model, messages: messages, schema: schema, mode: mode, maxRetries: maxRetries, options: options,
+            cache: cache, cacheTTL: cacheTTL, cachePolicy: cachePolicy, label: label,
+            responseType: schema.attachment(ResponseTypeName.self) { _ in ResponseTypeName(name: "\(Response.self)") }
+                .name, streaming: streaming)
     }
 
     func plan(
         model: String?, messages: [ChatMessage], schema: SchemaCache.Entry, mode: Mode?, maxRetries: Int?,
         options: RequestOptions, cache: (any CacheAdapter)?, cacheTTL: CacheTTL?, cachePolicy: CachePolicy?,
-        streaming: Bool
+        label: String?, responseType: String, streaming: Bool
     ) throws -> Call {
         guard let model = model ?? configuration.defaultModel else {
             throw ClientError(.missingModel, "no model given, to the call or as the configuration's defaultModel")
@@ -215,10 +243,12 @@ public final class StructuredClient: Sendable {
         var request = options.request(model: model, messages: messages)
         request.stream = streaming
         let prepared = try dialect.prepare(request, mode: mode, schema: schema)
-        let key: String
+        var key: String
         switch configuration.keyCompatibility.base {
         case .instructor116:
             key = try dialect.instructorKey(prepared, mode: mode, schemaText: schema.keyText)
+            // Instructor never stores a stream: a streamed answer must not answer its `create`.
+            if streaming { key = SHA256.hash(string: "stream:" + key).hexString }
         case .standard:
             key = ClientCacheKey.standard(
                 body: try dialect.wireBody(prepared.request), prepared: prepared, mode: mode,
@@ -227,7 +257,8 @@ public final class StructuredClient: Sendable {
         return Call(
             prepared: prepared, key: key, schemaText: schema.keyText, mode: mode, maxRetries: retries,
             cache: cache ?? self.cache,
-            ttl: cacheTTL ?? configuration.cacheTTL, policy: cachePolicy ?? configuration.cachePolicy)
+            ttl: cacheTTL ?? configuration.cacheTTL, policy: cachePolicy ?? configuration.cachePolicy,
+            responseType: responseType, label: label)
     }
 
     private func run<Response: Decodable & Sendable>(
@@ -253,6 +284,23 @@ public final class StructuredClient: Sendable {
     private func lookup<Response: Decodable>(
         _ call: Call, _ adapter: any CacheAdapter, _ type: Response.Type, needsCompletion: Bool
     ) async -> (Response, ChatCompletion?)? {
+        await lookup(call, adapter, unanswerable: "the stored answer has no completion to return") { envelope in
+            let value = try Self.decodeAnswer(envelope.modelJSON, as: Response.self)
+            // The completion is read only for a caller who wants it; the usage is found in its text.
+            guard needsCompletion else { return (value, nil) }
+            guard let completion = envelope.completion(in: dialect) else { return nil }
+            return (value, completion)
+        }
+    }
+
+    /// Reads the call's key and makes an answer of the stored envelope with `use`: `nil` on a miss.
+    ///
+    /// A read that fails is an error and a miss; a value `use` throws for is unusable, and is removed;
+    /// one it returns `nil` for cannot answer this call (for the reason `unanswerable`), and is kept.
+    func lookup<Answer>(
+        _ call: Call, _ adapter: any CacheAdapter, unanswerable: String,
+        use: (CacheEnvelope) throws -> Answer?
+    ) async -> Answer? {
         let started = ContinuousClock.now
         let stored: Data?
         do {
@@ -272,19 +320,12 @@ public final class StructuredClient: Sendable {
             guard let envelope = CacheEnvelope(bytes: stored) else {
                 throw ValidationFailure("the stored value is not UTF-8 text")
             }
-            let value = try Self.decodeAnswer(envelope.modelJSON, as: Response.self)
-            // The completion is read only for a caller who wants it; the usage is found in its text.
-            let completion = needsCompletion ? envelope.completion(in: dialect) : nil
-            if needsCompletion && completion == nil {
-                emit(
-                    .miss, call, adapter: adapter, since: started,
-                    reason: "the stored answer has no completion to return")
+            guard let answer = try use(envelope) else {
+                emit(.miss, call, adapter: adapter, since: started, reason: unanswerable)
                 return nil
             }
-            emit(
-                .hit, call, adapter: adapter, since: started,
-                tokensSaved: envelope.tokenCount(summing: dialect.usageTokenNames))
-            return (value, completion)
+            emit(.hit, call, adapter: adapter, since: started, savings: savings(of: envelope, call))
+            return answer
         } catch {
             emit(
                 .miss, call, adapter: adapter, since: started,
@@ -306,9 +347,12 @@ public final class StructuredClient: Sendable {
     ) async throws -> (Response, ChatCompletion) {
         var request = call.prepared.request
         var failures: [ClientError.Attempt] = []
+        var cost = EntryRecord(providerTime: .zero)
         for _ in 0...call.maxRetries {
             try Task.checkCancellation()
+            let asked = ContinuousClock.now
             let completion = try await provider.complete(request)
+            cost.add(completion, askedAt: asked)
             let answer: String
             let value: Response
             do {
@@ -321,7 +365,11 @@ public final class StructuredClient: Sendable {
                 request.messages += dialect.reaskMessages(after: completion, error: error, mode: call.mode)
                 continue
             }
-            if let adapter { await store(value, answer: answer, completion: completion, call, adapter) }
+            if let adapter {
+                await store(
+                    modelJSON: Self.encode(value) ?? answer, rawJSON: completion.raw.jsonString(.compact), record: cost,
+                    call, adapter)
+            }
             return (value, completion)
         }
         throw ClientError(
@@ -330,12 +378,13 @@ public final class StructuredClient: Sendable {
             attempts: failures)
     }
 
-    private func store<Response>(
-        _ value: Response, answer: String, completion: ChatCompletion, _ call: Call, _ adapter: any CacheAdapter
+    /// Stores an answer, the completion it came from and what it cost, and with ``Configuration/recordsPayloads``
+    /// the call's payload.
+    func store(
+        modelJSON: String, rawJSON: String?, record: EntryRecord, _ call: Call, _ adapter: any CacheAdapter
     ) async {
         let started = ContinuousClock.now
-        let envelope = CacheEnvelope(
-            modelJSON: Self.encode(value) ?? answer, rawJSON: completion.raw.jsonString(.compact))
+        let envelope = CacheEnvelope(modelJSON: modelJSON, rawJSON: rawJSON, record: record)
         do {
             try await adapter.set(call.key, envelope.bytes, ttl: call.ttl)
             emit(.store, call, adapter: adapter, since: started)
@@ -407,7 +456,7 @@ public final class StructuredClient: Sendable {
 
     /// The error of a miss under ``CachePolicy/replayOnly``: the key, the payload, and which of its
     /// fields differ from the last recorded call of the same model, mode and response type.
-    private func replayMiss(_ call: Call, _ adapter: any CacheAdapter) async -> ClientError {
+    func replayMiss(_ call: Call, _ adapter: any CacheAdapter) async -> ClientError {
         let payload = try? payload(of: call)
         var message = "no recorded answer for this call (key \(call.key)); the provider was not asked"
         if configuration.recordsPayloads, let payload {
@@ -450,18 +499,36 @@ public final class StructuredClient: Sendable {
         return String(data: data, encoding: .utf8)
     }
 
+    // MARK: Savings
+
+    /// What a hit on `envelope` saved: the record this client stored with it, or for an entry another
+    /// writer stored, the tokens its completion's usage names.
+    func savings(of envelope: CacheEnvelope, _ call: Call) -> CacheSavings {
+        let record = envelope.record
+        guard let tokens = record?.tokens ?? envelope.tokens(dialect.usageNames) else {
+            return CacheSavings(providerTime: record?.providerTime)
+        }
+        return CacheSavings(
+            providerTime: record?.providerTime, inputTokens: tokens.input, outputTokens: tokens.output,
+            cachedInputTokens: tokens.cached,
+            cost: configuration.prices[call.prepared.request.model]?.cost(of: tokens))
+    }
+
     // MARK: Events
 
     func emit(
         _ kind: CacheEvent.Kind, _ call: Call, adapter: (any CacheAdapter)?,
         since started: ContinuousClock.Instant? = nil,
-        reason: String? = nil, error: (any Error)? = nil, tokensSaved: Int? = nil,
+        reason: String? = nil, error: (any Error)? = nil, savings: CacheSavings? = nil,
         explanation: (CachePayload, [CachePayload.Difference])? = nil
     ) {
         var event = CacheEvent(
             kind: kind, key: call.key, adapter: adapter.map { String(describing: type(of: $0)) } ?? "",
             duration: started.map { ContinuousClock.now - $0 } ?? .zero, reason: reason, error: error,
-            tokensSaved: tokensSaved)
+            tokensSaved: savings?.tokens)
+        event.savings = savings
+        event.responseType = call.responseType
+        event.label = call.label
         if let (payload, changes) = explanation {
             event.payload = payload
             event.changes = changes
@@ -479,19 +546,10 @@ public final class StructuredClient: Sendable {
     }
 
     private func publish(_ event: CacheEvent) {
-        let kind = event.kind
-        totals.withLock { totals in
-            switch kind {
-            case .hit:
-                totals.hits += 1
-                totals.tokensSaved += event.tokensSaved ?? 0
-            case .miss: totals.misses += 1
-            case .store: totals.stores += 1
-            case .error: totals.errors += 1
-            case .unavailable: totals.outages += 1
-            case .available: break
-            default: totals.bypasses += 1
-            }
+        ledger.withLock { ledger in
+            ledger.total.count(event)
+            if !event.responseType.isEmpty { ledger.byResponseType[event.responseType, default: .init()].count(event) }
+            if let label = event.label { ledger.byLabel[label, default: .init()].count(event) }
         }
         configuration.onEvent?(event)
         for continuation in subscribers.withLock({ Array($0.values) }) { continuation.yield(event) }

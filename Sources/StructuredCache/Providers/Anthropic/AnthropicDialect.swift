@@ -166,9 +166,16 @@ struct AnthropicDialect: ChatDialect {
 
     func storedCompletion(_ raw: JSONValue) -> ChatCompletion? { try? AnthropicMessage.completion(raw) }
 
-    private static let usageNames = [
-        "input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "output_tokens",
-    ].map(CacheEnvelope.UsageName.init)
+    private static let names = CacheEnvelope.UsageNames(
+        input: ["input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"], output: ["output_tokens"],
+        cached: ["cache_read_input_tokens"])
 
-    var usageTokenNames: [CacheEnvelope.UsageName] { Self.usageNames }
+    var usageNames: CacheEnvelope.UsageNames { Self.names }
+
+    /// The message the stream's events describe (``AnthropicMessageAssembler``).
+    func completion(streamedAs chunks: [ChatCompletionChunk]) throws -> ChatCompletion {
+        var assembler = AnthropicMessageAssembler()
+        for chunk in chunks { try assembler.add(chunk.raw) }
+        return try AnthropicMessage.completion(assembler.assembled)
+    }
 }

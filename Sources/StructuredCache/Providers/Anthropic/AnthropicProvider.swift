@@ -92,9 +92,9 @@ public struct AnthropicProvider: ChatProvider, DialectSpeaking, CustomStringConv
     public func complete(_ request: ChatRequest) async throws -> ChatCompletion {
         do {
             if request.stream {
-                var assembler = AnthropicMessageAssembler()
-                for try await chunk in stream(request) { try assembler.add(chunk.raw) }
-                return try AnthropicMessage.completion(assembler.assembled)
+                var chunks: [ChatCompletionChunk] = []
+                for try await chunk in stream(request) { chunks.append(chunk) }
+                return try dialect.completion(streamedAs: chunks)
             }
             let urlRequest = try makeURLRequest(request, streaming: false)
             let body = try await transport.send(urlRequest, httpError: AnthropicStreamDecoder.httpError)

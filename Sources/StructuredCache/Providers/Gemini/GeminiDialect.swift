@@ -204,7 +204,14 @@ struct GeminiDialect: ChatDialect {
 
     func storedCompletion(_ raw: JSONValue) -> ChatCompletion? { try? GeminiResponse.completion(json: raw) }
 
-    private static let usageNames = [CacheEnvelope.UsageName("totalTokenCount")]
+    private static let names = CacheEnvelope.UsageNames(
+        input: ["promptTokenCount"], output: ["candidatesTokenCount", "thoughtsTokenCount"],
+        cached: ["cachedContentTokenCount"])
 
-    var usageTokenNames: [CacheEnvelope.UsageName] { Self.usageNames }
+    var usageNames: CacheEnvelope.UsageNames { Self.names }
+
+    /// The streamed responses merged into one.
+    func completion(streamedAs chunks: [ChatCompletionChunk]) throws -> ChatCompletion {
+        try GeminiResponse.completion(json: GeminiResponse.merged(chunks.map(\.raw)))
+    }
 }

@@ -104,9 +104,9 @@ public struct GeminiProvider: ChatProvider, CustomStringConvertible, CustomRefle
     public func complete(_ request: ChatRequest) async throws -> ChatCompletion {
         do {
             if request.stream {
-                var responses: [JSONValue] = []
-                for try await chunk in stream(request) { responses.append(chunk.raw) }
-                return try GeminiResponse.completion(json: GeminiResponse.merged(responses))
+                var chunks: [ChatCompletionChunk] = []
+                for try await chunk in stream(request) { chunks.append(chunk) }
+                return try dialect.completion(streamedAs: chunks)
             }
             let urlRequest = try makeURLRequest(for: request, streaming: false)
             return try GeminiResponse.completion(

@@ -28,7 +28,8 @@ struct OpenAIChatDialect: ChatDialect {
 
     func storedCompletion(_ raw: JSONValue) -> ChatCompletion? { try? ChatCompletion(json: raw) }
 
-    private static let usageNames = [CacheEnvelope.UsageName("total_tokens")]
+    private static let names = CacheEnvelope.UsageNames(
+        input: ["prompt_tokens"], output: ["completion_tokens"], cached: ["cached_tokens"])
 
-    var usageTokenNames: [CacheEnvelope.UsageName] { Self.usageNames }
+    var usageNames: CacheEnvelope.UsageNames { Self.names }
 }

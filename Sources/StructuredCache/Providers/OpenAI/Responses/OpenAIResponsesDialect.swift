@@ -128,9 +128,16 @@ struct OpenAIResponsesDialect: ChatDialect {
 
     func storedCompletion(_ raw: JSONValue) -> ChatCompletion? { try? ResponsesResponse.completion(raw) }
 
-    private static let usageNames = [CacheEnvelope.UsageName("total_tokens")]
+    private static let names = CacheEnvelope.UsageNames(
+        input: ["input_tokens"], output: ["output_tokens"], cached: ["cached_tokens"])
 
-    var usageTokenNames: [CacheEnvelope.UsageName] { Self.usageNames }
+    var usageNames: CacheEnvelope.UsageNames { Self.names }
+
+    /// The response the stream's last event carries.
+    func completion(streamedAs chunks: [ChatCompletionChunk]) throws -> ChatCompletion {
+        guard let raw = chunks.last?.raw else { throw ProviderError.invalidResponse("the stream held no response") }
+        return try ResponsesResponse.completion(raw["response"] ?? raw)
+    }
 
     /// The messages as Instructor's message conversion hands them to its key: as the chat format
     /// writes them, with a missing or `null` content as `[]`.

@@ -90,10 +90,9 @@ public struct OpenAIResponsesProvider: ChatProvider, CustomStringConvertible, Cu
     public func complete(_ request: ChatRequest) async throws -> ChatCompletion {
         do {
             if request.stream {
-                var last: ChatCompletionChunk?
-                for try await chunk in stream(request) { last = chunk }
-                guard let raw = last?.raw else { throw ProviderError.invalidResponse("the stream held no response") }
-                return try ResponsesResponse.completion(raw["response"] ?? raw)
+                var last: [ChatCompletionChunk] = []
+                for try await chunk in stream(request) { last = [chunk] }
+                return try dialect.completion(streamedAs: last)
             }
             let urlRequest = try makeURLRequest(body: body(for: request), streaming: false)
             let bytes = try await transport.send(urlRequest, httpError: OpenAIProvider.httpError)
