@@ -77,7 +77,7 @@ public final class StructuredClient: Sendable {
     /// - Returns: The decoded, validated answer.
     /// - Throws: ``ClientError`` when no valid answer came back, ``SchemaError`` when the type cannot be
     ///   described, ``ProviderError`` when the provider failed. Never an error of the cache.
-    public func create<Response: Decodable & Sendable>(
+    nonisolated(nonsending) public func create<Response: Decodable & Sendable>(
         model: String? = nil, messages: [ChatMessage], responseModel: Response.Type, mode: Mode? = nil,
         maxRetries: Int? = nil, options: RequestOptions = RequestOptions(), cache: (any CacheAdapter)? = nil,
         cacheTTL: CacheTTL? = nil, cachePolicy: CachePolicy? = nil, label: String? = nil
@@ -106,7 +106,7 @@ public final class StructuredClient: Sendable {
     ///   - label: What the call's cache use is counted under in ``statisticsByLabel``; none when `nil`.
     /// - Returns: The answer and its completion.
     /// - Throws: As ``create(model:messages:responseModel:mode:maxRetries:options:cache:cacheTTL:cachePolicy:label:)``.
-    public func createWithCompletion<Response: Decodable & Sendable>(
+    nonisolated(nonsending) public func createWithCompletion<Response: Decodable & Sendable>(
         model: String? = nil, messages: [ChatMessage], responseModel: Response.Type, mode: Mode? = nil,
         maxRetries: Int? = nil, options: RequestOptions = RequestOptions(), cache: (any CacheAdapter)? = nil,
         cacheTTL: CacheTTL? = nil, cachePolicy: CachePolicy? = nil, label: String? = nil
@@ -261,7 +261,7 @@ public final class StructuredClient: Sendable {
             responseType: responseType, label: label)
     }
 
-    private func run<Response: Decodable & Sendable>(
+    nonisolated(nonsending) private func run<Response: Decodable & Sendable>(
         _ call: Call, _ type: Response.Type, needsCompletion: Bool
     ) async throws -> (Response, ChatCompletion?) {
         guard let adapter = call.cache, call.policy != .bypass else {
@@ -281,7 +281,7 @@ public final class StructuredClient: Sendable {
     }
 
     /// Reads the call's key; `nil` on a miss, including every way a stored value can be unusable.
-    private func lookup<Response: Decodable>(
+    nonisolated(nonsending) private func lookup<Response: Decodable>(
         _ call: Call, _ adapter: any CacheAdapter, _ type: Response.Type, needsCompletion: Bool
     ) async -> (Response, ChatCompletion?)? {
         await lookup(call, adapter, unanswerable: "the stored answer has no completion to return") { envelope in
@@ -297,7 +297,7 @@ public final class StructuredClient: Sendable {
     ///
     /// A read that fails is an error and a miss; a value `use` throws for is unusable, and is removed;
     /// one it returns `nil` for cannot answer this call (for the reason `unanswerable`), and is kept.
-    func lookup<Answer>(
+    nonisolated(nonsending) func lookup<Answer>(
         _ call: Call, _ adapter: any CacheAdapter, unanswerable: String,
         use: (CacheEnvelope) throws -> Answer?
     ) async -> Answer? {

@@ -8,7 +8,7 @@ extension AutoCache: ExpiryReportingCacheAdapter {
     /// - Parameter key: The key, compared by Unicode scalars.
     /// - Returns: The value, or `nil` on a miss.
     /// - Complexity: O(1) on average.
-    public func get(_ key: String) async throws -> Data? {
+    nonisolated(nonsending) public func get(_ key: String) async throws -> Data? {
         read(key)
     }
 

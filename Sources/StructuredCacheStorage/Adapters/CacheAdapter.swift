@@ -24,7 +24,7 @@ public protocol CacheAdapter: Sendable {
     /// - Parameter key: The key the value was stored under.
     /// - Returns: The stored bytes, or `nil` on a miss.
     /// - Throws: ``CacheError`` when the backend cannot be read.
-    func get(_ key: String) async throws -> Data?
+    nonisolated(nonsending) func get(_ key: String) async throws -> Data?
 
     /// Stores `value` under `key`, replacing any earlier value.
     ///

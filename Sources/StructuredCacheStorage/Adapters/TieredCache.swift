@@ -49,7 +49,7 @@ public final class TieredCache: CacheAdapter {
     /// - Returns: The value, or `nil` when no tier has it.
     /// - Throws: The first tier error, only when no tier had the value.
     /// - Complexity: One read per tier up to the hit, plus one write per faster tier.
-    public func get(_ key: String) async throws -> Data? {
+    nonisolated(nonsending) public func get(_ key: String) async throws -> Data? {
         try await getWithRemainingTTL(key)?.value
     }
 

@@ -11,7 +11,7 @@ extension DiskCache: ExpiryReportingCacheAdapter {
     /// - Returns: The value, or `nil` when missing, expired, damaged or from a later format version.
     /// - Throws: ``CacheError`` when the file exists but cannot be read.
     /// - Complexity: O(*n*) in the entry's size.
-    public func get(_ key: String) async throws -> Data? {
+    nonisolated(nonsending) public func get(_ key: String) async throws -> Data? {
         try await entry(key)?.value
     }
 

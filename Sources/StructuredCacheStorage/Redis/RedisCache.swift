@@ -143,7 +143,7 @@ public final class RedisCache: CacheAdapter {
     /// - Parameter key: The key, without the prefix.
     /// - Returns: The stored bytes, or `nil` on a miss.
     /// - Throws: ``CacheError`` when the server cannot be reached or answers unexpectedly.
-    public func get(_ key: String) async throws -> Data? {
+    nonisolated(nonsending) public func get(_ key: String) async throws -> Data? {
         var command = RESPEncoder(argumentCount: 2, reservingCapacity: keyPrefix.utf8.count + key.utf8.count)
         command.append("GET")
         command.append(prefix: keyPrefix, key)
