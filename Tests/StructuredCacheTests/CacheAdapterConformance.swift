@@ -115,6 +115,61 @@ enum CacheAdapterConformance {
         try await adapter.removeAll()
     }
 
+    /// Checks the grace of expired entries against an adapter configured with a grace of 3 s: an entry
+    /// with a TTL of 1 s is never a hit once expired, reads as stale (with how long ago it expired) within
+    /// the grace and within the bound asked for, and is gone after the grace; live entries and entries
+    /// without expiry are never stale.
+    ///
+    /// Adapters on a real clock (RedisCache) may take longer than planned between two steps on a loaded
+    /// machine, so the reads that need the entry to be within its grace are checked only when the check
+    /// really ran in time.
+    ///
+    /// - Parameters:
+    ///   - adapter: A fresh adapter whose `staleGrace` is 3 s.
+    ///   - advance: Moves the adapter's notion of time forward by at least the given duration.
+    static func checkStaleGrace(
+        _ adapter: any StaleReadingCacheAdapter,
+        advance: (Duration) async throws -> Void
+    ) async throws {
+        let hour = Duration.seconds(3_600)
+        let started = ContinuousClock.now
+        try await adapter.set("stale-short", Data("old".utf8), ttl: .seconds(1))
+        try await adapter.set("stale-hour", Data("hour".utf8), ttl: .seconds(3_600))
+        try await adapter.set("stale-never", Data("never".utf8), ttl: .never)
+        #expect(try await adapter.getStale("stale-hour", maxStaleness: hour) == nil)
+        #expect(try await adapter.getStale("stale-never", maxStaleness: hour) == nil)
+        #expect(try await adapter.getStale("stale-missing", maxStaleness: hour) == nil)
+        try await advance(.milliseconds(1_500))
+        // Expired: never a hit, in its grace or not.
+        #expect(try await adapter.get("stale-short") == nil)
+        let found = try await adapter.getStale("stale-short", maxStaleness: hour)
+        let tooStrict = try await adapter.getStale("stale-short", maxStaleness: .milliseconds(100))
+        let elapsed = ContinuousClock.now - started
+        if elapsed < .milliseconds(3_800) {
+            let found = try #require(found, "an entry in its grace reads as stale")
+            #expect(found.value == Data("old".utf8))
+            #expect(found.staleness >= .milliseconds(400))
+            #expect(found.staleness <= max(elapsed, .milliseconds(1_500)) - .milliseconds(900))
+            #expect(tooStrict == nil, "an entry stale for longer than the bound is not returned")
+        }
+        // Reading it stale neither renews it nor makes it a hit.
+        #expect(try await adapter.get("stale-short") == nil)
+        #expect(try await adapter.get("stale-hour") == Data("hour".utf8))
+        try await advance(.milliseconds(3_000))
+        #expect(try await adapter.getStale("stale-short", maxStaleness: hour) == nil, "past its grace it is gone")
+        #expect(try await adapter.get("stale-short") == nil)
+        #expect(try await adapter.get("stale-hour") == Data("hour".utf8))
+        #expect(try await adapter.get("stale-never") == Data("never".utf8))
+        #expect(try await adapter.getStale("stale-never", maxStaleness: hour) == nil)
+        // A new value replaces one in its grace, and is live.
+        try await adapter.set("stale-again", Data("first".utf8), ttl: .seconds(1))
+        try await advance(.milliseconds(1_500))
+        try await adapter.set("stale-again", Data("second".utf8), ttl: .seconds(3_600))
+        #expect(try await adapter.get("stale-again") == Data("second".utf8))
+        #expect(try await adapter.getStale("stale-again", maxStaleness: hour) == nil)
+        try await adapter.removeAll()
+    }
+
     static func survivesConcurrentUse(_ adapter: any CacheAdapter) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for task in 0..<16 {

@@ -17,6 +17,7 @@ public struct CacheEvent: Sendable, CustomStringConvertible {
             case bypass
             case unavailable
             case available
+            case stale
         }
 
         private let base: Base
@@ -38,6 +39,10 @@ public struct CacheEvent: Sendable, CustomStringConvertible {
         public static let unavailable = Kind(.unavailable)
         /// A server that was skipped answers again and is used; ``CacheEvent/key`` is empty.
         public static let available = Kind(.available)
+        /// The provider failed, and an entry that had expired no longer ago than the call's
+        /// `staleIfError` answered instead; ``CacheEvent/reason`` names the provider's error and how long
+        /// ago the entry expired.
+        public static let stale = Kind(.stale)
 
         /// The kind's name (`hit`, `miss` …), for logs and metric labels.
         public var name: String { base.rawValue }
@@ -52,7 +57,7 @@ public struct CacheEvent: Sendable, CustomStringConvertible {
     public let adapter: String
     /// How long the cache operation took.
     public let duration: Duration
-    /// Why, for misses of stored values that could not be used, errors and bypasses.
+    /// Why, for misses of stored values that could not be used, errors, bypasses and stale answers.
     public let reason: String?
     /// The adapter's error, for ``Kind/error``.
     public let error: (any Error)?
@@ -117,6 +122,9 @@ public struct CacheStatistics: Sendable, Hashable {
     /// The price of the tokens the hits saved, for models with a price in the configuration's
     /// ``StructuredClient/Configuration/prices``.
     public var costSaved = 0.0
+    /// Calls answered by an expired entry because the provider failed (``CacheEvent/Kind/stale``); not
+    /// counted as hits.
+    public var staleAnswers = 0
 
     /// The share of reads that hit, from 0 to 1 (0 before any read).
     public var hitRate: Double {
@@ -140,6 +148,7 @@ public struct CacheStatistics: Sendable, Hashable {
         case .error: errors += 1
         case .unavailable: outages += 1
         case .available: break
+        case .stale: staleAnswers += 1
         default: bypasses += 1
         }
     }

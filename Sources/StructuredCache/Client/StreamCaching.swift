@@ -39,7 +39,7 @@ public struct StreamCaching: Sendable, Hashable {
     public var isEnabled: Bool
     /// How a hit is replayed.
     public var replay: Replay
-    /// Whether a stream and a ``StructuredClient/create(model:messages:responseModel:mode:maxRetries:options:cache:cacheTTL:cachePolicy:label:)``
+    /// Whether a stream and a ``StructuredClient/create(model:messages:responseModel:mode:maxRetries:options:cache:cacheTTL:cachePolicy:label:staleIfError:)``
     /// of the same question share one entry: then `create` can answer from a stored stream's final
     /// value, and a stream from a `create` entry, as one snapshot (or all its elements at once). Off
     /// by default: the two forms have keys of their own.

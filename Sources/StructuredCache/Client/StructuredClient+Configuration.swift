@@ -1,4 +1,4 @@
-// The client's defaults: model, mode, retries, cache TTL and policy, key scope, event sink.
+// The client's defaults: model, mode, retries, cache TTL and policy, stale answers, key scope, event sink.
 
 extension StructuredClient {
     /// How the cache key is computed.
@@ -60,6 +60,16 @@ extension StructuredClient {
         /// Token prices by model name (as the call sends it), for the money hits save
         /// (``CacheSavings/cost``, ``CacheStatistics/costSaved``). Empty by default: no costs.
         public var prices: [String: TokenPrices]
+        /// How long ago an entry may have expired and still answer a call whose provider failed (a
+        /// transport error, a timeout, HTTP 408 or 429 after the provider's retries, HTTP 5xx); `nil` (the
+        /// default) for never. It needs an adapter that keeps expired entries for a grace
+        /// (``StaleReadingCacheAdapter``, with its configuration's `staleGrace`), and never reaches past
+        /// that grace. The entry is decoded and validated as a hit is, reported as a
+        /// ``CacheEvent/Kind/stale`` event and counted in ``CacheStatistics/staleAnswers``; when there is
+        /// none, or it cannot be used, the provider's error is thrown. Other failures (other 4xx statuses,
+        /// an answer that does not validate, cancellation) are never answered so, and neither are calls
+        /// whose policy does not read the cache.
+        public var staleIfError: Duration?
         /// Called with every cache event, on the calling task.
         public var onEvent: (@Sendable (CacheEvent) -> Void)?
 
@@ -77,11 +87,12 @@ extension StructuredClient {
         ///   - explainsMisses: Whether miss events carry the payload and what changed.
         ///   - streamCaching: Whether streaming calls use the cache.
         ///   - prices: Token prices by model name, for the money hits save.
+        ///   - staleIfError: How long ago an entry may have expired to answer when the provider fails.
         ///   - onEvent: Called with every cache event.
         public init(
             defaultModel: String? = nil, mode: Mode = .tools, maxRetries: Int = 1, cacheTTL: CacheTTL = .adapterDefault,
             cachePolicy: CachePolicy = .use, namespace: String? = nil, keyCompatibility: KeyCompatibility = .standard,
-            recordsPayloads: Bool = false, explainsMisses: Bool = false,
+            recordsPayloads: Bool = false, explainsMisses: Bool = false, staleIfError: Duration? = nil,
             streamCaching: StreamCaching = .off, prices: [String: TokenPrices] = [:],
             onEvent: (@Sendable (CacheEvent) -> Void)? = nil
         ) {
@@ -96,6 +107,7 @@ extension StructuredClient {
             self.explainsMisses = explainsMisses
             self.prices = prices
             self.streamCaching = streamCaching
+            self.staleIfError = staleIfError
             self.onEvent = onEvent
         }
     }

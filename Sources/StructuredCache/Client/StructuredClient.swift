@@ -74,17 +74,21 @@ public final class StructuredClient: Sendable {
     ///   - cachePolicy: How this call uses the cache; the configuration's when `nil`.
     ///   - label: What the call's cache use is counted under in ``statisticsByLabel`` and reported
     ///     with in events (a feature's name, a tenant); no label when `nil`. Not part of the key.
+    ///   - staleIfError: How long ago an entry may have expired and still answer if the provider fails; the
+    ///     configuration's when `nil`, never for zero.
     /// - Returns: The decoded, validated answer.
     /// - Throws: ``ClientError`` when no valid answer came back, ``SchemaError`` when the type cannot be
     ///   described, ``ProviderError`` when the provider failed. Never an error of the cache.
     nonisolated(nonsending) public func create<Response: Decodable & Sendable>(
         model: String? = nil, messages: [ChatMessage], responseModel: Response.Type, mode: Mode? = nil,
         maxRetries: Int? = nil, options: RequestOptions = RequestOptions(), cache: (any CacheAdapter)? = nil,
-        cacheTTL: CacheTTL? = nil, cachePolicy: CachePolicy? = nil, label: String? = nil
+        cacheTTL: CacheTTL? = nil, cachePolicy: CachePolicy? = nil, label: String? = nil,
+        staleIfError: Duration? = nil
     ) async throws -> Response {
-        let call = try plan(
+        var call = try plan(
             model: model, messages: messages, responseModel: responseModel, mode: mode, maxRetries: maxRetries,
             options: options, cache: cache, cacheTTL: cacheTTL, cachePolicy: cachePolicy, label: label)
+        call.staleIfError = staleIfError
         return try await run(call, Response.self, needsCompletion: false).0
     }
 
@@ -104,16 +108,20 @@ public final class StructuredClient: Sendable {
     ///   - cacheTTL: How long the answer is stored; the configuration's when `nil`.
     ///   - cachePolicy: How this call uses the cache; the configuration's when `nil`.
     ///   - label: What the call's cache use is counted under in ``statisticsByLabel``; none when `nil`.
+    ///   - staleIfError: How long ago an entry may have expired and still answer if the provider fails; the
+    ///     configuration's when `nil`, never for zero.
     /// - Returns: The answer and its completion.
-    /// - Throws: As ``create(model:messages:responseModel:mode:maxRetries:options:cache:cacheTTL:cachePolicy:label:)``.
+    /// - Throws: As ``create(model:messages:responseModel:mode:maxRetries:options:cache:cacheTTL:cachePolicy:label:staleIfError:)``.
     nonisolated(nonsending) public func createWithCompletion<Response: Decodable & Sendable>(
         model: String? = nil, messages: [ChatMessage], responseModel: Response.Type, mode: Mode? = nil,
         maxRetries: Int? = nil, options: RequestOptions = RequestOptions(), cache: (any CacheAdapter)? = nil,
-        cacheTTL: CacheTTL? = nil, cachePolicy: CachePolicy? = nil, label: String? = nil
+        cacheTTL: CacheTTL? = nil, cachePolicy: CachePolicy? = nil, label: String? = nil,
+        staleIfError: Duration? = nil
     ) async throws -> (Response, ChatCompletion) {
-        let call = try plan(
+        var call = try plan(
             model: model, messages: messages, responseModel: responseModel, mode: mode, maxRetries: maxRetries,
             options: options, cache: cache, cacheTTL: cacheTTL, cachePolicy: cachePolicy, label: label)
+        call.staleIfError = staleIfError
         let (value, completion) = try await run(call, Response.self, needsCompletion: true)
         return (value, completion!)
     }
@@ -202,6 +210,8 @@ public final class StructuredClient: Sendable {
         /// The response type's name, for counting by type.
         var responseType: String
         var label: String?
+        /// The call's own `staleIfError`; the configuration's when `nil`.
+        var staleIfError: Duration? = nil
     }
 
     /// The running totals, overall, by response type and by label.
@@ -274,10 +284,16 @@ public final class StructuredClient: Sendable {
         }
         if call.policy == .replayOnly { throw await replayMiss(call, adapter) }
         let store = call.policy.stores
-        let ((value, completion), _) = try await flights.run(call.key + (store ? "" : "#nostore")) {
-            try await self.attempt(call, Response.self, storingIn: store ? adapter : nil)
+        do {
+            let ((value, completion), _) = try await flights.run(call.key + (store ? "" : "#nostore")) {
+                try await self.attempt(call, Response.self, storingIn: store ? adapter : nil)
+            }
+            return (value, completion)
+        } catch {
+            // Each caller, a shared flight's waiters too, may fall back on its own stale answer.
+            return try await staleAnswer(
+                replacing: error, call, adapter, Response.self, needsCompletion: needsCompletion)
         }
-        return (value, completion)
     }
 
     /// Reads the call's key; `nil` on a miss, including every way a stored value can be unusable.

@@ -42,3 +42,17 @@ extension AutoCache: ExpiryReportingCacheAdapter {
         entry(forKey: key)
     }
 }
+
+extension AutoCache: StaleReadingCacheAdapter {
+    /// Returns the value stored under `key` if it expired no longer ago than `maxStaleness` and is still
+    /// within ``Configuration/staleGrace``, as the synchronous `getStale` does.
+    ///
+    /// - Parameters:
+    ///   - key: The key, compared by Unicode scalars.
+    ///   - maxStaleness: How long ago the value may have expired at most.
+    /// - Returns: The value and how long ago it expired, or `nil`; always `nil` without a grace.
+    /// - Complexity: O(1) on average.
+    public func getStale(_ key: String, maxStaleness: Duration) async throws -> (value: Data, staleness: Duration)? {
+        staleEntry(forKey: key, maxStaleness: maxStaleness)
+    }
+}

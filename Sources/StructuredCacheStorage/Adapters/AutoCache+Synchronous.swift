@@ -17,6 +17,23 @@ extension AutoCache {
         read(key)
     }
 
+    /// Returns the value stored under `key` if it has expired, but no longer ago than `maxStaleness` and
+    /// than ``Configuration/staleGrace``; the synchronous twin of the async `getStale`.
+    ///
+    /// The entry's recency is left alone, and a later `get` still misses.
+    ///
+    /// - Parameters:
+    ///   - key: The key, compared by Unicode scalars.
+    ///   - maxStaleness: How long ago the value may have expired at most.
+    /// - Returns: The value and how long ago it expired, or `nil` when it is missing, has not expired,
+    ///   expired longer ago than `maxStaleness`, or is past its grace (then it is dropped); always `nil`
+    ///   without a grace.
+    /// - Complexity: O(1) on average.
+    @inlinable
+    public func getStale(_ key: String, maxStaleness: Duration) -> (value: Data, staleness: Duration)? {
+        staleEntry(forKey: key, maxStaleness: maxStaleness)
+    }
+
     /// Stores `value` under `key` as the most recently used entry, evicting least recently used entries
     /// as the size and byte limits require; the synchronous twin of the async `set`.
     ///
@@ -48,7 +65,8 @@ extension AutoCache {
         dropAll()
     }
 
-    /// Drops every expired entry now, instead of when each is next read or evicted.
+    /// Drops every expired entry now, instead of when each is next read or evicted; with
+    /// ``Configuration/staleGrace``, those past their grace.
     ///
     /// - Returns: The number of entries dropped.
     /// - Complexity: O(*n*).
@@ -64,6 +82,9 @@ extension AutoCache {
     package struct SynchronousCalls: Sendable {
         let cache: AutoCache
         package func get(_ key: String) -> Data? { cache.get(key) }
+        package func getStale(_ key: String, maxStaleness: Duration) -> (value: Data, staleness: Duration)? {
+            cache.getStale(key, maxStaleness: maxStaleness)
+        }
         package func set(_ key: String, _ value: Data, ttl: CacheTTL = .adapterDefault) {
             cache.set(key, value, ttl: ttl)
         }

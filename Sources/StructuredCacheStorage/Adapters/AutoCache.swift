@@ -9,7 +9,9 @@ import Synchronization
 ///
 /// Reading a value makes it the most recently used; storing one makes it the most recently used; when
 /// the cache is full, the least recently used entry goes. Unlike Instructor's `AutoCache`, TTLs are
-/// honoured: an expired entry is a miss and is dropped when next seen.
+/// honoured: an expired entry is a miss and is dropped when next seen. With
+/// ``Configuration/staleGrace``, an expired entry is kept that much longer for
+/// ``getStale(_:maxStaleness:)``, though still a miss for `get`.
 ///
 /// ```swift
 /// let cache = try AutoCache(maxSize: 1_000, configuration: .init(maxBytes: 64 << 20, defaultTTL: .seconds(3_600)))
@@ -42,6 +44,8 @@ public final class AutoCache: CacheAdapter {
     public let configuration: Configuration
     /// The byte budget, from the configuration.
     let maxBytes: Int?
+    /// How long past its deadline an entry is kept, in nanoseconds; 0 without a grace.
+    let grace: Int64
 
     let clock: CacheClock
     let storage: Lock<Storage>
@@ -52,7 +56,7 @@ public final class AutoCache: CacheAdapter {
     ///   - maxSize: The most entries to hold; at least 1. Instructor's default is 128.
     ///   - configuration: Byte budget, default TTL and clock.
     /// - Throws: ``CacheError/Code/invalidConfiguration`` when `maxSize` or `maxBytes` is not positive,
-    ///   or `defaultTTL` is not longer than zero.
+    ///   or `defaultTTL` or `staleGrace` is not longer than zero.
     public init(maxSize: Int = 128, configuration: Configuration = Configuration()) throws {
         guard maxSize > 0, maxSize < Int(Int32.max) else {
             throw CacheError.invalidConfiguration("AutoCache maxSize must be > 0 (and below 2^31), got \(maxSize)")
@@ -63,15 +67,19 @@ public final class AutoCache: CacheAdapter {
         if let defaultTTL = configuration.defaultTTL, defaultTTL <= .zero {
             throw CacheError.invalidConfiguration("AutoCache defaultTTL must be > 0, got \(defaultTTL)")
         }
+        if let staleGrace = configuration.staleGrace, staleGrace <= .zero {
+            throw CacheError.invalidConfiguration("AutoCache staleGrace must be > 0, got \(staleGrace)")
+        }
         self.maxSize = maxSize
         self.configuration = configuration
         self.maxBytes = configuration.maxBytes
+        self.grace = configuration.staleGrace?.nanoseconds(roundingUp: true) ?? 0
         self.clock = CacheClock(configuration.clock)
         // Reserve only a modest start: a huge maxSize must not cost memory before it is used.
         storage = Lock(Storage(entries: LRUList(reservingCapacity: min(maxSize, 1_024))))
     }
 
-    /// The number of entries held, expired ones not yet dropped included.
+    /// The number of entries held, expired ones not yet dropped (and those in their grace) included.
     ///
     /// - Complexity: O(1).
     public var count: Int {
@@ -91,13 +99,20 @@ public final class AutoCache: CacheAdapter {
     func read(_ key: String) -> Data? {
         let key = ScalarKey(key)
         let clock = self.clock
+        let grace = self.grace
         return storage.withLock { storage -> Data? in
             guard let slot = storage.entries.slot(forKey: key) else { return nil }
             // Read the clock only for entries that can expire: most calls never pay for it.
             let deadline = storage.entries[slot].deadline
-            if deadline != .max, clock.nanoseconds() >= deadline {
-                storage.totalCost -= storage.entries.remove(at: slot).payload.cost
-                return nil
+            if deadline != .max {
+                let now = clock.nanoseconds()
+                if now >= deadline {
+                    // Kept through its grace for stale reads, but never a hit.
+                    if now >= deadline.saturatingAdding(grace) {
+                        storage.totalCost -= storage.entries.remove(at: slot).payload.cost
+                    }
+                    return nil
+                }
             }
             storage.entries.touch(slot)
             return storage.entries[slot].value
@@ -175,13 +190,15 @@ public final class AutoCache: CacheAdapter {
         _ = consume released
     }
 
-    /// Drops every expired entry now, as the synchronous `sweep` does.
+    /// Drops every expired entry past its grace now, as the synchronous `sweep` does.
     @usableFromInline
     func dropExpired() -> Int {
         let now = clock.nanoseconds()
+        let grace = self.grace
         return storage.withLock { storage -> Int in
             var dropped = 0
-            for slot in storage.entries.slotsFromNewest where storage.entries[slot].deadline <= now {
+            for slot in storage.entries.slotsFromNewest
+            where storage.entries[slot].deadline.saturatingAdding(grace) <= now {
                 storage.totalCost -= storage.entries.remove(at: slot).payload.cost
                 dropped += 1
             }
@@ -194,6 +211,7 @@ public final class AutoCache: CacheAdapter {
     func entry(forKey key: String) -> (value: Data, remaining: Duration?)? {
         let key = ScalarKey(key)
         let clock = self.clock
+        let grace = self.grace
         return storage.withLock { storage -> (value: Data, remaining: Duration?)? in
             guard let slot = storage.entries.slot(forKey: key) else { return nil }
             let deadline = storage.entries[slot].deadline
@@ -203,11 +221,39 @@ public final class AutoCache: CacheAdapter {
             }
             let now = clock.nanoseconds()
             if now >= deadline {
-                storage.totalCost -= storage.entries.remove(at: slot).payload.cost
+                if now >= deadline.saturatingAdding(grace) {
+                    storage.totalCost -= storage.entries.remove(at: slot).payload.cost
+                }
                 return nil
             }
             storage.entries.touch(slot)
             return (storage.entries[slot].value, .nanoseconds(deadline - now))
+        }
+    }
+
+    /// The value under `key` if it expired no longer ago than `maxStaleness` and is within its grace, and
+    /// how long ago it expired, as the synchronous `getStale` does. Leaves its recency alone: a stale read
+    /// is no use that should keep the entry.
+    @usableFromInline
+    func staleEntry(forKey key: String, maxStaleness: Duration) -> (value: Data, staleness: Duration)? {
+        guard grace > 0 else { return nil }
+        let key = ScalarKey(key)
+        let clock = self.clock
+        let grace = self.grace
+        let bound = maxStaleness.nanoseconds()
+        return storage.withLock { storage -> (value: Data, staleness: Duration)? in
+            guard let slot = storage.entries.slot(forKey: key) else { return nil }
+            let deadline = storage.entries[slot].deadline
+            guard deadline != .max else { return nil }
+            let now = clock.nanoseconds()
+            guard now >= deadline else { return nil }
+            if now >= deadline.saturatingAdding(grace) {
+                storage.totalCost -= storage.entries.remove(at: slot).payload.cost
+                return nil
+            }
+            let staleness = now - deadline
+            guard staleness <= bound else { return nil }
+            return (storage.entries[slot].value, .nanoseconds(staleness))
         }
     }
 

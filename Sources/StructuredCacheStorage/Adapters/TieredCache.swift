@@ -16,6 +16,8 @@ public import Foundation
 ///   the slower one has since dropped. A value that never expires in the tier that answered is promoted
 ///   with ``CacheTTL/never``, so a faster tier's default TTL does not cut it short.
 /// - ``set(_:_:ttl:)``, ``remove(_:)`` and ``removeAll()`` go to every tier at once.
+/// - ``getStale(_:maxStaleness:)`` asks each tier that keeps expired entries for a grace
+///   (``StaleReadingCacheAdapter``) in order, and never promotes: a copy would make a stale value fresh.
 ///
 /// Errors: a tier that throws on read is skipped (the next tier may still answer); if no tier answers
 /// and one threw, the first error is thrown. A failed promotion is ignored: the value was found. Writes
@@ -137,6 +139,32 @@ extension TieredCache: ExpiryReportingCacheAdapter {
                 }
             }
             return found
+        }
+        if let firstError { throw firstError }
+        return nil
+    }
+}
+
+extension TieredCache: StaleReadingCacheAdapter {
+    /// Returns the stale value from the fastest tier that has one within `maxStaleness`, without copying
+    /// it anywhere.
+    ///
+    /// Only tiers that adopt ``StaleReadingCacheAdapter`` are asked, each within its own grace.
+    ///
+    /// - Parameters:
+    ///   - key: The key.
+    ///   - maxStaleness: How long ago the value may have expired at most.
+    /// - Returns: The value and how long ago it expired, or `nil` when no tier has one.
+    /// - Throws: The first tier error, only when no tier had a stale value.
+    /// - Complexity: One read per stale-reading tier up to the one that has the value.
+    public func getStale(_ key: String, maxStaleness: Duration) async throws -> (value: Data, staleness: Duration)? {
+        var firstError: (any Error)?
+        for case let tier as any StaleReadingCacheAdapter in tiers {
+            do {
+                if let found = try await tier.getStale(key, maxStaleness: maxStaleness) { return found }
+            } catch {
+                if firstError == nil { firstError = error }
+            }
         }
         if let firstError { throw firstError }
         return nil

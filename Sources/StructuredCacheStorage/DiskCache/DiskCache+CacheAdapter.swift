@@ -3,7 +3,7 @@
 
 public import Foundation
 
-extension DiskCache: ExpiryReportingCacheAdapter {
+extension DiskCache: ExpiryReportingCacheAdapter, StaleReadingCacheAdapter {
     /// Returns the value stored under `key`: on the calling task when the kernel holds the file in
     /// memory, otherwise reading it on an I/O thread.
     ///
@@ -54,6 +54,28 @@ extension DiskCache: ExpiryReportingCacheAdapter {
     @discardableResult
     public func sweep() async throws -> Int {
         try await io.run { try self.sweepFolder() }
+    }
+
+    /// Returns the value stored under `key` if it has expired, but no longer ago than `maxStaleness` and
+    /// than ``Configuration/staleGrace``: on the calling task when the kernel holds the file in memory,
+    /// otherwise reading it on an I/O thread.
+    ///
+    /// Damaged, foreign and oversized files are a miss and are removed, as for `get`; an entry past its
+    /// grace is removed too.
+    ///
+    /// - Parameters:
+    ///   - key: Any string; compared by exact bytes.
+    ///   - maxStaleness: How long ago the value may have expired at most.
+    /// - Returns: The value and how long ago it expired, or `nil`; always `nil` without a grace.
+    /// - Throws: ``CacheError`` when the file exists but cannot be read.
+    /// - Complexity: O(*n*) in the entry's size.
+    public func getStale(_ key: String, maxStaleness: Duration) async throws -> (value: Data, staleness: Duration)? {
+        guard graceMilliseconds > 0 else { return nil }
+        if case .read(let entry) = lookupWithoutWaiting(key, stale: true) {
+            return staleness(of: entry, maxStaleness: maxStaleness)
+        }
+        let entry = try await io.run { try self.lookup(key, stale: true) }
+        return staleness(of: entry, maxStaleness: maxStaleness)
     }
 
     func getWithRemainingTTL(_ key: String) async throws -> (value: Data, remaining: Duration?)? {

@@ -1,4 +1,4 @@
-// DiskCache's options: TTL, byte budget, durability, file permissions, limits on what is read, and the
+// DiskCache's options: TTL, byte budget, the grace of expired entries, durability, file permissions, limits on what is read, and the
 // clock.
 
 extension DiskCache {
@@ -12,6 +12,14 @@ extension DiskCache {
         /// A single entry larger than the budget is not stored. See ``DiskCache`` for how recency is
         /// tracked and how the budget behaves with several processes.
         public var maxBytes: Int?
+
+        /// How long an entry's file is kept past its expiry for ``DiskCache/getStale(_:maxStaleness:)``, the
+        /// read a caller falls back on when what the cache stands in front of fails; `nil` (the default)
+        /// for no grace: an expired entry is removed when next seen. During the grace the file stays (and
+        /// counts against ``maxBytes``), `get` never returns it, and ``DiskCache/sweep()`` leaves it; after
+        /// it, the file goes as an expired one does. Processes sharing a folder should agree on it: one
+        /// without a grace removes the expired entries it reads.
+        public var staleGrace: Duration?
 
         /// Whether each write is flushed to stable storage (`fsync` of the file, then of its folder)
         /// before it returns. Off by default: writes are atomic either way (a crash leaves the old value
@@ -52,6 +60,7 @@ extension DiskCache {
         /// - Parameters:
         ///   - defaultTTL: The TTL of values stored with ``CacheTTL/adapterDefault``; `nil` for no expiry.
         ///   - maxBytes: The byte budget of the entry files; `nil` for no limit.
+        ///   - staleGrace: How long expired entries are kept for stale reads; `nil` for no grace.
         ///   - fsyncOnWrite: Whether writes are flushed to stable storage before returning.
         ///   - fileMode: The permission bits of entry files.
         ///   - maxEntryBytes: The largest entry file written or read.
@@ -61,6 +70,7 @@ extension DiskCache {
         public init(
             defaultTTL: Duration? = nil,
             maxBytes: Int? = nil,
+            staleGrace: Duration? = nil,
             fsyncOnWrite: Bool = false,
             fileMode: UInt16 = 0o600,
             maxEntryBytes: Int = 64 << 20,
@@ -70,6 +80,7 @@ extension DiskCache {
         ) {
             self.defaultTTL = defaultTTL
             self.maxBytes = maxBytes
+            self.staleGrace = staleGrace
             self.fsyncOnWrite = fsyncOnWrite
             self.fileMode = fileMode
             self.maxEntryBytes = maxEntryBytes
@@ -88,6 +99,9 @@ extension DiskCache {
             }
             if let defaultTTL, defaultTTL <= .zero {
                 throw CacheError.invalidConfiguration("DiskCache defaultTTL must be > 0, got \(defaultTTL)")
+            }
+            if let staleGrace, staleGrace <= .zero {
+                throw CacheError.invalidConfiguration("DiskCache staleGrace must be > 0, got \(staleGrace)")
             }
             guard fileMode & ~0o777 == 0, fileMode & 0o600 == 0o600 else {
                 throw CacheError.invalidConfiguration(

@@ -18,9 +18,11 @@ extension DiskCache {
 
     /// Reads and validates the entry of `key`.
     ///
+    /// - Parameter stale: Reads the entry only if it has expired and is within its grace, instead of only
+    ///   if it has not expired.
     /// - Returns: The value and its expiry (0 for none), or `nil` on a miss. Damaged, foreign and expired
-    ///   files are removed on the way.
-    func lookup(_ key: String) throws -> (value: Data, expiry: Int64)? {
+    ///   files (past their grace) are removed on the way.
+    func lookup(_ key: String, stale: Bool = false) throws -> (value: Data, expiry: Int64)? {
         var key = key
         return try key.withUTF8 { keyBytes in
             let keyBytes = UnsafeRawBufferPointer(keyBytes)
@@ -30,7 +32,9 @@ extension DiskCache {
                 // DiskSpareFiles), reads as damaged or as another key's; the entry now in its place
                 // is the one to return.
                 for _ in 0..<3 {
-                    if case .read(let entry) = try read(names, id: id, key: keyBytes, waiting: true) { return entry }
+                    if case .read(let entry) = try read(names, id: id, key: keyBytes, waiting: true, stale: stale) {
+                        return entry
+                    }
                 }
                 return nil
             }
@@ -46,14 +50,14 @@ extension DiskCache {
     /// page, a damaged, foreign, expired or replaced file, a file over ``largestReadWithoutWaiting``, a
     /// byte-budget index to load, a platform without the calls) is `.wouldBlock`, for ``lookup(_:)`` on
     /// an I/O thread to settle.
-    func lookupWithoutWaiting(_ key: String) -> ReadOutcome {
+    func lookupWithoutWaiting(_ key: String, stale: Bool = false) -> ReadOutcome {
         guard readsWithoutWaiting.load(ordering: .relaxed) else { return .wouldBlock }
         var key = key
         return key.withUTF8 { keyBytes in
             let keyBytes = UnsafeRawBufferPointer(keyBytes)
             let id = DiskEntryID(key: keyBytes)
             return id.withNames { names in
-                switch try? read(names, id: id, key: keyBytes, waiting: false) {
+                switch try? read(names, id: id, key: keyBytes, waiting: false, stale: stale) {
                 case .read(let entry): .read(entry)
                 case .replaced, .wouldBlock, nil: .wouldBlock
                 }
@@ -78,12 +82,14 @@ extension DiskCache {
     }
 
     /// Reads the entry file at `names` once. With `waiting` false it only uses calls that fail instead of
-    /// waiting for the disk, and returns `.wouldBlock` rather than change any file.
+    /// waiting for the disk, and returns `.wouldBlock` rather than change any file. With `stale`, only an
+    /// entry that has expired and is within its grace is read; without, only one that has not expired.
     private func read(
         _ names: DiskEntryNames,
         id: DiskEntryID,
         key: UnsafeRawBufferPointer,
-        waiting: Bool
+        waiting: Bool,
+        stale: Bool
     ) throws -> ReadOutcome {
         let fd = folder.openEntry(names, waiting: waiting)
         if fd < 0 {
@@ -163,13 +169,30 @@ extension DiskCache {
             forget(id)
             return .read(nil)
         case .entry(let valueOffset, let valueLength, let expiry):
+            /// The value, handed from the read buffer to Data without copying; Data frees it when done.
+            func takeValue() -> Data {
+                guard valueLength > 0, let (buffer, _) = value else { return Data() }
+                value = nil
+                return Data(
+                    bytesNoCopy: buffer + valueOffset,
+                    count: valueLength,
+                    deallocator: .custom { _, _ in buffer.deallocate() }
+                )
+            }
             let now = clock.wallMilliseconds()
             if expiry != 0, expiry <= now {
+                if now < expiry.saturatingAdding(graceMilliseconds) {
+                    // In its grace: kept for stale reads, but never a hit, and not a use that renews its
+                    // recency. Nothing changes, so this needs no waiting either way.
+                    return .read(stale ? (takeValue(), expiry) : nil)
+                }
                 guard waiting else { return .wouldBlock }
                 removeEntry(names) { POSIXFile.isSameFile($0, info) }
                 forget(id)
                 return .read(nil)
             }
+            // A value that has not expired is not stale.
+            if stale { return .read(nil) }
             if configuration.maxBytes != nil {
                 let refresh = now - POSIXFile.modificationMilliseconds(info) > Self.recencyRefreshAge
                 if waiting {
@@ -180,15 +203,7 @@ extension DiskCache {
                     return .wouldBlock
                 }
             }
-            guard valueLength > 0, let (buffer, _) = value else { return .read((Data(), expiry)) }
-            // Hand the read buffer to Data without copying; Data frees it when done.
-            value = nil
-            let bytes = Data(
-                bytesNoCopy: buffer + valueOffset,
-                count: valueLength,
-                deallocator: .custom { _, _ in buffer.deallocate() }
-            )
-            return .read((bytes, expiry))
+            return .read((takeValue(), expiry))
         }
     }
 

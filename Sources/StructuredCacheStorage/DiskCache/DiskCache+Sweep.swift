@@ -53,7 +53,9 @@ extension DiskCache {
                         }
                         if sweeping {
                             switch peekExpiry(file, in: fanOut, size: Int(info.st_size)) {
-                            case .success(let expiry) where expiry != 0 && expiry <= now:
+                            // An entry in its grace is kept, for stale reads.
+                            case .success(let expiry)
+                            where expiry != 0 && expiry.saturatingAdding(graceMilliseconds) <= now:
                                 if DiskFolder.removeItem(file, in: fanOut, ifUnchanged: info) { removed += 1 }
                                 return
                             case .failure(.corrupt):

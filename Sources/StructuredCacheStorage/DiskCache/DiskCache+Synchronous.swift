@@ -19,6 +19,21 @@ extension DiskCache {
         try value(forKey: key)
     }
 
+    /// Returns the value stored under `key` if it has expired, but no longer ago than `maxStaleness` and
+    /// than ``Configuration/staleGrace``, blocking the calling thread for the file I/O; the synchronous
+    /// twin of the async `getStale`.
+    ///
+    /// - Parameters:
+    ///   - key: Any string; compared by exact bytes.
+    ///   - maxStaleness: How long ago the value may have expired at most.
+    /// - Returns: The value and how long ago it expired, or `nil`; always `nil` without a grace.
+    /// - Throws: ``CacheError`` when the file exists but cannot be read.
+    /// - Complexity: O(*n*) in the entry's size.
+    @inlinable
+    public func getStale(_ key: String, maxStaleness: Duration) throws -> (value: Data, staleness: Duration)? {
+        try staleValue(forKey: key, maxStaleness: maxStaleness)
+    }
+
     /// Stores `value` under `key`, blocking the calling thread for the file I/O.
     ///
     /// - Parameters:
@@ -74,6 +89,9 @@ extension DiskCache {
     package struct SynchronousCalls: Sendable {
         let cache: DiskCache
         package func get(_ key: String) throws -> Data? { try cache.get(key) }
+        package func getStale(_ key: String, maxStaleness: Duration) throws -> (value: Data, staleness: Duration)? {
+            try cache.getStale(key, maxStaleness: maxStaleness)
+        }
         package func set(_ key: String, _ value: Data, ttl: CacheTTL = .adapterDefault) throws {
             try cache.set(key, value, ttl: ttl)
         }

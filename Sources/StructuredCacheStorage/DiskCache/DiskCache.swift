@@ -50,7 +50,8 @@ package import Synchronization
 ///
 /// **Damage.** A file that is not an entry, is truncated, or fails a checksum is a miss and is removed.
 /// A file written by a later format version is a miss and is left alone. An expired entry is a miss
-/// and is removed; ``sweep()`` removes all of them at once.
+/// and is removed; ``sweep()`` removes all of them at once. With ``Configuration/staleGrace``, an
+/// expired entry is kept that much longer for ``getStale(_:maxStaleness:)`` (still a miss for `get`).
 ///
 /// **Byte budget.** With ``Configuration/maxBytes``, the cache keeps an in-memory index of entry sizes
 /// and recency (atime is not used). It is built on first need by scanning the folder, ordered by file
@@ -77,6 +78,8 @@ public final class DiskCache: CacheAdapter {
     public let configuration: Configuration
 
     let clock: CacheClock
+    /// How long past its expiry an entry's file is kept, in milliseconds; 0 without a grace.
+    let graceMilliseconds: Int64
     /// The folder, held open for the cache's life.
     let folder: DiskFolder
     let fileMode: mode_t
@@ -125,6 +128,7 @@ public final class DiskCache: CacheAdapter {
         self.directory = directory
         self.configuration = configuration
         self.clock = CacheClock(configuration.clock)
+        self.graceMilliseconds = configuration.staleGrace?.milliseconds(roundingUp: true) ?? 0
         self.folder = try DiskFolder(path: path)
         self.spares = DiskSpareFiles(root: folder, enabled: configuration.reusesReplacedFiles)
         self.fileMode = mode_t(configuration.fileMode)
@@ -152,6 +156,23 @@ public final class DiskCache: CacheAdapter {
     @usableFromInline
     func value(forKey key: String) throws -> Data? {
         try lookup(key)?.value
+    }
+
+    /// Returns the value of `key` if it is stale within `maxStaleness`, blocking the calling thread, as the
+    /// synchronous `getStale` does.
+    @usableFromInline
+    func staleValue(forKey key: String, maxStaleness: Duration) throws -> (value: Data, staleness: Duration)? {
+        guard graceMilliseconds > 0 else { return nil }
+        return staleness(of: try lookup(key, stale: true), maxStaleness: maxStaleness)
+    }
+
+    /// An entry a stale read found, with how long ago it expired, if that is no longer than `maxStaleness`.
+    func staleness(
+        of entry: (value: Data, expiry: Int64)?, maxStaleness: Duration
+    ) -> (value: Data, staleness: Duration)? {
+        guard let (value, expiry) = entry, expiry != 0 else { return nil }
+        let staleness = Duration.milliseconds(max(0, clock.wallMilliseconds() - expiry))
+        return staleness <= maxStaleness ? (value, staleness) : nil
     }
 
     /// Stores `value` under `key` with `ttl`, blocking the calling thread, as the synchronous `set` does.

@@ -175,6 +175,15 @@ extension RedisCache {
         public var keyPrefix: String
         /// The TTL of values stored with ``CacheTTL/adapterDefault``; `nil` (the default) for no expiry.
         public var defaultTTL: Duration?
+        /// How long Redis keeps an entry past its expiry for ``RedisCache/getStale(_:maxStaleness:)``, the
+        /// read a caller falls back on when what the cache stands in front of fails; `nil` (the default)
+        /// for no grace. With a grace, a TTL becomes `SET … PX ttl+grace` and reads run `GET` and `PTTL`
+        /// together, in one script (``RedisCache/get(_:)`` treats a key with `grace` or less left as
+        /// expired); without one, reads are a plain `GET`. Every process sharing the prefix should use the
+        /// same grace: a client that knows nothing of it (Python Instructor's `RedisCache` included) sees
+        /// entries in their grace as live, and reads entries written without a grace as expiring that much
+        /// early.
+        public var staleGrace: Duration?
         /// The largest value ``RedisCache/set(_:_:ttl:)`` accepts, in bytes. Default 512 MiB, Redis's own
         /// default limit.
         public var maximumValueSize: Int
@@ -198,6 +207,7 @@ extension RedisCache {
         /// - Parameters:
         ///   - keyPrefix: Prepended to every key. Default `"structuredcache:"`.
         ///   - defaultTTL: The TTL of values stored with ``CacheTTL/adapterDefault``; `nil` for no expiry.
+        ///   - staleGrace: How long Redis keeps expired entries for stale reads; `nil` for no grace.
         ///   - maximumValueSize: The largest value stored, in bytes. Default 512 MiB.
         ///   - scanBatchSize: Keys per `SCAN` step and per `UNLINK` in `removeAll()`. Default 500.
         ///   - connection: Timeouts, client name, protocol version, reply size limit.
@@ -208,6 +218,7 @@ extension RedisCache {
         public init(
             keyPrefix: String = "structuredcache:",
             defaultTTL: Duration? = nil,
+            staleGrace: Duration? = nil,
             maximumValueSize: Int = 512 * 1024 * 1024,
             scanBatchSize: Int = 500,
             connection: Connection = Connection(),
@@ -218,6 +229,7 @@ extension RedisCache {
         ) {
             self.keyPrefix = keyPrefix
             self.defaultTTL = defaultTTL
+            self.staleGrace = staleGrace
             self.maximumValueSize = maximumValueSize
             self.scanBatchSize = scanBatchSize
             self.connection = connection
@@ -233,7 +245,7 @@ extension RedisCache.Configuration: CustomStringConvertible, CustomReflectable {
     /// Every option, with the password shown only as `<redacted>` (or `none`).
     public var description: String {
         "RedisCache.Configuration(keyPrefix: \"\(keyPrefix)\", defaultTTL: \(defaultTTL.map { "\($0)" } ?? "none"), "
-            + "maximumValueSize: \(maximumValueSize), scanBatchSize: \(scanBatchSize), "
+            + "staleGrace: \(staleGrace.map { "\($0)" } ?? "none"), maximumValueSize: \(maximumValueSize), scanBatchSize: \(scanBatchSize), "
             + "connection: \(connection), authentication: \(authentication), tls: \(tls.map { "\($0)" } ?? "none"), "
             + "pool: \(pool), breaker: \(breaker))"
     }
@@ -243,7 +255,8 @@ extension RedisCache.Configuration: CustomStringConvertible, CustomReflectable {
         Mirror(
             self,
             children: [
-                "keyPrefix": keyPrefix, "defaultTTL": defaultTTL as Any, "maximumValueSize": maximumValueSize,
+                "keyPrefix": keyPrefix, "defaultTTL": defaultTTL as Any, "staleGrace": staleGrace as Any,
+                "maximumValueSize": maximumValueSize,
                 "scanBatchSize": scanBatchSize, "connection": connection, "authentication": authentication,
                 "tls": tls as Any, "pool": pool, "breaker": breaker,
             ],

@@ -8,7 +8,14 @@ extension RedisCache: ExpiryReportingCacheAdapter {
     /// The two commands are not atomic: a value replaced between them reports the new value's TTL,
     /// which only makes a promoted copy expire a little early or late.
     func getWithRemainingTTL(_ key: String) async throws -> (value: Data, remaining: Duration?)? {
-        async let value = get(key)
+        if let graceMilliseconds {
+            // What Redis holds includes the grace; the copy must expire when the value does, not after.
+            guard let (value, milliseconds) = try await valueAndTTL(key), milliseconds != -2 else { return nil }
+            guard milliseconds >= 0 else { return (value, nil) }
+            guard milliseconds > graceMilliseconds else { return nil }
+            return (value, .milliseconds(milliseconds - graceMilliseconds))
+        }
+        async let value = plainGet(key)
         async let milliseconds = command(["PTTL", keyPrefix + key])
         guard let value = try await value else { return nil }
         switch try await milliseconds {

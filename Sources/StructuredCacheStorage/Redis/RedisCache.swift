@@ -9,7 +9,8 @@ import Synchronization
 /// Values live under ``Configuration/keyPrefix`` (a namespace, `"structuredcache:"` by default) so
 /// that ``removeAll()`` removes this cache's entries and nothing else. A time to live becomes
 /// `SET key value PX milliseconds`, so Redis itself expires entries and every process sees the same
-/// expiry. Keys and values are binary-safe.
+/// expiry. Keys and values are binary-safe. With ``Configuration/staleGrace``, Redis keeps each entry
+/// that much longer for ``getStale(_:maxStaleness:)`` (see `RedisCache+Stale.swift`).
 ///
 /// ```swift
 /// let cache = try RedisCache(url: "redis://:secret@localhost:6379/0")
@@ -39,6 +40,11 @@ public final class RedisCache: CacheAdapter {
     let observers = RedisHealthObservers()
     /// Set once the server has said it does not know `UNLINK` (Redis before 4), so `DEL` is used.
     private let useDelete = Atomic<Bool>(false)
+    /// How long past its expiry Redis keeps an entry, in milliseconds; `nil` without a grace.
+    let graceMilliseconds: Int64?
+    /// Set once the server has refused the script that reads a value and its TTL together (scripting
+    /// denied by an ACL, or `EVAL` renamed away), so the two are read as separate commands.
+    let scriptsRefused = Atomic<Bool>(false)
 
     /// Creates a cache for the Redis server at `url`. No connection is opened yet.
     ///
@@ -59,6 +65,7 @@ public final class RedisCache: CacheAdapter {
         try Self.validate(configuration)
         self.configuration = configuration
         self.keyPrefix = configuration.keyPrefix
+        self.graceMilliseconds = configuration.staleGrace.map { Int64(Self.milliseconds(roundingUp: $0)) }
         self.topology = .standalone(
             RedisConnectionPool(
                 configuration: try RedisConfiguration(url: url, options: configuration), observers: observers))
@@ -110,6 +117,7 @@ public final class RedisCache: CacheAdapter {
         }
         self.configuration = configuration
         self.keyPrefix = configuration.keyPrefix
+        self.graceMilliseconds = configuration.staleGrace.map { Int64(Self.milliseconds(roundingUp: $0)) }
         self.topology = .cluster(
             RedisClusterRouter(seeds: parsed.map(\.endpoint), template: parsed[0], observers: observers))
     }
@@ -124,6 +132,9 @@ public final class RedisCache: CacheAdapter {
         }
         if let defaultTTL = configuration.defaultTTL, defaultTTL <= .zero {
             throw CacheError.invalidConfiguration("defaultTTL must be > 0, got \(defaultTTL)")
+        }
+        if let staleGrace = configuration.staleGrace, staleGrace <= .zero {
+            throw CacheError.invalidConfiguration("staleGrace must be > 0, got \(staleGrace)")
         }
     }
 
@@ -140,10 +151,19 @@ public final class RedisCache: CacheAdapter {
 
     /// Returns the value stored under `key`, or `nil` when there is none or it has expired.
     ///
+    /// A plain `GET`; with ``Configuration/staleGrace``, `GET` and `PTTL` in one script, and a key with
+    /// the grace or less left is expired.
+    ///
     /// - Parameter key: The key, without the prefix.
     /// - Returns: The stored bytes, or `nil` on a miss.
     /// - Throws: ``CacheError`` when the server cannot be reached or answers unexpectedly.
     nonisolated(nonsending) public func get(_ key: String) async throws -> Data? {
+        if let graceMilliseconds { return try await liveValue(key, grace: graceMilliseconds) }
+        return try await plainGet(key)
+    }
+
+    /// The value under `key` as `GET` returns it, whatever its TTL.
+    nonisolated(nonsending) func plainGet(_ key: String) async throws -> Data? {
         var command = RESPEncoder(argumentCount: 2, reservingCapacity: keyPrefix.utf8.count + key.utf8.count)
         command.append("GET")
         command.append(prefix: keyPrefix, key)
@@ -159,8 +179,9 @@ public final class RedisCache: CacheAdapter {
 
     /// Stores `value` under `key`, replacing any earlier value and its expiry.
     ///
-    /// A `ttl` becomes `SET … PX milliseconds`, rounded up to a whole millisecond; a `ttl` of zero or
-    /// less removes the key, since such a value would already be expired.
+    /// A `ttl` becomes `SET … PX milliseconds`, rounded up to a whole millisecond (plus
+    /// ``Configuration/staleGrace``, when set); a `ttl` of zero or less removes the key, since such a
+    /// value would already be expired.
     ///
     /// - Parameters:
     ///   - key: The key, without the prefix.
@@ -179,7 +200,7 @@ public final class RedisCache: CacheAdapter {
                 try await remove(key)
                 return
             }
-            milliseconds = Self.milliseconds(roundingUp: ttl)
+            milliseconds = Self.milliseconds(roundingUp: ttl, plus: graceMilliseconds ?? 0)
         }
         var command = RESPEncoder(
             argumentCount: milliseconds == nil ? 3 : 5,
@@ -315,7 +336,7 @@ public final class RedisCache: CacheAdapter {
     ///   - key: The key, without the prefix.
     /// - Returns: The reply.
     /// - Throws: ``CacheError``.
-    private func send(_ command: RESPEncoder, key: String) async throws -> RESPValue {
+    func send(_ command: RESPEncoder, key: String) async throws -> RESPValue {
         switch topology {
         case .standalone(let pool):
             return try await Self.send(command, standalone: pool)
@@ -377,10 +398,10 @@ public final class RedisCache: CacheAdapter {
         }
     }
 
-    /// Whole milliseconds, rounded up and at least 1, capped far below what Redis would reject.
-    static func milliseconds(roundingUp ttl: Duration) -> Int {
+    /// Whole milliseconds, rounded up and at least 1, plus `extra`, capped far below what Redis would reject.
+    static func milliseconds(roundingUp ttl: Duration, plus extra: Int64 = 0) -> Int {
         let cap: Int64 = 1_000_000_000_000_000  // about 31,700 years
-        return Int(min(max(1, ttl.milliseconds(roundingUp: true)), cap))
+        return Int(min(max(1, ttl.milliseconds(roundingUp: true)).saturatingAdding(extra), cap))
     }
 
     /// Escapes Redis glob metacharacters so that the prefix matches only itself.

@@ -180,6 +180,16 @@ enum ReadmeSnippets {
         }
     }
 
+    static func staleIfError(provider: OpenAIProvider) throws -> StructuredClient {
+        let resilientCache = try DiskCache(
+            directory: URL(fileURLWithPath: ".structured_cache"),
+            configuration: .init(defaultTTL: .seconds(3_600), staleGrace: .seconds(86_400)))  // kept a day past expiry
+        let resilient = StructuredClient(
+            provider: provider, cache: resilientCache,
+            configuration: .init(defaultModel: "gpt-4.1-mini", staleIfError: .seconds(6 * 3_600)))
+        return resilient
+    }
+
     static func observability(provider: OpenAIProvider, cache: AutoCache) -> StructuredClient {
         let logger = Logger(label: "llm.cache")
         let observed = StructuredClient(
