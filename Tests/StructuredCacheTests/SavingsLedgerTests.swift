@@ -184,11 +184,21 @@ struct SavingsLedgerTests {
         let record = EntryRecord(
             providerTime: .microseconds(812_345), tokens: TokenCounts(input: 10, output: 5, cached: 2),
             stream: [.init(offset: .zero, text: "{\"a\""), .init(offset: .milliseconds(12), text: ": 1}")])
+        // Pieces that read like the record's members are text, never mistaken for them.
+        let lookalike = EntryRecord(
+            providerTime: nil, tokens: TokenCounts(input: 1, output: 2, cached: 0),
+            stream: [.init(offset: .zero, text: #"{"provider_us": 5, "input_tokens": 99}"#)])
         let written = CacheEnvelope(modelJSON: #"{"a":1}"#, rawJSON: #"{"id": "x"}"#, record: record)
         let text = String(decoding: written.bytes, as: UTF8.self)
         #expect(text.hasPrefix(#"{"model": "{\"a\":1}", "raw": "{\"id\": \"x\"}", "structuredcache": {"#))
         let read = try #require(CacheEnvelope(bytes: written.bytes))
         #expect(read == written && read.record == record && read.rawJSON == #"{"id": "x"}"#)
+        #expect(read.recordedCost?.providerTime == record.providerTime && read.recordedCost?.tokens == record.tokens)
+        let readLookalike = try #require(
+            CacheEnvelope(bytes: CacheEnvelope(modelJSON: "{}", rawJSON: nil, record: lookalike).bytes))
+        #expect(readLookalike.record == lookalike)
+        #expect(
+            readLookalike.recordedCost?.providerTime == nil && readLookalike.recordedCost?.tokens == lookalike.tokens)
         // The general reader (any spelling) reads the record too.
         let respaced = try #require(CacheEnvelope(bytes: Data(JSONValue(parsing: text).jsonBytes(.compact))))
         #expect(respaced.record == record && respaced.modelJSON == #"{"a":1}"#)

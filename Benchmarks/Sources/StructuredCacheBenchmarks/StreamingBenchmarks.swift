@@ -71,7 +71,7 @@ func realisticToolCallStream(deltas: Int) -> (bytes: [UInt8], chunks: Int) {
     return (bytes, payloads.count)
 }
 
-func streamingBenchmarks() throws {
+func streamingBenchmarks() async throws {
     let (bytes, chunks) = realisticToolCallStream(deltas: 2_000)
     Harness.section(
         "Streaming: a \(chunks)-chunk tool-call stream, \(bytes.count) bytes of events "
@@ -151,4 +151,75 @@ func streamingBenchmarks() throws {
             Harness.blackHole(try accumulator.makeCompletion())
         }
     }
+
+    try await streamReplayBenchmarks(values)
+}
+
+/// A provider that streams the same chunks, in process, for every request.
+private struct CannedStreamProvider: ChatProvider {
+    let chunks: [ChatCompletionChunk]
+    var cacheIdentity: String { "canned-stream" }
+
+    func complete(_ request: ChatRequest) async throws -> ChatCompletion {
+        var accumulator = ChatCompletionAccumulator()
+        for chunk in chunks { accumulator.add(chunk) }
+        return try accumulator.makeCompletion()
+    }
+
+    func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatCompletionChunk, any Error> {
+        AsyncThrowingStream { continuation in
+            for chunk in chunks { continuation.yield(chunk) }
+            continuation.finish()
+        }
+    }
+}
+
+private struct StreamedPeople: Codable, Sendable {
+    struct Person: Codable, Sendable {
+        var name: String
+        var age: Int?
+        var email: String?
+        var tags: [String]?
+    }
+
+    var people: [Person]
+}
+
+/// A cached stream replayed at once: snapshots per second, beside the same stream read live from an
+/// in-process provider (no network, so the live figure is the client's own work).
+private func streamReplayBenchmarks(_ values: [JSONValue]) async throws {
+    let chunks = try values.map { try ChatCompletionChunk(json: $0) }
+    Harness.section("createPartial over the \(chunks.count)-chunk stream: live, and replayed from AutoCache at once")
+    let provider = CannedStreamProvider(chunks: chunks)
+    let live = StructuredClient(provider: provider, configuration: .init(defaultModel: "gpt-4.1-mini"))
+    let cached = StructuredClient(
+        provider: provider, cache: try AutoCache(maxSize: 100),
+        configuration: .init(defaultModel: "gpt-4.1-mini", streamCaching: .on))
+    let messages: [ChatMessage] = [.user("List the people.")]
+    func snapshots(_ client: StructuredClient) async throws -> Int {
+        var count = 0
+        for try await snapshot in client.createPartial(messages: messages, responseModel: StreamedPeople.self) {
+            Harness.blackHole(snapshot)
+            count += 1
+        }
+        return count
+    }
+    let count = try await snapshots(cached)  // the miss that stores the stream
+    let liveStream = try await Harness.measureAsync("live, the whole stream", iterations: 1) {
+        _ in
+        let read = try await snapshots(live)
+        precondition(read == count)
+    }
+    let replayed = try await Harness.measureAsync("replayed, the whole stream", iterations: 1) { _ in
+        let read = try await snapshots(cached)
+        precondition(read == count)
+    }
+    guard cached.statistics.misses == 1, cached.statistics.hits >= 8 else {
+        fatalError("the replay missed the cache: \(cached.statistics)")
+    }
+    let perSnapshot = replayed.nanosecondsPerOperation / Double(count)
+    print(
+        "\(count) snapshots: replayed \(String(format: "%.0f", 1e9 / perSnapshot)) snapshots/s, "
+            + "live \(String(format: "%.0f", 1e9 * Double(count) / liveStream.nanosecondsPerOperation)) snapshots/s"
+    )
 }

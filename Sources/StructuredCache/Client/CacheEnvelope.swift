@@ -53,6 +53,28 @@ struct CacheEnvelope: Equatable {
         }
     }
 
+    /// The provider time and tokens of this client's record, read without parsing it: its members are
+    /// found as a completion's usage is (a stream's pieces come after them and are not read); `nil`
+    /// without a record.
+    var recordedCost: (providerTime: Duration?, tokens: TokenCounts?)? {
+        switch storedRecord {
+        case .none: return nil
+        case .value(let record): return (record.providerTime, record.tokens)
+        case .text(let slice):
+            return slice.withUnsafeBufferPointer { bytes in
+                func member(_ name: UsageName) -> Int? { Self.lastInteger(after: name.plain, in: bytes, first: true) }
+                let providerTime = member(EntryRecord.Names.providerTime).map { Duration.microseconds($0) }
+                guard let input = member(EntryRecord.Names.input), let output = member(EntryRecord.Names.output) else {
+                    return (providerTime, nil)
+                }
+                return (
+                    providerTime,
+                    TokenCounts(input: input, output: output, cached: member(EntryRecord.Names.cached) ?? 0)
+                )
+            }
+        }
+    }
+
     /// The completion's JSON text, when it was stored.
     var rawJSON: String? {
         switch raw {
@@ -230,17 +252,21 @@ struct CacheEnvelope: Equatable {
         return total
     }
 
-    /// The integer after the last occurrence of `pattern` (and a colon) in `bytes`.
-    private static func lastInteger(after pattern: [UInt8], in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+    /// The integer after the last occurrence of `pattern` (and a colon) in `bytes`, or with `first`
+    /// after the first.
+    private static func lastInteger(
+        after pattern: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, first: Bool = false
+    ) -> Int? {
         let width = pattern.count
         guard bytes.count > width, let base = bytes.baseAddress else { return nil }
-        let first = pattern[0]
-        var index = bytes.count - width
-        while index >= 0 {
-            if bytes[index] == first && memcmp(base + index, pattern, width) == 0 { break }
-            index -= 1
+        let head = pattern[0]
+        var index = first ? 0 : bytes.count - width
+        let step = first ? 1 : -1
+        while index >= 0 && index <= bytes.count - width {
+            if bytes[index] == head && memcmp(base + index, pattern, width) == 0 { break }
+            index += step
         }
-        guard index >= 0 else { return nil }
+        guard index >= 0 && index <= bytes.count - width else { return nil }
         var position = index + width
         while position < bytes.count, bytes[position] == UInt8(ascii: " ") || bytes[position] == UInt8(ascii: ":") {
             position += 1

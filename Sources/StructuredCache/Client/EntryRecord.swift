@@ -16,6 +16,14 @@ struct EntryRecord: Sendable, Equatable {
         var text: String
     }
 
+    /// The members' names, as ``CacheEnvelope/recordedCost`` finds them.
+    enum Names {
+        static let providerTime = CacheEnvelope.UsageName("provider_us")
+        static let input = CacheEnvelope.UsageName("input_tokens")
+        static let output = CacheEnvelope.UsageName("output_tokens")
+        static let cached = CacheEnvelope.UsageName("cached_tokens")
+    }
+
     /// How long the provider took to give the answer, every attempt of the call included.
     var providerTime: Duration?
     /// The tokens the call cost, every attempt included.

@@ -109,11 +109,7 @@ extension StructuredClient {
             let schema = try IterableSchema.entry(for: Element.self)
             return try self.plan(
                 model: model, messages: messages, schema: schema, mode: mode, maxRetries: 0, options: options,
-                cache: cache, cacheTTL: cacheTTL, cachePolicy: cachePolicy, label: label,
-                responseType: schema.attachment(ResponseTypeName.self) { _ in
-                    ResponseTypeName(name: "[\(Element.self)]")
-                }
-                .name, streaming: streaming)
+                cache: cache, cacheTTL: cacheTTL, cachePolicy: cachePolicy, label: label, streaming: streaming)
         }
     }
 
@@ -314,7 +310,7 @@ enum IterableSchema {
 
     static func entry<Element: Decodable>(for type: Element.Type) throws -> SchemaCache.Entry {
         try SchemaCache.shared.entry(for: type).attachment(Wrapped.self) {
-            Wrapped(entry: SchemaCache.Entry(schema: wrapper(for: $0)))
+            Wrapped(entry: SchemaCache.Entry(schema: wrapper(for: $0), typeName: "[\(type)]"))
         }.entry
     }
 

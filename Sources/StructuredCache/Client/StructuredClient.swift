@@ -221,28 +221,21 @@ public final class StructuredClient: Sendable {
         var byLabel: [String: CacheStatistics] = [:]
     }
 
-    /// A response type's name, kept with its schema so that a call does not format it again.
-    struct ResponseTypeName: Sendable {
-        let name: String
-    }
-
     func plan<Response: Decodable>(
         model: String?, messages: [ChatMessage], responseModel: Response.Type, mode: Mode?, maxRetries: Int?,
         options: RequestOptions, cache: (any CacheAdapter)?, cacheTTL: CacheTTL?, cachePolicy: CachePolicy?,
         label: String? = nil, streaming: Bool = false
     ) throws -> Call {
-        let schema = try SchemaCache.shared.entry(for: responseModel)
-        return try plan(
-            model: model, messages: messages, schema: schema, mode: mode, maxRetries: maxRetries, options: options,
-            cache: cache, cacheTTL: cacheTTL, cachePolicy: cachePolicy, label: label,
-            responseType: schema.attachment(ResponseTypeName.self) { _ in ResponseTypeName(name: "\(Response.self)") }
-                .name, streaming: streaming)
+        try plan(
+            model: model, messages: messages, schema: SchemaCache.shared.entry(for: responseModel), mode: mode,
+            maxRetries: maxRetries, options: options, cache: cache, cacheTTL: cacheTTL, cachePolicy: cachePolicy,
+            label: label, streaming: streaming)
     }
 
     func plan(
         model: String?, messages: [ChatMessage], schema: SchemaCache.Entry, mode: Mode?, maxRetries: Int?,
         options: RequestOptions, cache: (any CacheAdapter)?, cacheTTL: CacheTTL?, cachePolicy: CachePolicy?,
-        label: String?, responseType: String, streaming: Bool
+        label: String?, streaming: Bool
     ) throws -> Call {
         guard let model = model ?? configuration.defaultModel else {
             throw ClientError(.missingModel, "no model given, to the call or as the configuration's defaultModel")
@@ -268,7 +261,7 @@ public final class StructuredClient: Sendable {
             prepared: prepared, key: key, schemaText: schema.keyText, mode: mode, maxRetries: retries,
             cache: cache ?? self.cache,
             ttl: cacheTTL ?? configuration.cacheTTL, policy: cachePolicy ?? configuration.cachePolicy,
-            responseType: responseType, label: label)
+            responseType: schema.typeName, label: label)
     }
 
     nonisolated(nonsending) private func run<Response: Decodable & Sendable>(
@@ -520,7 +513,7 @@ public final class StructuredClient: Sendable {
     /// What a hit on `envelope` saved: the record this client stored with it, or for an entry another
     /// writer stored, the tokens its completion's usage names.
     func savings(of envelope: CacheEnvelope, _ call: Call) -> CacheSavings {
-        let record = envelope.record
+        let record = envelope.recordedCost
         guard let tokens = record?.tokens ?? envelope.tokens(dialect.usageNames) else {
             return CacheSavings(providerTime: record?.providerTime)
         }

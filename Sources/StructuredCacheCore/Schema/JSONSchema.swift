@@ -40,10 +40,13 @@ package final class SchemaCache: Sendable {
         package let schema: JSONValue
         /// The schema as `json.dumps(schema, sort_keys=True)` writes it: the bytes a cache key hashes.
         package let keyText: [UInt8]
+        /// The name of the type described (`User`), for counting calls by type.
+        package let typeName: String
         private let attachments = Lock<[ObjectIdentifier: any Sendable]>([:])
 
-        package init(schema: JSONValue) {
+        package init(schema: JSONValue, typeName: String = "") {
             self.schema = schema
+            self.typeName = typeName
             keyText = schema.jsonBytes(.pythonSorted)
         }
 
@@ -77,7 +80,7 @@ package final class SchemaCache: Sendable {
         // Walk outside the lock: a type's decoding code runs here, and two threads that race only
         // compute the same schema twice.
         let schema = try SchemaBuilder(root: type).build(type)
-        let entry = Entry(schema: schema)
+        let entry = Entry(schema: schema, typeName: "\(type)")
         return entries.withLock { entries in
             if let existing = entries[id] { return existing }
             entries[id] = entry

@@ -157,6 +157,22 @@ enum ReadmeSnippets {
         }
     }
 
+    static func cachedStream(_ client: StructuredClient, messages: [ChatMessage]) async throws {
+        let replayed = client.createPartial(messages: messages, responseModel: Contact.self,
+                                            streamCaching: StreamCaching(replay: .recordedPace))
+        for try await snapshot in replayed { print(snapshot.name.string ?? "…") }   // as it streamed the first time
+    }
+
+    static func savings(provider: OpenAIProvider, cache: AutoCache, messages: [ChatMessage]) async throws {
+        var ledgered = StructuredClient.Configuration(defaultModel: "gpt-4.1-mini")
+        ledgered.prices["gpt-4.1-mini"] = TokenPrices(inputPerMillion: 0.40, outputPerMillion: 1.60,
+                                                      cachedInputPerMillion: 0.10)   // your provider's prices
+        let counted = StructuredClient(provider: provider, cache: cache, configuration: ledgered)
+        _ = try await counted.create(messages: messages, responseModel: Contact.self, label: "signup")
+        let saved = counted.statisticsByLabel["signup"]
+        print(saved?.providerTimeSaved ?? .zero, saved?.tokensSaved ?? 0, saved?.costSaved ?? 0)
+    }
+
     static func replay(provider: OpenAIProvider, messages: [ChatMessage]) async throws {
         let recorded = URL(fileURLWithPath: "Tests/Recorded")   // a folder the repository commits
         // Record once, against the real provider. The namespace is explicit, so that replaying with
