@@ -5,7 +5,8 @@
 //
 // The suite starts three redis-server nodes (no persistence, no replicas) and joins them with
 // `redis-cli --cluster create`. REDIS_BENCH_REQUESTS (default 100000) and REDIS_BENCH_ROUNDS (default 3)
-// size the runs; REDIS_BENCH_POOL sets the connections per node (default: the library's, 4).
+// size the runs; REDIS_BENCH_POOL sets the pool size, which the primaries share (default: the
+// library's, 4: one connection per node here).
 
 import Dispatch
 import Foundation

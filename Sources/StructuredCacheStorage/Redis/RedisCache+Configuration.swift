@@ -99,8 +99,9 @@ extension RedisCache {
 
         /// How many connections are kept, and how a dropped one is replaced.
         public struct Pool: Sendable, Equatable {
-            /// How many connections the cache opens at most (per node, in a cluster); concurrent
-            /// commands are pipelined on each. Default 4.
+            /// How many connections the cache opens at most; concurrent commands are pipelined on each.
+            /// In a cluster they are shared among the primaries, at least one each (with the default
+            /// 4 and three primaries, one per node). Default 4.
             public var size: Int
             /// How long a slot waits before reconnecting after a failed connection attempt.
             public var reconnectBackoff: Backoff

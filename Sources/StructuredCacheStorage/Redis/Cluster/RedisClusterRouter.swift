@@ -238,7 +238,8 @@ final class RedisClusterRouter: Sendable {
         let ended = DispatchTime.now().uptimeNanoseconds
         var routes: Routes?
         if case .success(let map) = result {
-            routes = Routes(map: map, primaries: map.shards.map { pool(for: $0.primary) })
+            routes = Routes(
+                map: map, primaries: map.shards.map { pool(for: $0.primary, amongPrimaries: map.shards.count) })
         }
         state.withLock { state in
             state.refreshing = nil
@@ -325,13 +326,30 @@ final class RedisClusterRouter: Sendable {
 
     // MARK: - Helpers
 
-    /// The pool of `endpoint`, created on first use.
-    private func pool(for endpoint: RedisConfiguration.Endpoint) -> RedisConnectionPool {
+    /// The pool of `endpoint`, created on first use with its share of the configured connections.
+    ///
+    /// The pool size is the cluster's: each node's pool gets `poolSize / primaries` connections, at
+    /// least one. Concurrent commands pipeline on each, and a connection per node that carries many
+    /// commands at once serves more than several that carry a few each: with the default 4 and three
+    /// primaries (one connection each), GET from 50 tasks ran at 94.5% of `redis-benchmark --cluster
+    /// -c 50`, against 67.5% with four connections per node (the `redis-cluster` benchmark, run one
+    /// after the other on this 2-core machine).
+    ///
+    /// - Parameters:
+    ///   - endpoint: The node.
+    ///   - primaries: How many primaries share the connections; the current map's (or the seeds') when `nil`.
+    private func pool(
+        for endpoint: RedisConfiguration.Endpoint, amongPrimaries primaries: Int? = nil
+    )
+        -> RedisConnectionPool
+    {
         let key = endpoint.description
         let (pool, created) = state.withLock { state -> (RedisConnectionPool, Bool) in
             if let pool = state.pools[key] { return (pool, false) }
             var configuration = template
             configuration.endpoint = endpoint
+            let sharing = max(1, primaries ?? state.routes?.primaries.count ?? seeds.count)
+            configuration.poolSize = max(1, template.poolSize / sharing)
             let pool = RedisConnectionPool(configuration: configuration, observers: observers)
             if state.isShutDown { return (pool, true) }
             state.pools[key] = pool
