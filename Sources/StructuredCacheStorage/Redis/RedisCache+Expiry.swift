@@ -15,10 +15,8 @@ extension RedisCache: ExpiryReportingCacheAdapter {
             guard milliseconds > graceMilliseconds else { return nil }
             return (value, .milliseconds(milliseconds - graceMilliseconds))
         }
-        async let value = plainGet(key)
-        async let milliseconds = command(["PTTL", keyPrefix + key])
-        guard let value = try await value else { return nil }
-        switch try await milliseconds {
+        guard let (value, reply) = try await valueAndPTTLReply(key) else { return nil }
+        switch reply {
         case .integer(let remaining) where remaining >= 0:
             return (value, .milliseconds(remaining))
         case .integer(-2):

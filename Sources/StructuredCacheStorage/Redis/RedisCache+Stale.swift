@@ -67,13 +67,22 @@ extension RedisCache: StaleReadingCacheAdapter {
                 scriptsRefused.store(true, ordering: .relaxed)
             }
         }
-        async let value = plainGet(key)
-        async let milliseconds = command(["PTTL", keyPrefix + key])
-        guard let value = try await value else { return nil }
-        guard case .integer(let remaining) = try await milliseconds else {
+        guard let (value, reply) = try await valueAndPTTLReply(key) else { return nil }
+        guard case .integer(let remaining) = reply else {
             throw CacheError.protocolError("unexpected reply to PTTL")
         }
         return (value, remaining)
+    }
+
+    /// The value under `key` and the reply to `PTTL`, sent side by side: not atomic, so a value replaced
+    /// between them comes with its successor's TTL.
+    ///
+    /// - Returns: The value and the `PTTL` reply, or `nil` when there is no value.
+    func valueAndPTTLReply(_ key: String) async throws -> (value: Data, pttl: RESPValue)? {
+        async let value = plainGet(key)
+        async let reply = command(["PTTL", keyPrefix + key])
+        guard let value = try await value else { return nil }
+        return (value, try await reply)
     }
 
     /// `GET` and `PTTL` of `KEYS[1]`: `{}` when there is no value, otherwise `{value, pttl}` (an empty
