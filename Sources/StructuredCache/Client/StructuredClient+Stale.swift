@@ -42,13 +42,11 @@ extension StructuredClient {
         }
         // A custom adapter might return more than it was asked for.
         guard let found, found.staleness <= bound, let envelope = CacheEnvelope(bytes: found.value),
-            let value = try? Self.decodeAnswer(envelope.modelJSON, as: Response.self)
+            let answer = try? answer(in: envelope, Response.self, needsCompletion: needsCompletion)
         else { throw error }
-        let completion = needsCompletion ? envelope.completion(in: dialect) : nil
-        if needsCompletion && completion == nil { throw error }
         emit(
             .stale, call, adapter: adapter, since: started,
             reason: "the provider failed (\(failure)); answered by an entry that expired \(found.staleness) ago")
-        return (value, completion)
+        return answer
     }
 }

@@ -294,12 +294,22 @@ public final class StructuredClient: Sendable {
         _ call: Call, _ adapter: any CacheAdapter, _ type: Response.Type, needsCompletion: Bool
     ) async -> (Response, ChatCompletion?)? {
         await lookup(call, adapter, unanswerable: "the stored answer has no completion to return") { envelope in
-            let value = try Self.decodeAnswer(envelope.modelJSON, as: Response.self)
-            // The completion is read only for a caller who wants it; the usage is found in its text.
-            guard needsCompletion else { return (value, nil) }
-            guard let completion = envelope.completion(in: dialect) else { return nil }
-            return (value, completion)
+            try answer(in: envelope, Response.self, needsCompletion: needsCompletion)
         }
+    }
+
+    /// The answer a stored envelope gives a call: decoded and validated, with its completion when the
+    /// caller needs it (read only then; a hit's usage is found in its text).
+    ///
+    /// - Returns: `nil` when the caller needs a completion and the envelope holds none of this format.
+    /// - Throws: The decoding or validation error of an unusable answer.
+    func answer<Response: Decodable>(
+        in envelope: CacheEnvelope, _ type: Response.Type, needsCompletion: Bool
+    ) throws -> (Response, ChatCompletion?)? {
+        let value = try Self.decodeAnswer(envelope.modelJSON, as: Response.self)
+        guard needsCompletion else { return (value, nil) }
+        guard let completion = envelope.completion(in: dialect) else { return nil }
+        return (value, completion)
     }
 
     /// Reads the call's key and makes an answer of the stored envelope with `use`: `nil` on a miss.
