@@ -63,17 +63,23 @@ struct CacheEnvelope: Equatable {
         case .text(let slice):
             return slice.withUnsafeBufferPointer { bytes in
                 func member(_ name: UsageName) -> Int? { Self.lastInteger(after: name.plain, in: bytes, first: true) }
-                let providerTime = member(EntryRecord.Names.providerTime).map { Duration.microseconds($0) }
-                guard let input = member(EntryRecord.Names.input), let output = member(EntryRecord.Names.output) else {
+                let providerTime = member(Self.recordNames.providerTime).map { Duration.microseconds($0) }
+                guard let input = member(Self.recordNames.input), let output = member(Self.recordNames.output) else {
                     return (providerTime, nil)
                 }
                 return (
                     providerTime,
-                    TokenCounts(input: input, output: output, cached: member(EntryRecord.Names.cached) ?? 0)
+                    TokenCounts(input: input, output: output, cached: member(Self.recordNames.cached) ?? 0)
                 )
             }
         }
     }
+
+    /// The record's cost members, as ``recordedCost`` looks for them.
+    private static let recordNames = (
+        providerTime: UsageName(EntryRecord.Member.providerTime), input: UsageName(EntryRecord.Member.input),
+        output: UsageName(EntryRecord.Member.output), cached: UsageName(EntryRecord.Member.cached)
+    )
 
     /// The completion's JSON text, when it was stored.
     var rawJSON: String? {

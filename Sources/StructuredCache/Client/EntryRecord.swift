@@ -16,12 +16,13 @@ struct EntryRecord: Sendable, Equatable {
         var text: String
     }
 
-    /// The members' names, as ``CacheEnvelope/recordedCost`` finds them.
-    enum Names {
-        static let providerTime = CacheEnvelope.UsageName("provider_us")
-        static let input = CacheEnvelope.UsageName("input_tokens")
-        static let output = CacheEnvelope.UsageName("output_tokens")
-        static let cached = CacheEnvelope.UsageName("cached_tokens")
+    /// The members' names, for writing, reading and ``CacheEnvelope/recordedCost``'s scan.
+    enum Member {
+        static let providerTime = "provider_us"
+        static let input = "input_tokens"
+        static let output = "output_tokens"
+        static let cached = "cached_tokens"
+        static let stream = "stream"
     }
 
     /// How long the provider took to give the answer, every attempt of the call included.
@@ -46,11 +47,11 @@ struct EntryRecord: Sendable, Equatable {
     /// Reads a record; `nil` when `json` is not an object.
     init?(json: JSONValue) {
         guard let object = json.objectValue else { return nil }
-        providerTime = object["provider_us"]?.intValue.map { .microseconds($0) }
-        if let input = object["input_tokens"]?.intValue, let output = object["output_tokens"]?.intValue {
-            tokens = TokenCounts(input: input, output: output, cached: object["cached_tokens"]?.intValue ?? 0)
+        providerTime = object[Member.providerTime]?.intValue.map { .microseconds($0) }
+        if let input = object[Member.input]?.intValue, let output = object[Member.output]?.intValue {
+            tokens = TokenCounts(input: input, output: output, cached: object[Member.cached]?.intValue ?? 0)
         }
-        if let pieces = object["stream"]?.arrayValue {
+        if let pieces = object[Member.stream]?.arrayValue {
             var read: [Piece] = []
             read.reserveCapacity(pieces.count)
             for piece in pieces {
@@ -64,14 +65,15 @@ struct EntryRecord: Sendable, Equatable {
     /// The record as stored.
     var json: JSONValue {
         var object: JSONObject = [:]
-        if let providerTime { object["provider_us"] = .int(Int(providerTime.nanoseconds() / 1_000)) }
+        if let providerTime { object[Member.providerTime] = .int(Int(providerTime.nanoseconds() / 1_000)) }
         if let tokens {
-            object["input_tokens"] = .int(tokens.input)
-            object["output_tokens"] = .int(tokens.output)
-            object["cached_tokens"] = .int(tokens.cached)
+            object[Member.input] = .int(tokens.input)
+            object[Member.output] = .int(tokens.output)
+            object[Member.cached] = .int(tokens.cached)
         }
         if let stream {
-            object["stream"] = .array(stream.map { [.int(Int($0.offset.nanoseconds() / 1_000)), .string($0.text)] })
+            object[Member.stream] = .array(
+                stream.map { [.int(Int($0.offset.nanoseconds() / 1_000)), .string($0.text)] })
         }
         return .object(object)
     }
