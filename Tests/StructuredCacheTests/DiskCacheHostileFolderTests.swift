@@ -313,7 +313,7 @@ struct DiskCacheHostileFolderTests {
                 let started = Self.temporaryFiles(in: folder).count
                 while Self.temporaryFiles(in: folder).count == started, process.process.isRunning { usleep(500) }
                 usleep(UInt32.random(in: 0...5_000))
-                kill(process.process.processIdentifier, SIGKILL)
+                process.process.signal(SIGKILL)
                 process.process.waitUntilExit()
             }
             #expect(!Self.temporaryFiles(in: folder).isEmpty, "the killed writers left temporary files")
@@ -381,5 +381,29 @@ struct DiskCacheHostileFolderTests {
             #expect(failed == 0, "\(failures.prefix(2))")
             #expect(stale == 0)
         }
+    }
+
+    // MARK: Folder listings
+
+    /// `readdir` hands out records as long as their names, one after another in a buffer: the last one
+    /// can end right before memory the process may not read. Here it does (a record at the end of a
+    /// page whose next page is inaccessible), and its name is read without touching that page.
+    @Test func aDirectoryRecordIsReadNoFurtherThanItsName() throws {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let mapping = try #require(
+            mmap(nil, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+            "mmap failed")
+        #expect(mapping != MAP_FAILED)
+        defer { munmap(mapping, 2 * page) }
+        #expect(mprotect(mapping + page, page, PROT_NONE) == 0)
+
+        let name = Array("1368".utf8CString)
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+        let recordLength = (nameOffset + name.count + 7) / 8 * 8
+        let record = mapping + page - recordLength
+        name.withUnsafeBytes { (record + nameOffset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+
+        let read = DiskFolder.name(of: record.assumingMemoryBound(to: dirent.self))
+        #expect(read == name)
     }
 }

@@ -387,7 +387,7 @@ import WorkerValue
             // Let it write several 4 MiB values, then kill it wherever it is.
             while Self.entryFiles(in: folder).count < 3 { usleep(1_000) }
             usleep(20_000)
-            kill(process.process.processIdentifier, SIGKILL)
+            process.process.signal(SIGKILL)
             process.process.waitUntilExit()
             let clock = ManualClock()
             let cache = try DiskCache(directory: folder, configuration: .init(clock: clock))
@@ -682,9 +682,8 @@ import WorkerValue
             }
             var hits = 0
             for process in processes {
-                process.process.waitUntilExit()
                 let output = process.output()
-                #expect(process.process.terminationStatus == 0, "\(output)")
+                #expect(process.process.waitUntilExit() == .exited(0), "\(output)")
                 if let range = output.range(of: #"hits=(\d+)"#, options: .regularExpression) {
                     hits += Int(output[range].dropFirst(5)) ?? 0
                 }
@@ -701,8 +700,7 @@ import WorkerValue
 
 /// Runs the DiskCacheWorker helper, which SwiftPM builds beside the test bundle.
 struct DiskCacheWorkerProcess {
-    let process: Process
-    private let stdout: Pipe
+    let process: ChildProcess
 
     /// The helper's path in the build products folder, or nil when it was not built.
     static func executable() -> URL? {
@@ -720,20 +718,17 @@ struct DiskCacheWorkerProcess {
     ) throws
         -> DiskCacheWorkerProcess
     {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = [folder.path, mode, "\(worker)", "\(iterations)", "\(keys)"]
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        try process.run()
-        return DiskCacheWorkerProcess(process: process, stdout: stdout)
+        let process = try ChildProcess(
+            executable.path, [folder.path, mode, "\(worker)", "\(iterations)", "\(keys)"],
+            standardOutput: .captured)
+        return DiskCacheWorkerProcess(process: process)
     }
 
     /// Blocks until the helper prints `line`.
     func waitForLine(_ line: String) throws {
         var seen = Data()
         while !String(decoding: seen, as: UTF8.self).contains(line + "\n") {
-            let chunk = stdout.fileHandleForReading.availableData
+            let chunk = process.output!.availableData
             try #require(!chunk.isEmpty, "the helper ended before printing \(line)")
             seen += chunk
         }
@@ -741,6 +736,6 @@ struct DiskCacheWorkerProcess {
 
     /// Everything the helper printed (call after it exits).
     func output() -> String {
-        String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        String(decoding: process.readOutputToEnd(), as: UTF8.self)
     }
 }

@@ -246,15 +246,22 @@ final class DiskFolder: Sendable {
         defer { closedir(stream) }
         var names: [[CChar]] = []
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: &entry.pointee.d_name) { raw -> [CChar] in
-                let bytes = raw.bindMemory(to: CChar.self)
-                let length = strnlen(bytes.baseAddress!, bytes.count)
-                return Array(bytes[..<length]) + [0]
-            }
+            let name = self.name(of: entry)
             if name == [46, 0] || name == [46, 46, 0] { continue }  // "." and ".."
             names.append(name)
         }
         return names
+    }
+
+    /// The name of the directory record `entry`, as NUL-terminated bytes.
+    ///
+    /// A record is only as long as its name, so the name is read in place: a copy of the whole `d_name`
+    /// array can run past the end of the last record in `readdir`'s buffer, into unmapped memory.
+    static func name(of entry: UnsafePointer<dirent>) -> [CChar] {
+        let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+        let capacity = MemoryLayout.size(ofValue: dirent().d_name)
+        let start = (UnsafeRawPointer(entry) + offset).assumingMemoryBound(to: CChar.self)
+        return Array(UnsafeBufferPointer(start: start, count: strnlen(start, capacity))) + [0]
     }
 
     // MARK: Temporary files

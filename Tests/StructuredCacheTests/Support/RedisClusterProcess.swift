@@ -301,27 +301,18 @@ final class RedisClusterProcess: @unchecked Sendable {
     /// Runs `redis-cli` with `arguments`, killing it after `timeout` seconds.
     private static func runCLI(_ arguments: [String], timeout: TimeInterval) async throws -> String {
         guard let cli else { throw RedisTestServerError("redis-cli is not installed") }
-        let process = Process()
-        process.executableURL = cli
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // SIGKILL: a child started from a Dispatch thread inherits that thread's blocked SIGTERM.
-        let watchdog = DispatchWorkItem { if process.isRunning { killProcess(process.processIdentifier) } }
+        let process = try ChildProcess(cli.path, arguments, standardOutput: .captured, standardError: .captured)
+        let watchdog = DispatchWorkItem { process.signal(SIGKILL) }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
-        let data = await withCheckedContinuation { continuation in
+        let (data, termination) = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                let data = output.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                continuation.resume(returning: data)
+                let data = process.readOutputToEnd()
+                continuation.resume(returning: (data, process.waitUntilExit()))
             }
         }
         watchdog.cancel()
         let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationReason == .exit else {
+        guard case .exited = termination else {
             throw RedisTestServerError("redis-cli \(arguments.joined(separator: " ")) took more than \(Int(timeout)) s")
         }
         return text
@@ -349,13 +340,4 @@ private actor SharedCluster {
         }
         return started
     }
-}
-
-/// Sends SIGKILL to `pid`.
-private func killProcess(_ pid: pid_t) {
-    #if canImport(Glibc)
-        _ = Glibc.kill(pid, SIGKILL)
-    #elseif canImport(Darwin)
-        _ = Darwin.kill(pid, SIGKILL)
-    #endif
 }

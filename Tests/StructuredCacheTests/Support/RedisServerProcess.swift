@@ -20,7 +20,7 @@ final class RedisServerProcess: @unchecked Sendable {
     let socketPath: String
     /// The temporary directory holding the socket and the log.
     let directory: URL
-    private let process: Process
+    private let process: ChildProcess
     private let extraArguments: [String]
 
     /// The `redis-server` executable on `PATH`, or `nil` when it is not installed.
@@ -69,26 +69,23 @@ final class RedisServerProcess: @unchecked Sendable {
         }
         directory = URL(fileURLWithPath: String(cString: created), isDirectory: true)
         socketPath = directory.appendingPathComponent("redis.sock").path
-        process = Process()
-        process.executableURL = executable
+        let listeningPort = String(self.port)
         let listening =
             tls.map { tls in
                 [
-                    "--port", "0", "--tls-port", String(self.port), "--tls-cert-file", tls.serverCertificate,
+                    "--port", "0", "--tls-port", listeningPort, "--tls-cert-file", tls.serverCertificate,
                     "--tls-key-file", tls.serverKey, "--tls-ca-cert-file", tls.caCertificate,
                     "--tls-auth-clients", authClients ? "yes" : "no",
                 ]
-            } ?? ["--port", String(self.port)]
-        process.arguments =
+            } ?? ["--port", listeningPort]
+        let serverArguments =
             listening + [
                 "--bind", bindAddress, "--save", "", "--appendonly", "no",
                 "--dir", directory.path, "--unixsocket", socketPath, "--unixsocketperm", "700",
                 "--logfile", directory.appendingPathComponent("redis.log").path, "--daemonize", "no",
                 "--protected-mode", "no",
             ] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        process = try ChildProcess(executable.path, serverArguments)
         try waitUntilReady(ipv6: bindAddress.contains(":"))
     }
 
@@ -101,25 +98,25 @@ final class RedisServerProcess: @unchecked Sendable {
     var isRunning: Bool { process.isRunning }
 
     /// The process identifier, for sending signals.
-    var pid: pid_t { process.processIdentifier }
+    var pid: pid_t { process.pid }
 
     /// Kills the server at once (SIGKILL) and waits for it to exit.
     func kill() {
         guard process.isRunning else { return }
-        sendSignal(SIGKILL, to: process.processIdentifier)
+        process.signal(SIGKILL)
         process.waitUntilExit()
     }
 
     /// Stops the server (SIGCONT in case it was stopped, then SIGKILL: nothing is persisted anyway).
     func stop() {
         guard process.isRunning else { return }
-        sendSignal(SIGCONT, to: process.processIdentifier)
+        process.signal(SIGCONT)
         kill()
     }
 
     /// Sends a signal, such as SIGSTOP or SIGCONT.
     func signal(_ signal: Int32) {
-        sendSignal(signal, to: process.processIdentifier)
+        process.signal(signal)
     }
 
     /// Runs `body` with a fresh server and stops the server afterwards.
@@ -247,11 +244,6 @@ final class RedisServerProcess: @unchecked Sendable {
         }
         return nil
     }
-}
-
-/// Sends `signal` to process `pid` (a free function: the server's own `kill()` would shadow `kill`).
-private func sendSignal(_ signal: Int32, to pid: pid_t) {
-    _ = kill(pid, signal)
 }
 
 /// A failure to run the test server.

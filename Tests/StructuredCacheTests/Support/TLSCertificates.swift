@@ -53,17 +53,10 @@ struct TLSCertificates: Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let certificates = TLSCertificates(directory: directory)
         func run(_ arguments: [String]) throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: opensslPath)
-            process.arguments = arguments
-            process.currentDirectoryURL = directory
-            process.standardOutput = FileHandle.nullDevice
-            let errors = Pipe()
-            process.standardError = errors
-            try process.run()
-            let output = errors.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
+            let process = try ChildProcess(
+                opensslPath, arguments, directory: directory.path, standardError: .captured)
+            let output = process.readOutputToEnd()
+            guard process.waitUntilExit() == .exited(0) else {
                 throw RedisTestServerError(
                     "openssl \(arguments.joined(separator: " ")) failed: \(String(decoding: output, as: UTF8.self))")
             }
