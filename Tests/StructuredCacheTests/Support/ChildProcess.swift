@@ -191,7 +191,8 @@ final class ChildProcess: Sendable {
 /// The spawn file actions that the C library has but its Swift module leaves out (Glibc declares them
 /// only for `_GNU_SOURCE`), looked up by name.
 private enum SpawnExtensions {
-    typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) ->
+    typealias AddChdir =
+        @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) ->
         Int32
     typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
 
