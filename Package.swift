@@ -112,6 +112,12 @@ let package = Package(
             path: "Tests/DiskCacheWorker",
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "SharedFlightWorker",
+            dependencies: ["StructuredCache"],
+            path: "Tests/SharedFlightWorker",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "StructuredCacheTests",
             dependencies: [

@@ -703,15 +703,7 @@ struct DiskCacheWorkerProcess {
     let process: ChildProcess
 
     /// The helper's path in the build products folder, or nil when it was not built.
-    static func executable() -> URL? {
-        var folders = [Bundle.module.bundleURL.deletingLastPathComponent()]
-        folders.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
-        folders += Bundle.allBundles.filter { $0.bundlePath.hasSuffix(".xctest") }.map {
-            $0.bundleURL.deletingLastPathComponent()
-        }
-        return folders.map { $0.appendingPathComponent("DiskCacheWorker") }
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }
+    static func executable() -> URL? { ChildProcess.helper("DiskCacheWorker").map(URL.init(fileURLWithPath:)) }
 
     static func start(
         _ executable: URL, folder: URL, mode: String, worker: Int, iterations: Int, keys: Int

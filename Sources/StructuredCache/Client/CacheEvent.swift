@@ -18,6 +18,7 @@ public struct CacheEvent: Sendable, CustomStringConvertible {
             case unavailable
             case available
             case stale
+            case awaited
         }
 
         private let base: Base
@@ -43,6 +44,11 @@ public struct CacheEvent: Sendable, CustomStringConvertible {
         /// `staleIfError` answered instead; ``CacheEvent/reason`` names the provider's error and how long
         /// ago the entry expired.
         public static let stale = Kind(.stale)
+        /// The call missed while another process made the same call under a lease (see
+        /// ``SharedFlight``), and was answered by what that process stored: the provider was not
+        /// called for it. Counted in ``CacheStatistics/awaitedAnswers``, not as a hit (the call's miss
+        /// was counted already).
+        public static let awaited = Kind(.awaited)
 
         /// The kind's name (`hit`, `miss` …), for logs and metric labels.
         public var name: String { base.rawValue }
@@ -64,7 +70,7 @@ public struct CacheEvent: Sendable, CustomStringConvertible {
     /// The tokens the hit saved, input and output together (``CacheSavings/tokens``), for ``Kind/hit``.
     public let tokensSaved: Int?
     /// What the hit saved: the provider time, tokens and price of the call that stored the answer, for
-    /// ``Kind/hit``.
+    /// ``Kind/hit`` and ``Kind/awaited``.
     public internal(set) var savings: CacheSavings? = nil
     /// The call's response type (`User`; `[User]` for ``StructuredClient/createIterable(model:messages:responseModel:mode:options:cache:cacheTTL:cachePolicy:streamCaching:label:)``);
     /// empty for ``Kind/unavailable`` and ``Kind/available``.
@@ -107,7 +113,7 @@ public struct CacheStatistics: Sendable, Hashable {
     public var outages = 0
     /// Calls that did not use the cache.
     public var bypasses = 0
-    /// Tokens the hits saved, input and output together.
+    /// Tokens the hits (and the awaited answers) saved, input and output together.
     public var tokensSaved = 0
     /// Prompt tokens the hits saved, those the provider would have read from its prompt cache
     /// included (see ``CacheSavings/inputTokens``).
@@ -125,6 +131,9 @@ public struct CacheStatistics: Sendable, Hashable {
     /// Calls answered by an expired entry because the provider failed (``CacheEvent/Kind/stale``); not
     /// counted as hits.
     public var staleAnswers = 0
+    /// Calls that missed and were answered by the identical call of another process sharing the cache
+    /// (``CacheEvent/Kind/awaited``), without calling the provider.
+    public var awaitedAnswers = 0
 
     /// The share of reads that hit, from 0 to 1 (0 before any read).
     public var hitRate: Double {
@@ -134,8 +143,8 @@ public struct CacheStatistics: Sendable, Hashable {
     /// Counts `event`.
     mutating func count(_ event: CacheEvent) {
         switch event.kind {
-        case .hit:
-            hits += 1
+        case .hit, .awaited:
+            if event.kind == .hit { hits += 1 } else { awaitedAnswers += 1 }
             guard let savings = event.savings else { return }
             tokensSaved += savings.tokens
             inputTokensSaved += savings.inputTokens

@@ -70,6 +70,10 @@ extension StructuredClient {
         /// an answer that does not validate, cancellation) are never answered so, and neither are calls
         /// whose policy does not read the cache.
         public var staleIfError: Duration?
+        /// Whether a miss coordinates with the other processes that share the cache, so that identical
+        /// concurrent misses across them make one provider call (see ``SharedFlight``); `nil` (the
+        /// default) for never. It needs an adapter that shares calls (``SharedFlightCacheAdapter``).
+        public var sharedFlight: SharedFlight?
         /// Called with every cache event, on the calling task.
         public var onEvent: (@Sendable (CacheEvent) -> Void)?
 
@@ -88,12 +92,13 @@ extension StructuredClient {
         ///   - streamCaching: Whether streaming calls use the cache.
         ///   - prices: Token prices by model name, for the money hits save.
         ///   - staleIfError: How long ago an entry may have expired to answer when the provider fails.
+        ///   - sharedFlight: Whether misses coordinate with other processes sharing the cache.
         ///   - onEvent: Called with every cache event.
         public init(
             defaultModel: String? = nil, mode: Mode = .tools, maxRetries: Int = 1, cacheTTL: CacheTTL = .adapterDefault,
             cachePolicy: CachePolicy = .use, namespace: String? = nil, keyCompatibility: KeyCompatibility = .standard,
             recordsPayloads: Bool = false, explainsMisses: Bool = false, staleIfError: Duration? = nil,
-            streamCaching: StreamCaching = .off, prices: [String: TokenPrices] = [:],
+            streamCaching: StreamCaching = .off, prices: [String: TokenPrices] = [:], sharedFlight: SharedFlight? = nil,
             onEvent: (@Sendable (CacheEvent) -> Void)? = nil
         ) {
             self.defaultModel = defaultModel
@@ -108,6 +113,7 @@ extension StructuredClient {
             self.prices = prices
             self.streamCaching = streamCaching
             self.staleIfError = staleIfError
+            self.sharedFlight = sharedFlight
             self.onEvent = onEvent
         }
     }

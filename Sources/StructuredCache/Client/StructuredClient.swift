@@ -279,7 +279,12 @@ public final class StructuredClient: Sendable {
         let store = call.policy.stores
         do {
             let ((value, completion), _) = try await flights.run(call.key + (store ? "" : "#nostore")) {
-                try await self.attempt(call, Response.self, storingIn: store ? adapter : nil)
+                try await self.sharedAttempt(call, Response.self, storingIn: store ? adapter : nil)
+            }
+            // Another process's answer holds no completion of this provider's format.
+            if needsCompletion && completion == nil {
+                let (value, completion) = try await attempt(call, Response.self, storingIn: store ? adapter : nil)
+                return (value, completion)
             }
             return (value, completion)
         } catch {
@@ -357,6 +362,61 @@ public final class StructuredClient: Sendable {
                     error: error)
             }
             return nil
+        }
+    }
+
+    /// Asks the provider as ``attempt(_:_:storingIn:)`` does; with ``Configuration/sharedFlight`` and an
+    /// adapter that shares calls, under a lease on the key, or answered by the process that holds it.
+    ///
+    /// - Returns: The answer, and its completion (which an answer stored by another process may lack).
+    private func sharedAttempt<Response: Decodable & Sendable>(
+        _ call: Call, _ type: Response.Type, storingIn adapter: (any CacheAdapter)?
+    ) async throws -> (Response, ChatCompletion?) {
+        guard let adapter, let flight = configuration.sharedFlight,
+            let sharing = adapter as? any SharedFlightCacheAdapter, sharing.sharesFlights
+        else { return try await attempt(call, Response.self, storingIn: adapter) }
+        let started = ContinuousClock.now
+        let claim: CacheClaim
+        do {
+            claim = try await sharing.claim(
+                call.key, lease: flight.lease, wait: flight.wait, readsStoredValue: call.policy.reads)
+        } catch let error where !(error is CancellationError) {
+            emit(
+                .error, call, adapter: adapter, since: started,
+                reason: "the lease for a shared call could not be had; calling the provider", error: error)
+            return try await attempt(call, Response.self, storingIn: adapter)
+        }
+        switch claim {
+        case .stored(let bytes):
+            if let envelope = CacheEnvelope(bytes: bytes),
+                let value = try? Self.decodeAnswer(envelope.modelJSON, as: Response.self)
+            {
+                emit(.awaited, call, adapter: adapter, since: started, savings: savings(of: envelope, call))
+                return (value, envelope.completion(in: dialect))
+            }
+            // Unusable here (another response type under the same key): ask, and store over it.
+            return try await attempt(call, Response.self, storingIn: adapter)
+        case .timedOut:
+            return try await attempt(call, Response.self, storingIn: adapter)
+        case .leased(let lease):
+            // Kept while the call runs; released (and announced) even when this task is cancelled.
+            let renewal = Task {
+                while true {
+                    try await Task.sleep(for: flight.lease / 3)
+                    guard try await sharing.renew(lease, for: flight.lease) else { return }
+                }
+            }
+            let outcome: Result<(Response, ChatCompletion), any Error>
+            do {
+                outcome = .success(try await attempt(call, Response.self, storingIn: adapter))
+            } catch {
+                outcome = .failure(error)
+            }
+            renewal.cancel()
+            let stored = (try? outcome.get()) != nil
+            await Task { try? await sharing.release(lease, stored: stored) }.value
+            let (value, completion) = try outcome.get()
+            return (value, completion)
         }
     }
 

@@ -171,6 +171,73 @@ extension TieredCache: StaleReadingCacheAdapter {
     }
 }
 
+extension TieredCache: SharedFlightCacheAdapter {
+    /// The slowest tier that shares calls across processes (the one the processes share, such as
+    /// ``RedisCache`` behind a memory tier), or `nil`.
+    private var sharingTier: (position: Int, tier: any SharedFlightCacheAdapter)? {
+        for (position, tier) in tiers.enumerated().reversed() {
+            if let sharing = tier as? any SharedFlightCacheAdapter, sharing.sharesFlights {
+                return (position, sharing)
+            }
+        }
+        return nil
+    }
+
+    /// Whether a tier shares calls across processes.
+    public var sharesFlights: Bool { sharingTier != nil }
+
+    /// Takes the lease on `key`, or waits for another process's value, through the slowest tier that
+    /// shares calls; a value it returns is copied into the faster tiers for ``promotionTTL``.
+    ///
+    /// - Parameters:
+    ///   - key: The key.
+    ///   - lease: How long the lease lasts unless renewed.
+    ///   - wait: How long to wait at most.
+    ///   - readsStoredValue: Whether a value already stored ends the wait.
+    /// - Returns: The lease, another process's value, or ``CacheClaim/timedOut``.
+    /// - Throws: ``CacheError/Code/unsupported`` when no tier shares calls; the tier's error.
+    public func claim(
+        _ key: String, lease: Duration, wait: Duration, readsStoredValue: Bool
+    ) async throws
+        -> CacheClaim
+    {
+        let (position, tier) = try requireSharingTier()
+        let claim = try await tier.claim(key, lease: lease, wait: wait, readsStoredValue: readsStoredValue)
+        if case .stored(let value) = claim {
+            for faster in tiers[..<position] { try? await faster.set(key, value, ttl: promotionTTL) }
+        }
+        return claim
+    }
+
+    /// Extends a lease through the tier that gave it.
+    ///
+    /// - Parameters:
+    ///   - lease: The lease.
+    ///   - duration: How long it lasts from now.
+    /// - Returns: Whether the lease was still held.
+    /// - Throws: ``CacheError/Code/unsupported`` when no tier shares calls; the tier's error.
+    public func renew(_ lease: CacheLease, for duration: Duration) async throws -> Bool {
+        try await requireSharingTier().tier.renew(lease, for: duration)
+    }
+
+    /// Ends a lease through the tier that gave it.
+    ///
+    /// - Parameters:
+    ///   - lease: The lease.
+    ///   - stored: Whether a value was stored.
+    /// - Throws: ``CacheError/Code/unsupported`` when no tier shares calls; the tier's error.
+    public func release(_ lease: CacheLease, stored: Bool) async throws {
+        try await requireSharingTier().tier.release(lease, stored: stored)
+    }
+
+    private func requireSharingTier() throws(CacheError) -> (position: Int, tier: any SharedFlightCacheAdapter) {
+        guard let sharing = sharingTier else {
+            throw CacheError.unsupported("no tier of this TieredCache shares calls across processes")
+        }
+        return sharing
+    }
+}
+
 extension TieredCache: CacheHealthReporting {
     /// The health of every server behind the tiers that report theirs, fastest tier first.
     public var health: [CacheHealth] {

@@ -45,6 +45,8 @@ public final class RedisCache: CacheAdapter {
     /// Set once the server has refused the script that reads a value and its TTL together (scripting
     /// denied by an ACL, or `EVAL` renamed away), so the two are read as separate commands.
     let scriptsRefused = Atomic<Bool>(false)
+    /// The connection that waits for other processes' answers on (see ``SharedFlightCacheAdapter``).
+    let subscriber: RedisSubscriber
 
     /// Creates a cache for the Redis server at `url`. No connection is opened yet.
     ///
@@ -66,9 +68,11 @@ public final class RedisCache: CacheAdapter {
         self.configuration = configuration
         self.keyPrefix = configuration.keyPrefix
         self.graceMilliseconds = configuration.staleGrace.map { Int64(Self.milliseconds(roundingUp: $0)) }
-        self.topology = .standalone(
+        let topology = RedisTopology.standalone(
             RedisConnectionPool(
                 configuration: try RedisConfiguration(url: url, options: configuration), observers: observers))
+        self.topology = topology
+        self.subscriber = RedisSubscriber { try await topology.anyNode() }
     }
 
     /// Creates a cache for a Redis Cluster, given some of its nodes. No connection is opened yet.
@@ -118,8 +122,10 @@ public final class RedisCache: CacheAdapter {
         self.configuration = configuration
         self.keyPrefix = configuration.keyPrefix
         self.graceMilliseconds = configuration.staleGrace.map { Int64(Self.milliseconds(roundingUp: $0)) }
-        self.topology = .cluster(
+        let topology = RedisTopology.cluster(
             RedisClusterRouter(seeds: parsed.map(\.endpoint), template: parsed[0], observers: observers))
+        self.topology = topology
+        self.subscriber = RedisSubscriber { try await topology.anyNode() }
     }
 
     /// Checks the options that do not concern connections.
@@ -139,6 +145,7 @@ public final class RedisCache: CacheAdapter {
     }
 
     deinit {
+        subscriber.shutdown()
         topology.shutdown()
     }
 
@@ -146,6 +153,7 @@ public final class RedisCache: CacheAdapter {
     ///
     /// The cache also shuts down when it is deallocated; call this to release the connections sooner.
     public func shutdown() {
+        subscriber.shutdown()
         topology.shutdown()
     }
 

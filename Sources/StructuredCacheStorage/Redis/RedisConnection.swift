@@ -64,6 +64,7 @@ final class RedisConnection: @unchecked Sendable {
     private let fd: Int32
     private let state = Lock(State())
     private let closedFlag = Atomic<Bool>(false)
+    private let negotiatedRESP3 = Atomic<Bool>(false)
     private let nextCommandID = Atomic<UInt64>(0)
     /// The number of commands waiting for a reply, as of the last change to the queue.
     private let outstanding = Atomic<Int>(0)
@@ -72,15 +73,22 @@ final class RedisConnection: @unchecked Sendable {
     private let commandTimeoutNanoseconds: UInt64
     /// The TLS session, or `nil` for a plain connection.
     private let tls: RedisTLSSession?
+    /// Called on the reader thread with each RESP3 push (pub/sub messages among them), which answers no
+    /// command; pushes are dropped without one.
+    private let onPush: (@Sendable (RESPValue) -> Void)?
 
     // Touched only by the reader thread.
     private var decoder: RESPDecoder
     private var replies: [RESPValue] = []
     private var answered: [Pending] = []
 
-    private init(fd: Int32, configuration: RedisConfiguration, tls: RedisTLSSession?) {
+    private init(
+        fd: Int32, configuration: RedisConfiguration, tls: RedisTLSSession?,
+        onPush: (@Sendable (RESPValue) -> Void)?
+    ) {
         self.fd = fd
         self.tls = tls
+        self.onPush = onPush
         self.configuration = configuration
         self.decoder = RESPDecoder(limits: configuration.decoderLimits)
         self.commandTimeoutNanoseconds = Self.nanoseconds(configuration.commandTimeout)
@@ -98,6 +106,9 @@ final class RedisConnection: @unchecked Sendable {
     /// Whether the connection has been closed; closed connections fail every command.
     var isClosed: Bool { closedFlag.load(ordering: .acquiring) }
 
+    /// Whether the handshake switched the connection to RESP3 (`HELLO 3` succeeded).
+    var speaksRESP3: Bool { negotiatedRESP3.load(ordering: .acquiring) }
+
     /// Whether no command is waiting for its reply (a hint: it may change at any moment).
     var isIdle: Bool { outstanding.load(ordering: .relaxed) == 0 }
 
@@ -106,12 +117,17 @@ final class RedisConnection: @unchecked Sendable {
     /// Opens a connection and runs the handshake: `HELLO 3` (with AUTH and SETNAME) or its RESP2
     /// fallback, then `SELECT` when a database other than 0 is configured.
     ///
-    /// - Parameter configuration: Where and how to connect.
+    /// - Parameters:
+    ///   - configuration: Where and how to connect.
+    ///   - onPush: Called on the connection's reader thread with each RESP3 push it receives, such as
+    ///     the messages of the channels it subscribed to; `nil` drops them.
     /// - Returns: A ready connection.
     /// - Throws: ``CacheError`` (`connectionFailed`, `timeout`, `authenticationFailed`, `serverError`…),
     ///   without the password even when the server's reply quotes it.
-    static func open(_ configuration: RedisConfiguration) async throws -> RedisConnection {
-        let connection = try await establish(configuration)
+    static func open(
+        _ configuration: RedisConfiguration, onPush: (@Sendable (RESPValue) -> Void)? = nil
+    ) async throws -> RedisConnection {
+        let connection = try await establish(configuration, onPush: onPush)
         do {
             try await connection.handshake()
         } catch {
@@ -125,7 +141,9 @@ final class RedisConnection: @unchecked Sendable {
     }
 
     /// Connects the socket on a new dedicated thread, which then becomes the connection's reader.
-    private static func establish(_ configuration: RedisConfiguration) async throws -> RedisConnection {
+    private static func establish(
+        _ configuration: RedisConfiguration, onPush: (@Sendable (RESPValue) -> Void)?
+    ) async throws -> RedisConnection {
         let outcome = ConnectOutcome()
         let endpoint = configuration.endpoint
         let timeout = configuration.connectTimeout
@@ -155,7 +173,7 @@ final class RedisConnection: @unchecked Sendable {
                     outcome.fail(error)
                     return
                 }
-                let connection = RedisConnection(fd: fd, configuration: configuration, tls: session)
+                let connection = RedisConnection(fd: fd, configuration: configuration, tls: session, onPush: onPush)
                 if !outcome.succeed(connection) {
                     connection.close(.timeout("connecting to \(endpoint) took longer than \(timeout)"))
                 }
@@ -204,6 +222,7 @@ final class RedisConnection: @unchecked Sendable {
                 _ = try await command(arguments)
                 needsAuth = false
                 needsName = false
+                negotiatedRESP3.store(true, ordering: .releasing)
             } catch let error as CacheError where error.code == .serverError {
                 if Self.isAuthenticationError(error.message) {
                     throw CacheError.authenticationFailed(error.message)
@@ -329,6 +348,18 @@ final class RedisConnection: @unchecked Sendable {
         return try await withUnsafeThrowingContinuation { continuation in
             enqueue(bytes, id, continuation)
         }
+    }
+
+    /// Sends a command that the server answers with a RESP3 push instead of a reply, such as `SUBSCRIBE`
+    /// on a RESP3 connection; the pushes reach the connection's `onPush`.
+    ///
+    /// - Parameter command: The command.
+    /// - Throws: ``CacheError`` when the connection is closed.
+    func sendExpectingNoReply(_ command: RESPEncoder) throws(CacheError) {
+        precondition(command.isComplete, "command has fewer arguments than announced")
+        let (failure, mustFlush) = queue(command.bytes) { _, _ in }
+        if let failure { throw failure }
+        if mustFlush { flush() }
     }
 
     private func enqueue(_ bytes: [UInt8], _ id: UInt64, _ continuation: UnsafeContinuation<RESPValue, any Error>) {
@@ -506,8 +537,11 @@ final class RedisConnection: @unchecked Sendable {
                 }
                 do {
                     while let reply = try decoder.next() {
-                        // Out-of-band RESP3 pushes (invalidations, monitor output) answer no command.
-                        if case .push = reply { continue }
+                        // Out-of-band RESP3 pushes (pub/sub messages, invalidations) answer no command.
+                        if case .push = reply {
+                            onPush?(reply)
+                            continue
+                        }
                         replies.append(reply)
                     }
                 } catch {

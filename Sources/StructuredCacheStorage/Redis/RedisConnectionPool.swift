@@ -61,7 +61,7 @@ final class RedisConnectionPool: Sendable {
     init(
         configuration: RedisConfiguration,
         observers: RedisHealthObservers? = nil,
-        open: @escaping @Sendable (RedisConfiguration) async throws -> RedisConnection = RedisConnection.open
+        open: @escaping @Sendable (RedisConfiguration) async throws -> RedisConnection = { try await RedisConnection.open($0) }
     ) {
         self.configuration = configuration
         self.slots = (0..<configuration.poolSize).map { _ in Slot() }

@@ -171,6 +171,20 @@ final class ChildProcess: Sendable {
         }
     }
 
+    /// The path of the helper executable `name` that the package builds beside the test bundle, or `nil`
+    /// when it was not built.
+    ///
+    /// - Parameter name: The executable product's name.
+    static func helper(_ name: String) -> String? {
+        var folders = [Bundle.module.bundleURL.deletingLastPathComponent()]
+        folders.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
+        folders += Bundle.allBundles.filter { $0.bundlePath.hasSuffix(".xctest") }.map {
+            $0.bundleURL.deletingLastPathComponent()
+        }
+        return folders.map { $0.appendingPathComponent(name).path }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
     /// Everything the child writes to its captured output until it closes it.
     ///
     /// - Returns: The bytes, or none when the output was not captured.

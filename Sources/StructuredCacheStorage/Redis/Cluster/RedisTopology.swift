@@ -7,6 +7,21 @@ enum RedisTopology: Sendable {
     /// A Redis Cluster, whose router sends each command to the node serving its key.
     case cluster(RedisClusterRouter)
 
+    /// How to reach one server: the single one, or a primary of the cluster.
+    ///
+    /// - Throws: ``CacheError`` when the cluster's map cannot be had, or it has no primary.
+    func anyNode() async throws -> RedisConfiguration {
+        switch self {
+        case .standalone(let pool):
+            return pool.configuration
+        case .cluster(let router):
+            guard let pool = try await router.primaries().first else {
+                throw CacheError.connectionFailed("the Redis Cluster has no primary")
+            }
+            return pool.configuration
+        }
+    }
+
     /// Closes every connection.
     func shutdown() {
         switch self {
