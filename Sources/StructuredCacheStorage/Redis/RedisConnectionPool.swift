@@ -61,7 +61,9 @@ final class RedisConnectionPool: Sendable {
     init(
         configuration: RedisConfiguration,
         observers: RedisHealthObservers? = nil,
-        open: @escaping @Sendable (RedisConfiguration) async throws -> RedisConnection = { try await RedisConnection.open($0) }
+        open: @escaping @Sendable (RedisConfiguration) async throws -> RedisConnection = {
+            try await RedisConnection.open($0)
+        }
     ) {
         self.configuration = configuration
         self.slots = (0..<configuration.poolSize).map { _ in Slot() }
