@@ -1,6 +1,8 @@
 // Runs the benchmark suites named on the command line (all of them without arguments).
 //
 //     swift run -c release StructuredCacheBenchmarks [suite ...]
+//
+// (`shared-flight-worker …` makes it a worker process of the shared-flight suite.)
 
 import Foundation
 
@@ -14,8 +16,14 @@ let suites: [(name: String, run: () async throws -> Void)] = [
     ("redis", redisBenchmarks),
     ("redis-cluster", redisClusterBenchmarks),
     ("resilience", resilienceBenchmarks),
+    ("shared-flight", sharedFlightBenchmarks),
     ("machinery", machineryBenchmarks),
 ]
+
+if CommandLine.arguments.dropFirst().first == sharedFlightWorkerArgument {
+    try await sharedFlightWorker(Array(CommandLine.arguments.dropFirst(2)))
+    exit(0)
+}
 
 let requested = Set(CommandLine.arguments.dropFirst())
 let unknown = requested.subtracting(suites.map(\.name))

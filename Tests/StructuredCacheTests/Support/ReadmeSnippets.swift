@@ -62,6 +62,14 @@ enum ReadmeSnippets {
         _ = (secure, cluster)
     }
 
+    static func sharedFlight(provider: OpenAIProvider) throws -> StructuredClient {
+        let fleet = StructuredClient(
+            provider: provider, cache: try RedisCache(url: "redis://cache.internal:6379"),
+            configuration: .init(defaultModel: "gpt-4.1-mini",
+                                 sharedFlight: SharedFlight(lease: .seconds(10), wait: .seconds(60))))
+        return fleet
+    }
+
     static func key() throws -> String {
         struct User: Codable { var name: String }
 
