@@ -38,7 +38,9 @@ private func client(
 func sharedFlightWorker(_ arguments: [String]) async throws {
     guard arguments.count == 6, let base = URL(string: arguments[1]), let questions = Int(arguments[2]),
         let tasks = Int(arguments[3])
-    else { throw BenchmarkError("usage: \(sharedFlightWorkerArgument) <redis> <base> <questions> <tasks> <0|1> <prefix>") }
+    else {
+        throw BenchmarkError("usage: \(sharedFlightWorkerArgument) <redis> <base> <questions> <tasks> <0|1> <prefix>")
+    }
     let cache = try RedisCache(url: arguments[0], configuration: .init(keyPrefix: arguments[5]))
     defer { cache.shutdown() }
     let client = client(base, cache, shared: arguments[4] == "1")
@@ -85,7 +87,8 @@ func sharedFlightBenchmarks() async throws {
         callsPerQuestion[shared] = calls
         emit(
             String(
-                format: "%@  %5.2f provider calls per question   %6.0f ms for all", shared ? "shared flight   " : "no shared flight",
+                format: "%@  %5.2f provider calls per question   %6.0f ms for all",
+                shared ? "shared flight   " : "no shared flight",
                 calls, (ContinuousClock.now - started).milliseconds))
     }
     Harness.record(
@@ -95,7 +98,9 @@ func sharedFlightBenchmarks() async throws {
 
     emit("\n== shared flight: what a waiting call pays after the holder stored its answer (30 rounds each)")
     var medians: [String: Double] = [:]
-    for (name, version) in [("RESP3, announced", RedisCache.Configuration.ProtocolVersion.resp3), ("RESP2, looking again", .resp2)] {
+    for (name, version) in [
+        ("RESP3, announced", RedisCache.Configuration.ProtocolVersion.resp3), ("RESP2, looking again", .resp2),
+    ] {
         let latencies = try await waiterLatencies(redis.url, server, version, rounds: 30)
         let sorted = latencies.sorted()
         let median = sorted[sorted.count / 2]

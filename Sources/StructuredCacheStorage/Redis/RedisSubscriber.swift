@@ -111,15 +111,22 @@ final class RedisSubscriber: Sendable {
     /// - Throws: ``CacheError`` when the connection cannot be had, or does not speak RESP3.
     func listen(_ channel: String) async throws -> Listener {
         let connection = try await openConnection()
-        let (listener, first) = state.withLock { state -> (Listener, Bool) in
+        // Subscribing and unsubscribing happen under the lock, so that they reach the server in the
+        // order the listeners came and went.
+        let (listener, subscribed) = state.withLock { state -> (Listener, Result<Void, CacheError>) in
             state.nextID += 1
             let listener = Listener(channel: channel, id: state.nextID, subscriber: self)
             let first = state.listeners[channel, default: [:]].isEmpty
             state.listeners[channel, default: [:]][listener.id] = listener
-            return (listener, first)
+            return (
+                listener,
+                first
+                    ? Result { () throws(CacheError) in try send(["SUBSCRIBE", channel], on: connection) }
+                    : .success(())
+            )
         }
         do {
-            if first { try send(["SUBSCRIBE", channel], on: connection) }
+            try subscribed.get()
             // The reply to a later command comes after the server has run the SUBSCRIBE before it.
             _ = try await connection.command(["PING"])
         } catch {
@@ -144,13 +151,13 @@ final class RedisSubscriber: Sendable {
     }
 
     fileprivate func remove(_ listener: Listener) {
-        let connection = state.withLock { state -> RedisConnection? in
-            guard state.listeners[listener.channel]?.removeValue(forKey: listener.id) != nil else { return nil }
-            guard state.listeners[listener.channel]!.isEmpty else { return nil }
+        state.withLock { state in
+            guard state.listeners[listener.channel]?.removeValue(forKey: listener.id) != nil,
+                state.listeners[listener.channel]!.isEmpty
+            else { return }
             state.listeners[listener.channel] = nil
-            return state.connection
+            if let connection = state.connection { try? send(["UNSUBSCRIBE", listener.channel], on: connection) }
         }
-        if let connection { try? send(["UNSUBSCRIBE", listener.channel], on: connection) }
     }
 
     private func send(_ arguments: [String], on connection: RedisConnection) throws(CacheError) {
@@ -161,10 +168,8 @@ final class RedisSubscriber: Sendable {
 
     /// The open connection, opening it (and subscribing to every channel listened on) when there is none.
     private func openConnection() async throws -> RedisConnection {
-        let opening = state.withLock { state -> Task<RedisConnection, any Error> in
-            if let connection = state.connection, !connection.isClosed {
-                return Task { connection }
-            }
+        if let connection = state.withLock({ $0.connection }), !connection.isClosed { return connection }
+        let task = state.withLock { state -> Task<RedisConnection, any Error> in
             if let opening = state.opening { return opening }
             let opening = Task { [self] in
                 defer { self.state.withLock { $0.opening = nil } }
@@ -185,7 +190,7 @@ final class RedisSubscriber: Sendable {
             state.opening = opening
             return opening
         }
-        return try await opening.value
+        return try await task.value
     }
 
     /// Hands a pushed `message` to the listeners of its channel.
