@@ -152,7 +152,7 @@ struct SharedFlightTests {
             let handler: @Sendable (LocalChatServer.RecordedRequest) -> LocalChatServer.Reply = { request in
                 let round = served.add(1, ordering: .relaxed).newValue
                 return .toolCall(name: "Answer", arguments: #"{"name": "answer \#(round)"}"#)
-                    .delayed(by: .milliseconds(round == 1 ? 0 : 300))
+                    .delayed(by: .milliseconds(round == 1 ? 0 : 2_000))
             }
             try await LocalChatServer.with(handler: handler) { server in
                 let caches = try (0..<3).map { _ in try Self.redisCache(redis.url) }
@@ -161,9 +161,11 @@ struct SharedFlightTests {
                 let old = try await clients[0].create(messages: [.user("q")], responseModel: Answer.self)
                 #expect(old.name == "answer 1")
                 let refreshed = try await withThrowingTaskGroup(of: String.self) { group in
-                    for client in clients {
+                    for (index, client) in clients.enumerated() {
                         group.addTask {
-                            try await client.create(
+                            // The others refresh while the first one's call is under way.
+                            if index > 0 { #expect(await server.wait(until: { $0.requestCount == 2 })) }
+                            return try await client.create(
                                 messages: [.user("q")], responseModel: Answer.self, cachePolicy: .refresh
                             ).name
                         }
