@@ -76,10 +76,10 @@ def svg(summary):
 
 
 HEADLINES = [
-    ("client", "AutoCache, one message", "cached `create`, one message, AutoCache"),
-    ("client", "AutoCache, six 2 KB messages", "cached `create`, six 2 KB messages, AutoCache"),
-    ("client", "DiskCache, one message", "cached `create`, one message, DiskCache"),
-    ("client", "RedisCache, one message", "cached `create`, one message, RedisCache"),
+    ("client", "AutoCache, one message", "cached `create`, one message, `User` (1 field), AutoCache"),
+    ("client", "AutoCache, six 2 KB messages", "cached `create`, six 2 KB messages, `Person` (8 fields), AutoCache"),
+    ("client", "DiskCache, one message", "cached `create`, one message, `User` (1 field), DiskCache"),
+    ("client", "RedisCache, one message", "cached `create`, one message, `User` (1 field), RedisCache"),
     ("providers", "AnthropicProvider", "cached `create` through AnthropicProvider, AutoCache"),
     ("providers", "GeminiProvider", "cached `create` through GeminiProvider, AutoCache"),
     ("providers", "OpenAIResponsesProvider", "cached `create` through OpenAIResponsesProvider, AutoCache"),

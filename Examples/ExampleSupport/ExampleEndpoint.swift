@@ -26,6 +26,8 @@ package struct ExampleEndpoint {
     package let model: String
     /// The OpenAI-compatible base URL, when the provider is one (Python's Instructor can share it).
     package let openAIBaseURL: URL?
+    /// The API key of the OpenAI-compatible endpoint, when the provider is one.
+    package let openAIAPIKey: String?
     /// The local stand-in, when no API key was given.
     package let standIn: LocalChatServer?
 
@@ -48,24 +50,27 @@ package struct ExampleEndpoint {
             let baseURL = value("ANTHROPIC_BASE_URL").flatMap(URL.init(string:)) ?? AnthropicProvider.anthropicBaseURL
             return ExampleEndpoint(
                 provider: AnthropicProvider(baseURL: baseURL, apiKey: apiKey),
-                model: value("ANTHROPIC_MODEL") ?? "claude-haiku-4-5", openAIBaseURL: nil, standIn: nil)
+                model: value("ANTHROPIC_MODEL") ?? "claude-haiku-4-5", openAIBaseURL: nil, openAIAPIKey: nil,
+                standIn: nil)
         }
         if !openAICompatibleOnly, let apiKey = value("GEMINI_API_KEY") {
             let baseURL = value("GEMINI_BASE_URL").flatMap(URL.init(string:)) ?? GeminiProvider.geminiBaseURL
             return ExampleEndpoint(
                 provider: GeminiProvider(baseURL: baseURL, apiKey: apiKey),
-                model: value("GEMINI_MODEL") ?? "gemini-2.5-flash", openAIBaseURL: nil, standIn: nil)
+                model: value("GEMINI_MODEL") ?? "gemini-2.5-flash", openAIBaseURL: nil, openAIAPIKey: nil,
+                standIn: nil)
         }
         if let apiKey = value("OPENAI_API_KEY") {
             let baseURL = value("OPENAI_BASE_URL").flatMap(URL.init(string:)) ?? OpenAIProvider.openAIBaseURL
             return ExampleEndpoint(
                 provider: OpenAIProvider(baseURL: baseURL, apiKey: apiKey),
-                model: value("OPENAI_MODEL") ?? "gpt-4.1-mini", openAIBaseURL: baseURL, standIn: nil)
+                model: value("OPENAI_MODEL") ?? "gpt-4.1-mini", openAIBaseURL: baseURL, openAIAPIKey: apiKey,
+                standIn: nil)
         }
         if let shared = value("STANDIN_URL").flatMap(URL.init(string:)) {
             return ExampleEndpoint(
                 provider: OpenAIProvider(baseURL: shared, apiKey: "stand-in"), model: "stand-in", openAIBaseURL: shared,
-                standIn: nil)
+                openAIAPIKey: "stand-in", standIn: nil)
         }
         let server = try LocalChatServer { request in
             .toolCall(name: Self.functionName(of: request), arguments: Self.extractContact(from: request)).delayed(
@@ -73,7 +78,7 @@ package struct ExampleEndpoint {
         }
         return ExampleEndpoint(
             provider: OpenAIProvider(baseURL: server.baseURL, apiKey: "stand-in"), model: "stand-in",
-            openAIBaseURL: server.baseURL, standIn: server)
+            openAIBaseURL: server.baseURL, openAIAPIKey: "stand-in", standIn: server)
     }
 
     /// The stand-in's base URL, when there is one (for child processes to share it).

@@ -37,7 +37,7 @@ func run(_ redis: ExampleRedis) async throws -> Int32 {
     python.arguments = [
         "python3", script.path, "--redis", redis.url, "--prefix", prefix,
         "--base-url", (endpoint.openAIBaseURL ?? OpenAIProvider.openAIBaseURL).absoluteString,
-        "--api-key", ProcessInfo.processInfo.environment["OPENAI_API_KEY"] ?? "stand-in", "--model", endpoint.model,
+        "--api-key", endpoint.openAIAPIKey ?? "stand-in", "--model", endpoint.model,
         "--a", questionA, "--b", questionB,
     ]
     let output = Pipe()
@@ -45,18 +45,36 @@ func run(_ redis: ExampleRedis) async throws -> Int32 {
     try python.run()
     let data = output.fileHandleForReading.readDataToEndOfFile()
     python.waitUntilExit()
-    guard let report = try? JSONValue(parsing: data), report["error"] == nil, python.terminationStatus == 0 else {
-        print(
-            "\nThe Python half did not run (\(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))"
-        )
+    let printed = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    // Exit status 3: Instructor or redis is not installed, which is not a failure of the example.
+    if python.terminationStatus == 3 {
+        print("\nThe Python half did not run (\(printed))")
         print("Install it with: pip install instructor==1.16.0 redis")
         return 0
     }
+    guard let report = try? JSONValue(parsing: data), report["error"] == nil, python.terminationStatus == 0 else {
+        print("\nThe Python half failed (exit status \(python.terminationStatus)): \(printed)")
+        return 1
+    }
+    let version = report["instructor"]?.stringValue ?? "?"
+    guard version.hasPrefix("1.16.") else {
+        print(
+            """
+
+            Python runs Instructor \(version); .instructor116 keys are Instructor 1.16's. Instructor 1.17 hashes \
+            the Python SDK client's own state into its key (its API key and HTTP headers among it, and a \
+            random namespace per client), which no other process can reproduce. Pin it: \
+            pip install instructor==1.16.0
+            """)
+        return 1
+    }
     let pythonKeyA = report["a"]?["key"]?.stringValue ?? ""
+    let pythonHitA = report["a"]?["hit"] == true
+    let pythonHitB = report["b"]?["hit"] == true
     print(
-        "Python A: \(report["a"]?["hit"] == true ? "hit" : "miss") on \(pythonKeyA) (Instructor \(report["instructor"]?.stringValue ?? "?")) → \(report["a"]?["contact"] ?? nil)"
+        "Python A: \(pythonHitA ? "hit" : "miss") on \(pythonKeyA) (Instructor \(version)) → \(report["a"]?["contact"] ?? nil)"
     )
-    print("Python B: miss, stored under \(report["b"]?["key"]?.stringValue ?? "")")
+    print("Python B: \(pythonHitB ? "hit" : "miss, stored") under \(report["b"]?["key"]?.stringValue ?? "")")
 
     // 3. Swift asks B: a hit on the entry Instructor stored.
     let keyB = try client.cacheKey(messages: [system, .user(questionB)], responseModel: Contact.self)
@@ -67,9 +85,12 @@ func run(_ redis: ExampleRedis) async throws -> Int32 {
         keyA == pythonKeyA && keyB == report["b"]?["key"]?.stringValue && report["a"]?["hit"] == true
         && client.statistics.hits == 1
     print(agreed ? "\nThe two services agree on every key and read each other's entries." : "\nMISMATCH: see above.")
-    if let answered = endpoint.standInRequestCount {
-        print("the endpoint answered \(answered) request(s): A once (Swift), B once (Python)")
-    }
+    let pythonMisses = [pythonHitA, pythonHitB].filter { !$0 }.count
+    var counts =
+        "Swift: \(client.statistics.hits) hit(s), \(client.statistics.misses) miss(es); "
+        + "Python: \(2 - pythonMisses) hit(s), \(pythonMisses) miss(es)"
+    if let answered = endpoint.standInRequestCount { counts += "; the stand-in answered \(answered) request(s)" }
+    print(counts)
     return agreed ? 0 : 1
 }
 
