@@ -1,5 +1,5 @@
-// The README's Swift snippets are the compiled code of ReadmeSnippets.swift, line for line; and the
-// figures they promise are what the code gives.
+// The Swift snippets of the README and of the documentation's articles are the compiled code of
+// ReadmeSnippets.swift, line for line; and the figures they promise are what the code gives.
 
 import Foundation
 import Testing
@@ -15,16 +15,27 @@ struct ReadmeTests {
             .filter { !$0.isEmpty }
     }
 
+    /// The Swift code blocks of the Markdown file at `path` (relative to the package).
+    static func swiftBlocks(_ path: String) throws -> [String] {
+        let text = try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
+        return text.components(separatedBy: "```swift\n").dropFirst().map { $0.components(separatedBy: "\n```")[0] }
+    }
+
+    /// The articles of the documentation catalog.
+    static var articles: [String] {
+        let catalog = "Sources/StructuredCache/StructuredCache.docc"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(catalog).path)) ?? []
+        return names.filter { $0.hasSuffix(".md") }.sorted().map { catalog + "/" + $0 }
+    }
+
     @Test func everySwiftSnippetIsCompiledCode() throws {
-        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
         let compiled = Self.lines(
             try String(
                 contentsOf: Self.root.appendingPathComponent("Tests/StructuredCacheTests/Support/ReadmeSnippets.swift"),
                 encoding: .utf8))
-        let blocks = readme.components(separatedBy: "```swift\n").dropFirst().map {
-            $0.components(separatedBy: "\n```")[0]
-        }
-        #expect(blocks.count >= 8)
+        #expect(try Self.swiftBlocks("README.md").count >= 8)
+        #expect(Self.articles.count >= 8, "the landing page and seven articles")
+        let blocks = try (["README.md"] + Self.articles).flatMap { try Self.swiftBlocks($0) }
         for block in blocks {
             let snippet = Self.lines(block).filter { !$0.hasPrefix("import ") }
             // Installation's Package.swift lines are not app code.
@@ -32,7 +43,7 @@ struct ReadmeTests {
             let found = compiled.indices.contains { start in
                 compiled[start...].starts(with: snippet)
             }
-            #expect(found, "README snippet not found verbatim in ReadmeSnippets.swift:\n\(block)")
+            #expect(found, "snippet not found verbatim in ReadmeSnippets.swift:\n\(block)")
         }
     }
 

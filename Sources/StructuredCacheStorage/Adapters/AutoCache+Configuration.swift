@@ -9,7 +9,7 @@ extension AutoCache {
         /// How long values stored with ``CacheTTL/adapterDefault`` live; `nil` (the default) for no
         /// expiry.
         public var defaultTTL: Duration?
-        /// How long an entry is kept past its expiry for ``AutoCache/getStale(_:maxStaleness:)``, the read
+        /// How long an entry is kept past its expiry for `getStale(_:maxStaleness:)`, the read
         /// a caller falls back on when what the cache stands in front of fails; `nil` (the default) for no
         /// grace: an expired entry is dropped when next seen. During the grace an entry counts against
         /// ``maxSize`` and ``maxBytes`` as before, and `get` never returns it.

@@ -11,7 +11,7 @@ import Synchronization
 /// the cache is full, the least recently used entry goes. Unlike Instructor's `AutoCache`, TTLs are
 /// honoured: an expired entry is a miss and is dropped when next seen. With
 /// ``Configuration/staleGrace``, an expired entry is kept that much longer for
-/// ``getStale(_:maxStaleness:)``, though still a miss for `get`.
+/// `getStale(_:maxStaleness:)`, though still a miss for `get`.
 ///
 /// ```swift
 /// let cache = try AutoCache(maxSize: 1_000, configuration: .init(maxBytes: 64 << 20, defaultTTL: .seconds(3_600)))

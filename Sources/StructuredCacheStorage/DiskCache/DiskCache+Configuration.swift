@@ -13,10 +13,10 @@ extension DiskCache {
         /// tracked and how the budget behaves with several processes.
         public var maxBytes: Int?
 
-        /// How long an entry's file is kept past its expiry for ``DiskCache/getStale(_:maxStaleness:)``, the
+        /// How long an entry's file is kept past its expiry for `getStale(_:maxStaleness:)`, the
         /// read a caller falls back on when what the cache stands in front of fails; `nil` (the default)
         /// for no grace: an expired entry is removed when next seen. During the grace the file stays (and
-        /// counts against ``maxBytes``), `get` never returns it, and ``DiskCache/sweep()`` leaves it; after
+        /// counts against ``maxBytes``), `get` never returns it, and `sweep()` leaves it; after
         /// it, the file goes as an expired one does. Processes sharing a folder should agree on it: one
         /// without a grace removes the expired entries it reads.
         public var staleGrace: Duration?

@@ -42,22 +42,22 @@ package import Synchronization
 /// **Atomicity.** A write goes to a temporary file in the same folder, then is renamed over the entry,
 /// so a reader in any process sees the old value or the new one, never a mix. A writer holds a lock on
 /// its temporary file while it writes, so a crash mid-write leaves only a temporary file that no one
-/// holds, which any process's next scan of the folder (a ``sweep()``, or loading the byte-budget
-/// index) removes; a write whose temporary file another process's ``removeAll()`` took away starts over.
+/// holds, which any process's next scan of the folder (a `sweep()`, or loading the byte-budget
+/// index) removes; a write whose temporary file another process's `removeAll()` took away starts over.
 /// The file an overwrite replaces is kept under a private temporary name and filled by a later write
 /// instead of a newly created file, which makes overwriting several times faster on ext4; see
 /// `DiskSpareFiles` for why a reader still gets the old value or the new one.
 ///
 /// **Damage.** A file that is not an entry, is truncated, or fails a checksum is a miss and is removed.
 /// A file written by a later format version is a miss and is left alone. An expired entry is a miss
-/// and is removed; ``sweep()`` removes all of them at once. With ``Configuration/staleGrace``, an
-/// expired entry is kept that much longer for ``getStale(_:maxStaleness:)`` (still a miss for `get`).
+/// and is removed; `sweep()` removes all of them at once. With ``Configuration/staleGrace``, an
+/// expired entry is kept that much longer for `getStale(_:maxStaleness:)` (still a miss for `get`).
 ///
 /// **Byte budget.** With ``Configuration/maxBytes``, the cache keeps an in-memory index of entry sizes
 /// and recency (atime is not used). It is built on first need by scanning the folder, ordered by file
 /// modification time; after that, every read and write moves an entry to the front, and reads refresh a
 /// file's mtime when it is over a minute old so the order roughly survives restarts. Each process
-/// enforces the budget over the entries it knows; ``sweep()`` rescans the folder, so running it now and
+/// enforces the budget over the entries it knows; `sweep()` rescans the folder, so running it now and
 /// then keeps several processes sharing a folder within budget. The files a cache keeps from replaced
 /// entries (at most 8, of at most 1 MiB each) are not entries and do not count against the budget.
 ///
@@ -94,7 +94,7 @@ public final class DiskCache: CacheAdapter {
     /// need (see `lookupWithoutWaiting`); cleared for good where the calls do not exist.
     package let readsWithoutWaiting = Atomic(true)
 
-    /// How old a temporary file must be before ``sweep()`` removes it, on a file system where the lock
+    /// How old a temporary file must be before `sweep()` removes it, on a file system where the lock
     /// that tells a live writer's files from a dead one's does not work: long enough that no live writer
     /// in any process is still filling it.
     static let staleTemporaryFileAge: Int64 = 10 * 60 * 1_000

@@ -7,7 +7,7 @@
 /// folder, ordering existing files by modification time (DiskCache refreshes a file's mtime when it
 /// reads it and the mtime is over a minute old, so the order survives restarts to about that
 /// granularity). Files that other processes write later join when this process reads them or at the
-/// next ``DiskCache/sweep()``.
+/// next `sweep()`.
 struct DiskRecencyIndex {
     private(set) var entries = LRUList<DiskEntryID, Int>()
     private(set) var totalBytes = 0

@@ -10,7 +10,7 @@ import Foundation
 extension OpenAIResponsesProvider {
     /// Sends `request` with streaming on and returns its chunks as they arrive.
     ///
-    /// The body gets `"stream": true`; the named events are read as ``ResponsesStreamDecoder``
+    /// The body gets `"stream": true`; the named events are read as `ResponsesStreamDecoder`
     /// describes. The stream ends at `response.completed` or `response.incomplete`, whose chunk
     /// carries the finish reason and the usage (its ``ChatCompletionChunk/raw`` holds the whole
     /// response); `response.failed` and `error` events end it with an `http` error; a body that ends

@@ -18,7 +18,7 @@ import StructuredCacheSupport
 ///
 /// Requests are POSTed to `{baseURL}/responses` (a base URL's query is kept) as compact JSON, with an
 /// `Authorization: Bearer` header when an API key is given and the extra `headers` (which win over the
-/// provider's own). The neutral ``ChatRequest`` is translated as ``ResponsesRequestBody`` describes:
+/// provider's own). The neutral ``ChatRequest`` is translated as `ResponsesRequestBody` describes:
 /// messages become `input` items (system messages stay in place rather than moving to
 /// `instructions`), tool calls and results become `function_call` and `function_call_output` items;
 /// `maxCompletionTokens` (else `maxTokens`), `temperature` and `top_p` are sent, while `stop`, `seed`,
