@@ -24,7 +24,8 @@ struct ReadmeTests {
     /// The articles of the documentation catalog.
     static var articles: [String] {
         let catalog = "Sources/StructuredCache/StructuredCache.docc"
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(catalog).path)) ?? []
+        let names =
+            (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(catalog).path)) ?? []
         return names.filter { $0.hasSuffix(".md") }.sorted().map { catalog + "/" + $0 }
     }
 
