@@ -12,7 +12,9 @@ let package = Package(
     name: "StructuredCache",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "StructuredCache", targets: ["StructuredCache"])
+        .library(name: "StructuredCache", targets: ["StructuredCache"]),
+        // A command-line tool for what is in a cache: stats, list, show, purge, and the key of a request.
+        .executable(name: "structured-cache", targets: ["StructuredCacheTool"]),
     ],
     targets: [
         .target(
@@ -50,6 +52,15 @@ let package = Package(
             name: "StructuredCache",
             dependencies: ["StructuredCacheSupport", "StructuredCacheCore", "StructuredCacheStorage"],
             path: "Sources/StructuredCache",
+            swiftSettings: strictSettings
+        ),
+        // structured-cache: reads and purges DiskCache folders and Redis prefixes; internals through package access.
+        .executableTarget(
+            name: "StructuredCacheTool",
+            dependencies: [
+                "StructuredCache", "StructuredCacheCore", "StructuredCacheStorage", "StructuredCacheSupport",
+            ],
+            path: "Sources/StructuredCacheTool",
             swiftSettings: strictSettings
         ),
         // A local OpenAI-compatible server, for the tests and the examples; not part of the product.
@@ -95,7 +106,8 @@ let package = Package(
         .executableTarget(
             name: "StructuredCacheBenchmarks",
             dependencies: [
-                "StructuredCache", "StructuredCacheCore", "StructuredCacheStorage", "StructuredCacheSupport", "ChatStandIn",
+                "StructuredCache", "StructuredCacheCore", "StructuredCacheStorage", "StructuredCacheSupport",
+                "ChatStandIn",
             ],
             path: "Benchmarks/Sources/StructuredCacheBenchmarks",
             swiftSettings: [.swiftLanguageMode(.v6)]
@@ -121,7 +133,8 @@ let package = Package(
         .testTarget(
             name: "StructuredCacheTests",
             dependencies: [
-                "StructuredCache", "StructuredCacheCore", "StructuredCacheStorage", "StructuredCacheSupport", "ChatStandIn",
+                "StructuredCache", "StructuredCacheCore", "StructuredCacheStorage", "StructuredCacheSupport",
+                "ChatStandIn",
                 "WorkerValue",
             ],
             path: "Tests/StructuredCacheTests",

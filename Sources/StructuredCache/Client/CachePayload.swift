@@ -43,7 +43,12 @@ public struct CachePayload: Sendable, Hashable, CustomStringConvertible {
     /// The payload as the key hashes it (`json.dumps(payload, sort_keys=True)`).
     public let text: String
 
-    init(key: String, text: String) {
+    /// A payload and its key.
+    ///
+    /// - Parameters:
+    ///   - key: The lowercase hex SHA-256 of `text`.
+    ///   - text: The payload as the key hashes it.
+    package init(key: String, text: String) {
         self.key = key
         self.text = text
         json = (try? JSONValue(parsing: text)) ?? .string(text)

@@ -90,6 +90,16 @@ enum DiskEntryFormat {
         }
     }
 
+    /// Where the key lies in a file of `fileSize` bytes, from its first ``headerSize`` bytes alone: for
+    /// reading an entry whatever its key (a listing), which ``decode(_:key:)`` then checks whole.
+    ///
+    /// - Returns: The key's byte range in the file, or `nil` when the header is not a valid one of this
+    ///   version whose lengths add up to `fileSize`.
+    static func keyRange(_ header: UnsafeRawBufferPointer, fileSize: Int) -> Range<Int>? {
+        guard case .success = peek(header, fileSize: fileSize), let lengths = lengths(header) else { return nil }
+        return headerSize..<(headerSize + lengths.key)
+    }
+
     /// Why ``peek(_:fileSize:)`` found no usable expiry.
     enum PeekFailure: Error {
         case futureVersion

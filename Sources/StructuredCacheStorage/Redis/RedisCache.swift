@@ -250,12 +250,12 @@ public final class RedisCache: CacheAdapter {
         }
         switch topology {
         case .standalone(let pool):
-            try await removeAll(scanning: pool) { keys in
+            try await scan(pool) { keys in
                 try await self.unlink(keys, route: .any)
             }
         case .cluster(let router):
             for pool in try await router.primaries() {
-                try await removeAll(scanning: pool) { keys in
+                try await scan(pool) { keys in
                     var bySlot: [Int: [[UInt8]]] = [:]
                     for key in keys { bySlot[RedisClusterSlot.slot(of: key), default: []].append(key) }
                     for (slot, keys) in bySlot {
@@ -266,10 +266,9 @@ public final class RedisCache: CacheAdapter {
         }
     }
 
-    /// Walks the keys under the prefix on one server with `SCAN`, handing each batch found to `remove`.
-    private func removeAll(
-        scanning pool: RedisConnectionPool, _ remove: ([[UInt8]]) async throws -> Void
-    ) async throws {
+    /// Walks the keys under the prefix on one server with `SCAN`, handing each batch found (whole keys,
+    /// prefix included) to `visit`.
+    func scan(_ pool: RedisConnectionPool, _ visit: ([[UInt8]]) async throws -> Void) async throws {
         let pattern = Self.globEscaped(keyPrefix) + "*"
         let batch = configuration.scanBatchSize
         var cursor = "0"
@@ -293,7 +292,7 @@ public final class RedisCache: CacheAdapter {
                 }
                 return bytes
             }
-            if !keys.isEmpty { try await remove(keys) }
+            if !keys.isEmpty { try await visit(keys) }
             cursor = next
         } while cursor != "0"
     }
