@@ -18,11 +18,14 @@ import Synchronization
 /// A process started by the tests: its identifier, its output when asked for, and how it ended.
 final class ChildProcess: Sendable {
     /// Where the child's standard output (and standard error) go.
-    enum Output {
+    enum Output: Equatable {
         /// To `/dev/null`.
         case discarded
         /// To a pipe the test reads through ``output``.
         case captured
+        /// To the file at this path, created or emptied (for a standard error kept apart from a
+        /// captured standard output).
+        case file(String)
     }
 
     /// How the child ended.
@@ -80,6 +83,10 @@ final class ChildProcess: Sendable {
         for (descriptor, destination) in [(Int32(1), standardOutput), (2, standardError)] {
             if destination == .captured, let capture {
                 try Self.check(posix_spawn_file_actions_adddup2(&actions, capture.write, descriptor), "adddup2")
+            } else if case .file(let path) = destination {
+                try Self.check(
+                    posix_spawn_file_actions_addopen(&actions, descriptor, path, O_WRONLY | O_CREAT | O_TRUNC, 0o600),
+                    "addopen")
             } else {
                 try Self.check(
                     posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", O_WRONLY, 0), "addopen")
