@@ -392,6 +392,25 @@ struct StructuredCacheToolTests {
         }
     }
 
+    @Test(.enabled(if: RedisClusterProcess.isAvailable, "redis-server or redis-cli is not installed"))
+    func readsAndPurgesAPrefixOnEveryPrimaryOfACluster() async throws {
+        let cluster = try await RedisClusterProcess.shared()
+        let prefix = "tooltest-\(UUID().uuidString.prefix(8)):"
+        let cache = try RedisCache(cluster: cluster.seedURLs, configuration: .init(keyPrefix: prefix))
+        defer { cache.shutdown() }
+        let keys = (0..<24).map { "key-\($0)" }
+        for key in keys { try await cache.set(key, Data("{}".utf8), ttl: .seconds(600)) }
+        let source = ["--cluster", cluster.seedURLs.prefix(2).joined(separator: ","), "--prefix", prefix]
+
+        let list = try await Self.run(["list", "--json"] + source)
+        #expect(list.status == 0, "\(list)")
+        let listed = try #require(try JSONValue(parsing: list.output)["entries"]?.arrayValue)
+        #expect(Set(listed.compactMap { $0["key"]?.stringValue }) == Set(keys), "each key once, from every primary")
+        let purge = try await Self.run(["purge", "--all"] + source)
+        #expect(purge.output.hasPrefix("removed 24 of 24 entries"), "\(purge)")
+        for key in keys { #expect(try await cache.get(key) == nil) }
+    }
+
     // MARK: Keys
 
     /// Writes a request file for `hello` asked of gpt-4.1-mini for a `User`, with `extra` members.
