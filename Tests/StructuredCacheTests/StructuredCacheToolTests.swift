@@ -541,6 +541,23 @@ struct StructuredCacheToolTests {
         }
     }
 
+    @Test func theReadmesRequestFileGetsTheKeyItsExampleSays() async throws {
+        let readme = try String(contentsOf: ReadmeTests.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(readme.components(separatedBy: "## The command-line tool\n").dropFirst().first)
+        let request = try #require(
+            section.components(separatedBy: "```json\n").dropFirst().first?.components(separatedBy: "\n```").first)
+        let promised = try #require(
+            section.components(separatedBy: "--make-cache-key  # ").dropFirst().first?.prefix(64))
+        try await Self.withRequestFolder { folder in
+            let file = folder.appendingPathComponent("request.json")
+            try Data(request.utf8).write(to: file)
+            let run = try await Self.run(["key", file.path, "--make-cache-key"])
+            #expect(run.status == 0, "\(run)")
+            #expect(run.output == promised + "\n")
+            #expect(try await Self.run(["key", file.path]).status == 0)
+        }
+    }
+
     // MARK: Usage
 
     @Test func helpDescribesTheToolAndEveryCommand() async throws {
