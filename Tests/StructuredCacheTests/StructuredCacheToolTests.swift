@@ -346,7 +346,7 @@ struct StructuredCacheToolTests {
             )
         }
         let source = ["--redis", url, "--prefix", "tooltest:"]
-        let shown = "Redis redis://***@127.0.0.1:\(server.port), prefix tooltest:"
+        let shown = "Redis redis://***@127.0.0.1:\(server.port) (prefix tooltest:)"
 
         let stats = try await Self.run(["stats"] + source)
         #expect(stats.status == 0, "\(stats)")
@@ -592,6 +592,7 @@ struct StructuredCacheToolTests {
             (["show", "--disk", folder], "'structured-cache show' expects KEY"),
             (["purge", "--disk", folder], "'structured-cache purge' needs a filter"),
             (["purge", "--disk", folder, "--all", "--expired"], "--all takes no other filter"),
+            (["purge", "--redis", "redis://localhost", "--prefix=", "--all"], "purge needs a non-empty --prefix"),
             (["purge", "--disk", folder, "--older-than", "5x"], "--older-than expects a duration such as 90s"),
             (["purge", "--disk", folder, "--older-than", "90"], "--older-than expects a duration such as 90s"),
             (["key"], "'structured-cache key' expects REQUEST.json"),

@@ -15,8 +15,6 @@ package struct CacheEntryContents: Sendable {
     /// The function the answer was asked through in tools mode (the response type's name, as the tool
     /// was named after it); `nil` in other modes and without a completion.
     package let responseType: String?
-    /// Whether the value holds this client's record of what the answer cost (or of how it streamed).
-    package let hasRecord: Bool
 
     /// Reads a stored value.
     ///
@@ -26,7 +24,6 @@ package struct CacheEntryContents: Sendable {
         guard let envelope = CacheEnvelope(bytes: bytes) else { return nil }
         answerJSON = envelope.modelJSON
         completionJSON = envelope.rawJSON
-        hasRecord = envelope.record != nil
         let completion = envelope.rawJSON.flatMap { try? JSONValue(parsing: $0) }.flatMap(Self.completion)
         model = completion.flatMap { $0.model.isEmpty ? nil : $0.model }
         responseType = completion?.message?.toolCalls?.first?.name

@@ -67,7 +67,7 @@ enum CacheSource {
             (arguments.value("redis").map { [$0] } ?? arguments.value("cluster")!.split(separator: ",").map(String.init))
         let shown =
             (arguments.value("cluster") != nil ? "Redis Cluster " : "Redis ")
-            + urls.map { Redactor.standard.redact($0) }.joined(separator: ",") + ", prefix \(configuration.keyPrefix)"
+            + urls.map { Redactor.standard.redact($0) }.joined(separator: ",") + " (prefix \(configuration.keyPrefix))"
         do {
             let cache =
                 arguments.value("cluster") != nil
@@ -92,7 +92,7 @@ enum CacheSource {
         }
     }
 
-    /// The cache, for people: `DiskCache folder /path`, `Redis redis://***@host:6379, prefix p:`.
+    /// The cache, for people: `DiskCache folder /path`, `Redis redis://***@host:6379 (prefix p:)`.
     var description: String {
         switch self {
         case .disk(_, let path): "DiskCache folder \(path)"

@@ -46,6 +46,9 @@ enum PurgeCommand: ToolCommand {
         guard !arguments.isSet("all") || filters.count == 1 else {
             throw .usage("--all takes no other filter", command: "purge")
         }
+        guard arguments.value("prefix") != "" else {
+            throw .usage("purge needs a non-empty --prefix: it would walk the whole database", command: "purge")
+        }
         let olderThan = try arguments.duration("older-than")
         let model = arguments.value("model")
         let source = try CacheSource.open(arguments)

@@ -53,7 +53,7 @@ enum Console {
                 } else if written < 0 && errno == EINTR {
                     continue
                 } else {
-                    return  // a closed pipe (`| head`): nothing more can be written
+                    return  // nothing more can be written (a closed pipe, where SIGPIPE is ignored)
                 }
             }
         }
