@@ -367,6 +367,9 @@ struct StructuredCacheToolTests {
         #expect(show.lines.contains { $0.hasPrefix(#"  "email": "grace@example.com""#) }, "\(show)")
         #expect(Self.field("model", in: show) == "gpt-4o" && Self.field("response type", in: show) == "?")
 
+        let byPrefix = try await Self.run(["show", String(grace.prefix(10)), "--json"] + source)
+        #expect(try JSONValue(parsing: byPrefix.output)["key"]?.stringValue == grace, "\(byPrefix)")
+
         let olderThan = try await Self.run(["purge", "--older-than", "1d"] + source)
         #expect(olderThan.status == 2 && olderThan.errors.contains("Redis does not keep"), "\(olderThan)")
 

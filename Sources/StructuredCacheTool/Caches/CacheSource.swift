@@ -134,6 +134,20 @@ enum CacheSource {
         }
     }
 
+    /// Every key, without reading the values where the cache allows it (Redis).
+    ///
+    /// - Throws: A failure when the cache cannot be read.
+    func keys() async throws(ToolError) -> [String] {
+        guard case .redis(let cache, _) = self else { return try await entries().entries.map(\.key) }
+        do {
+            var keys: [String] = []
+            try await cache.forEachKeyBatch { keys += $0 }
+            return keys
+        } catch {
+            throw .failure("cannot read \(description): \(Self.describe(error))")
+        }
+    }
+
     /// The entry of `key` and its value, expired or not.
     ///
     /// - Returns: The entry and its value, or `nil` when there is none.

@@ -64,7 +64,7 @@ enum ShowCommand: ToolCommand {
     private static func find(_ key: String, in source: CacheSource) async throws(ToolError) -> (CacheEntry, Data)? {
         if let found = try await source.entry(forKey: key) { return found }
         guard !key.isEmpty else { return nil }
-        let matches = try await source.entries().entries.filter { $0.key.hasPrefix(key) }.map(\.key).sorted()
+        let matches = try await source.keys().filter { $0.hasPrefix(key) }.sorted()
         guard matches.count <= 1 else {
             let shown = matches.prefix(5).joined(separator: ", ") + (matches.count > 5 ? ", …" : "")
             throw .failure("\(matches.count) keys begin with \(key): \(shown); give more of the key")
