@@ -57,7 +57,7 @@ enum KeyCommand: ToolCommand {
             of Instructor's documentation. --diff compares A's payload with B's, field by field \
             (before → after).
 
-            Example:
+            Examples:
               \(ArgumentParser.tool) key request.json --instructor116
               \(ArgumentParser.tool) key yesterday.json today.json --diff
             """)

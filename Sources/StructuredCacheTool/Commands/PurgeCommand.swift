@@ -29,7 +29,7 @@ enum PurgeCommand: ToolCommand {
 
             \(CacheSource.discussion)
 
-            Example:
+            Examples:
               \(ArgumentParser.tool) purge --disk .structured_cache --older-than 7d --dry-run
               \(ArgumentParser.tool) purge --redis redis://localhost:6379 --model gpt-4o-mini
             """)

@@ -21,7 +21,7 @@ enum StatsCommand: ToolCommand {
 
             \(CacheSource.discussion)
 
-            Example:
+            Examples:
               \(ArgumentParser.tool) stats --disk .structured_cache
               \(ArgumentParser.tool) stats --redis redis://localhost:6379 --prefix myapp:llm: --json
             """)
