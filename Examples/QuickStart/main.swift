@@ -25,15 +25,18 @@ func demonstrate(_ client: StructuredClient, label: String) async throws {
     print("\n== \(label)")
     print("cache key: \(try client.cacheKey(messages: messages, responseModel: Contact.self))")
     let clock = ContinuousClock()
-    var contact: Contact?
-    let miss = try await clock.measure {
-        contact = try await client.create(messages: messages, responseModel: Contact.self)
+    for call in ["first call", "second call"] {
+        let before = client.statistics
+        var contact: Contact?
+        let took = try await clock.measure {
+            contact = try await client.create(messages: messages, responseModel: Contact.self)
+        }
+        // What the cache did, as its counters tell it.
+        let outcome = client.statistics.hits > before.hits ? "hit, no endpoint call" : "miss, asked the endpoint"
+        print(
+            "\(call) (\(outcome)):".padding(toLength: 40, withPad: " ", startingAt: 0)
+                + "\(format(took))  → \(contact!)")
     }
-    print("first call (miss, asks the endpoint): \(format(miss))  → \(contact!)")
-    let hit = try await clock.measure {
-        contact = try await client.create(messages: messages, responseModel: Contact.self)
-    }
-    print("second call (hit, no endpoint call):  \(format(hit))  → \(contact!)")
     let totals = client.statistics
     print(
         "counters: hits \(totals.hits), misses \(totals.misses), stores \(totals.stores), errors \(totals.errors), tokens saved \(totals.tokensSaved)"
@@ -59,6 +62,10 @@ let files =
 print("disk entries in \(folder.path): \(files.joined(separator: ", "))")
 
 if let answered = endpoint.standInRequestCount {
-    print("\nThe stand-in answered \(answered) request(s) in all: one per cache, none for the hits.")
+    let misses = memory.statistics.misses + disk.statistics.misses
+    let hits = memory.statistics.hits + disk.statistics.hits
+    print(
+        "\nThe stand-in answered \(answered) request(s) in all, for \(misses) miss(es); \(hits) hit(s) asked it nothing."
+    )
 }
 try? FileManager.default.removeItem(at: folder)
