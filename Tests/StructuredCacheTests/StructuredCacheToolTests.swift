@@ -181,7 +181,7 @@ struct StructuredCacheToolTests {
             #expect(Self.field("bytes", in: stats)?.hasPrefix(Self.grouped(bytes) + " (") == true, "\(stats)")
             #expect(Self.field("expired", in: stats) == "1")
             #expect(Self.field("skipped files", in: stats) == "1")
-            #expect(Self.field("oldest", in: stats)?.hasPrefix("3d 0h ago") == true, "\(stats)")
+            #expect(Self.field("oldest", in: stats)?.hasPrefix("3d ") == true, "\(stats)")
             #expect(Self.field("cache", in: stats) == "DiskCache folder \(folder.path)")
             // By model: two from gpt-4.1-mini, two from gpt-4o, one that names none.
             #expect(Self.row("gpt-4.1-mini", in: stats)?[1] == "2")
@@ -249,7 +249,7 @@ struct StructuredCacheToolTests {
             // The start of a key is enough when no other key shares it; an expired entry is shown too.
             let byPrefix = try await Self.run(["show", String(keys.expired.prefix(12)), "--disk", folder.path])
             #expect(Self.field("key", in: byPrefix) == keys.expired, "\(byPrefix)")
-            #expect(Self.field("expires", in: byPrefix)?.hasPrefix("expired 1h 0m ago") == true, "\(byPrefix)")
+            #expect(Self.field("expires", in: byPrefix)?.hasPrefix("expired 1h ") == true, "\(byPrefix)")
 
             let plain = try await Self.run(["show", "plain", "--disk", folder.path, "--json"])
             let value = try JSONValue(parsing: plain.output)
