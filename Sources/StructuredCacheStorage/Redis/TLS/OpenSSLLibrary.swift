@@ -3,14 +3,6 @@
 
 import StructuredCacheSupport
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// The OpenSSL functions the TLS session uses, resolved once per process from `libssl` (and the
 /// `libcrypto` it depends on).
 ///
@@ -127,33 +119,15 @@ struct OpenSSLLibrary: @unchecked Sendable {
         #if canImport(Darwin)
             return .failure(.unsupported("TLS on Darwin is not implemented yet"))
         #else
-            var reasons: [String] = []
-            for name in names {
-                guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
-                    reasons.append(dlerror().map { String(cString: $0) } ?? "\(name): cannot be loaded")
-                    continue
-                }
-                do {
-                    return .success(try OpenSSLLibrary(handle: handle, name: name))
-                } catch {
-                    dlclose(handle)
-                    reasons.append(error.message)
-                }
-            }
-            return .failure(
-                .unsupported(
-                    "TLS needs the system's OpenSSL 3 (libssl.so.3): "
-                        + reasons.joined(separator: "; ") + " (install it with: apt-get install libssl3)"))
+            return DynamicLibrary.load(
+                names, kind: "OpenSSL 1.1 or 3", need: "TLS needs the system's OpenSSL 3 (libssl.so.3)",
+                install: "apt-get install libssl3"
+            ) { library throws(CacheError) in try OpenSSLLibrary(library) }
         #endif
     }
 
-    private init(handle: UnsafeMutableRawPointer, name: String) throws(CacheError) {
-        func symbol<T>(_ symbol: String) throws(CacheError) -> T {
-            guard let address = dlsym(handle, symbol) else {
-                throw .unsupported("\(name) has no function \(symbol), so it is not a usable OpenSSL 1.1 or 3")
-            }
-            return unsafeBitCast(address, to: T.self)
-        }
+    private init(_ library: DynamicLibrary) throws(CacheError) {
+        func symbol<T>(_ symbol: String) throws(CacheError) -> T { try library.function(symbol) }
         TLS_client_method = try symbol("TLS_client_method")
         SSL_CTX_new = try symbol("SSL_CTX_new")
         SSL_CTX_free = try symbol("SSL_CTX_free")
