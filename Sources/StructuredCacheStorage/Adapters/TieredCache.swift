@@ -119,7 +119,7 @@ extension TieredCache: ExpiryReportingCacheAdapter {
             // What the faster tiers' copies live for.
             let copyTTL: CacheTTL
             do {
-                if let reporting = tier as? any ExpiryReportingCacheAdapter {
+                if let reporting = tier as? any ExpiryReportingCacheAdapter, reporting.reportsRemainingTTL {
                     found = try await reporting.getWithRemainingTTL(key)
                     copyTTL = found?.remaining.map { .after($0) } ?? .never
                 } else {

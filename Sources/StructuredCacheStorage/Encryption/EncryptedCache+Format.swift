@@ -1,0 +1,93 @@
+// The stored bytes of an EncryptedCache value (see EncryptedCache): header, nonce, ciphertext, tag.
+
+import Foundation
+
+extension EncryptedCache {
+    /// What a stored value holds.
+    enum Opened {
+        /// The value, decrypted and authenticated.
+        case value(Data)
+        /// Nothing usable, and why.
+        case unusable(String)
+    }
+
+    /// The bytes stored for `value` under `key`: the header, a fresh nonce, the ciphertext and the tag,
+    /// written in one buffer.
+    ///
+    /// - Throws: ``CacheError/Code/unsupported`` when the cipher or the random generator fails.
+    func sealed(_ value: Data, under key: String) throws -> Data {
+        let secret = keys.current.secret
+        let nonceStart = header.count
+        let ciphertextStart = nonceStart + AESGCM.nonceByteCount
+        let tagStart = ciphertextStart + value.count
+        var stored = Data(count: tagStart + AESGCM.tagByteCount)
+        var cacheKey = key
+        try stored.withUnsafeMutableBytes { out in
+            out.copyBytes(from: header)
+            let nonce = UnsafeMutableRawBufferPointer(rebasing: out[nonceStart..<ciphertextStart])
+            try cipher.fillRandom(nonce)
+            try value.withUnsafeBytes { plaintext in
+                try cacheKey.withUTF8 { cacheKey in
+                    try secret.withUnsafeBytes { secret in
+                        try cipher.seal(
+                            plaintext, key: secret, nonce: UnsafeRawBufferPointer(nonce),
+                            authenticating: UnsafeRawBufferPointer(rebasing: out[..<nonceStart]),
+                            UnsafeRawBufferPointer(cacheKey), into: .init(rebasing: out[ciphertextStart..<tagStart]),
+                            tag: .init(rebasing: out[tagStart...]))
+                    }
+                }
+            }
+        }
+        return stored
+    }
+
+    /// The value that `stored` holds under `key`, or why it holds none usable.
+    ///
+    /// - Throws: ``CacheError/Code/unsupported`` when the cipher fails (not for a value that does not
+    ///   authenticate: that is ``Opened/unusable(_:)``).
+    func open(_ stored: Data, under key: String) throws -> Opened {
+        var cacheKey = key
+        return try stored.withUnsafeBytes { raw -> Opened in
+            guard let version = raw.first else { return .unusable("it is empty") }
+            guard version == Self.formatVersion else {
+                return .unusable("its format version is \(version); this version reads \(Self.formatVersion)")
+            }
+            guard raw.count >= 2 else { return .unusable("it is truncated: 1 byte, shorter than its header") }
+            let nonceStart = 2 + Int(raw[1])
+            let ciphertextStart = nonceStart + AESGCM.nonceByteCount
+            let tagStart = raw.count - AESGCM.tagByteCount
+            guard tagStart >= ciphertextStart else {
+                return .unusable("it is truncated: \(raw.count) bytes, shorter than its header, nonce and tag")
+            }
+            let identifier = UnsafeRawBufferPointer(rebasing: raw[2..<nonceStart])
+            guard let encryptionKey = keys.key(identifiedBy: identifier) else {
+                return .unusable("it names a key that is not among the keys: \(Self.printable(identifier))")
+            }
+            var value = Data(count: tagStart - ciphertextStart)
+            let authentic = try value.withUnsafeMutableBytes { plaintext in
+                try cacheKey.withUTF8 { cacheKey in
+                    try encryptionKey.secret.withUnsafeBytes { secret in
+                        try cipher.open(
+                            .init(rebasing: raw[ciphertextStart..<tagStart]), key: secret,
+                            nonce: .init(rebasing: raw[nonceStart..<ciphertextStart]),
+                            tag: .init(rebasing: raw[tagStart...]),
+                            authenticating: .init(rebasing: raw[..<nonceStart]), UnsafeRawBufferPointer(cacheKey),
+                            into: plaintext)
+                    }
+                }
+            }
+            guard authentic else {
+                return .unusable(
+                    "it fails authentication under key \(encryptionKey.identifier): it was altered, stored under another "
+                        + "cache key, or encrypted with another key of that identifier")
+            }
+            return .value(value)
+        }
+    }
+
+    /// A stored identifier as text for a message: quoted, escaped, and cut at 64 characters.
+    private static func printable(_ identifier: UnsafeRawBufferPointer) -> String {
+        let text = String(decoding: identifier, as: UTF8.self)
+        return String(reflecting: text.count > 64 ? String(text.prefix(64)) + "…" : text)
+    }
+}
