@@ -106,8 +106,9 @@ struct EncryptedCacheTests {
         #expect(stored.range(of: value) == nil, "the value is not stored in the clear")
         // The format is enough to decrypt: the header and the cache key are the associated data.
         let header = Array(bytes[..<9])
-        let opened = try AESGCM.get().open(
-            Array(bytes[21..<(bytes.count - 16)]), key: Self.secret, nonce: Array(bytes[9..<21]),
+        let cipher = try AESGCM.get()
+        let opened = try cipher.open(
+            Array(bytes[21..<(bytes.count - 16)]), key: cipher.prepare(Self.secret), nonce: Array(bytes[9..<21]),
             tag: Array(bytes[(bytes.count - 16)...]), authenticating: header + Array("the key".utf8))
         #expect(opened == [UInt8](value))
         #expect(try await cache.get("the key") == value)

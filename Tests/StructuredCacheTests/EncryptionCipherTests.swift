@@ -94,9 +94,8 @@ struct EncryptionCipherTests {
 
     @Test(arguments: nistVectors) func sealsAndOpensNISTVectors(_ vector: GCMVector) throws {
         let cipher = try AESGCM.get()
-        let (key, iv, plaintext, aad) = (
-            Self.bytes(vector.key), Self.bytes(vector.iv), Self.bytes(vector.plaintext), Self.bytes(vector.aad)
-        )
+        let key = cipher.prepare(Self.bytes(vector.key))
+        let (iv, plaintext, aad) = (Self.bytes(vector.iv), Self.bytes(vector.plaintext), Self.bytes(vector.aad))
         let (ciphertext, tag) = (Self.bytes(vector.ciphertext), Self.bytes(vector.tag))
         let sealed = try cipher.seal(plaintext, key: key, nonce: iv, authenticating: aad)
         #expect(sealed.ciphertext == ciphertext)
@@ -111,7 +110,8 @@ struct EncryptionCipherTests {
 
     @Test(arguments: nistVectors) func refusesNISTVectorsWithAnyBitChanged(_ vector: GCMVector) throws {
         let cipher = try AESGCM.get()
-        let (key, iv, aad) = (Self.bytes(vector.key), Self.bytes(vector.iv), Self.bytes(vector.aad))
+        let (secret, iv, aad) = (Self.bytes(vector.key), Self.bytes(vector.iv), Self.bytes(vector.aad))
+        let key = cipher.prepare(secret)
         let (ciphertext, tag) = (Self.bytes(vector.ciphertext), Self.bytes(vector.tag))
         func flipped(_ bytes: [UInt8], _ bit: Int) -> [UInt8] {
             var bytes = bytes
@@ -125,18 +125,56 @@ struct EncryptionCipherTests {
                 try cipher.open(ciphertext, key: key, nonce: flipped(iv, bit % 96), tag: tag, authenticating: aad)
                     == nil)
             #expect(
-                try cipher.open(ciphertext, key: flipped(key, bit), nonce: iv, tag: tag, authenticating: aad) == nil)
+                try cipher.open(
+                    ciphertext, key: cipher.prepare(flipped(secret, bit)), nonce: iv, tag: tag, authenticating: aad)
+                    == nil)
         }
         if !ciphertext.isEmpty {
             #expect(try cipher.open(flipped(ciphertext, 3), key: key, nonce: iv, tag: tag, authenticating: aad) == nil)
         }
         #expect(try cipher.open(ciphertext, key: key, nonce: iv, tag: tag, authenticating: aad + [0]) == nil)
+        // The prepared key still opens and seals the vector after every refusal.
+        #expect(try cipher.open(ciphertext, key: key, nonce: iv, tag: tag, authenticating: aad) != nil)
+        #expect(
+            try cipher.seal(
+                cipher.open(ciphertext, key: key, nonce: iv, tag: tag, authenticating: aad) ?? [], key: key, nonce: iv,
+                authenticating: aad
+            ).tag == tag)
+    }
+
+    @Test func onePreparedKeyServesManyThreadsAtOnce() async throws {
+        // Contexts are taken and given back by tasks at once; every value opens to what was sealed.
+        let cipher = try AESGCM.get()
+        let key = cipher.prepare(Self.bytes("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<8 {
+                group.addTask {
+                    for index in 0..<200 {
+                        let plaintext = [UInt8](repeating: UInt8(truncatingIfNeeded: task &* 31 &+ index), count: index)
+                        let nonce = [UInt8](repeating: UInt8(task), count: 11) + [UInt8(truncatingIfNeeded: index)]
+                        let sealed = try cipher.seal(plaintext, key: key, nonce: nonce, authenticating: [UInt8(task)])
+                        #expect(
+                            try cipher.open(
+                                sealed.ciphertext, key: key, nonce: nonce, tag: sealed.tag,
+                                authenticating: [UInt8(task)])
+                                == plaintext)
+                        if index % 50 == 0 {
+                            #expect(
+                                try cipher.open(
+                                    sealed.ciphertext, key: key, nonce: nonce, tag: sealed.tag, authenticating: [])
+                                    == nil)
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
     }
 
     @Test func sealsLargeAndEmptyValuesAsOpenSSLDoes() throws {
         // A value across many blocks, with an odd tail, round-trips; an empty one has only a tag.
         let cipher = try AESGCM.get()
-        let key = Self.bytes("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308")
+        let key = cipher.prepare(Self.bytes("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308"))
         let nonce = Self.bytes("cafebabefacedbaddecaf888")
         let large = (0..<300_001).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 17) }
         let sealed = try cipher.seal(large, key: key, nonce: nonce, authenticating: [1, 2], [3])

@@ -10,18 +10,19 @@
 /// AES-256-GCM (NIST SP 800-38D) with a 96-bit nonce and a 128-bit tag, on raw buffers, so that a value
 /// is encrypted straight into the bytes that are stored, and decrypted straight out of them.
 ///
-/// The associated data comes in two parts, authenticated as their concatenation (``EncryptedCache``
-/// passes its header and the cache key). Made once per process, after a known-answer check.
-struct AESGCM: Sendable {
+/// Keys are prepared once (``prepare(_:)``) and used for many values. The associated data comes in two
+/// parts, authenticated as their concatenation (``EncryptedCache`` passes its header and the cache key).
+/// Made once per process, after a known-answer check.
+package struct AESGCM: Sendable {
     /// The bytes of a key: AES-256.
-    static let keyByteCount = 32
+    package static let keyByteCount = 32
     /// The bytes of a nonce: 96 bits, GCM's own size.
-    static let nonceByteCount = 12
+    package static let nonceByteCount = 12
     /// The bytes of a tag: 128 bits, GCM's full size.
-    static let tagByteCount = 16
+    package static let tagByteCount = 16
 
     #if !canImport(CryptoKit)
-        private let crypto: LibCrypto
+        let crypto: LibCrypto
     #endif
 
     /// The cipher of this process, checked on first use; the failure, if it does not work, is kept.
@@ -31,7 +32,7 @@ struct AESGCM: Sendable {
     ///
     /// - Returns: The cipher, checked against a known answer.
     /// - Throws: ``CacheError/Code/unsupported`` when libcrypto is missing or gives a wrong answer.
-    static func get() throws(CacheError) -> AESGCM {
+    package static func get() throws(CacheError) -> AESGCM {
         try shared.get()
     }
 
@@ -53,28 +54,41 @@ struct AESGCM: Sendable {
         }
     }
 
+    /// Makes `secret` ready to seal and open values.
+    ///
+    /// - Parameter secret: The 32 bytes of the key.
+    /// - Returns: The prepared key.
+    package func prepare(_ secret: [UInt8]) -> PreparedKey {
+        precondition(secret.count == Self.keyByteCount, "AES-256 takes a 32-byte key")
+        #if canImport(CryptoKit)
+            return PreparedKey(secret: secret)
+        #else
+            return PreparedKey(secret: secret, crypto: crypto)
+        #endif
+    }
+
     /// Encrypts `plaintext` into `ciphertext`, of the same length, and writes the tag into `tag`.
     ///
     /// - Parameters:
     ///   - plaintext: The bytes to encrypt.
-    ///   - key: The 32 bytes of the key.
+    ///   - key: The key.
     ///   - nonce: The 12 bytes of the nonce, never used twice with one key.
     ///   - firstData: The first part of the associated data.
     ///   - secondData: The second part of the associated data.
     ///   - ciphertext: Where the ciphertext goes; as long as `plaintext`.
     ///   - tag: Where the 16-byte tag goes.
     /// - Throws: ``CacheError/Code/unsupported`` when the cipher fails.
-    func seal(
-        _ plaintext: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, nonce: UnsafeRawBufferPointer,
+    package func seal(
+        _ plaintext: UnsafeRawBufferPointer, key: PreparedKey, nonce: UnsafeRawBufferPointer,
         authenticating firstData: UnsafeRawBufferPointer, _ secondData: UnsafeRawBufferPointer,
         into ciphertext: UnsafeMutableRawBufferPointer, tag: UnsafeMutableRawBufferPointer
     ) throws(CacheError) {
-        precondition(key.count == Self.keyByteCount && nonce.count == Self.nonceByteCount)
+        precondition(nonce.count == Self.nonceByteCount)
         precondition(ciphertext.count == plaintext.count && tag.count == Self.tagByteCount)
         #if canImport(CryptoKit)
             do {
                 let box = try AES.GCM.seal(
-                    plaintext, using: SymmetricKey(data: key), nonce: try AES.GCM.Nonce(data: nonce),
+                    plaintext, using: key.symmetricKey, nonce: try AES.GCM.Nonce(data: nonce),
                     authenticating: Self.joined(firstData, secondData))
                 _ = box.ciphertext.copyBytes(to: ciphertext)
                 _ = box.tag.copyBytes(to: tag)
@@ -82,20 +96,22 @@ struct AESGCM: Sendable {
                 throw .unsupported("CryptoKit's AES.GCM.seal failed: \(error)")
             }
         #else
-            let context = try start(encrypting: true, key: key, nonce: nonce)
-            defer { crypto.EVP_CIPHER_CTX_free(context) }
+            let context = try key.take()
             var written: Int32 = 0
-            guard feed(crypto.EVP_EncryptUpdate, context, firstData, into: nil),
+            guard crypto.EVP_EncryptInit_ex(context, nil, nil, nil, Self.bytes(nonce)) == 1,
+                feed(crypto.EVP_EncryptUpdate, context, firstData, into: nil),
                 feed(crypto.EVP_EncryptUpdate, context, secondData, into: nil),
                 feed(crypto.EVP_EncryptUpdate, context, plaintext, into: ciphertext.baseAddress),
                 withUnsafeTemporaryAllocation(
                     of: UInt8.self, capacity: Self.tagByteCount,
-                    { rest in
-                        crypto.EVP_EncryptFinal_ex(context, rest.baseAddress, &written) == 1
-                    }),
+                    { rest in crypto.EVP_EncryptFinal_ex(context, rest.baseAddress, &written) == 1 }),
                 crypto.EVP_CIPHER_CTX_ctrl(context, LibCrypto.ctrlGCMGetTag, Int32(Self.tagByteCount), tag.baseAddress)
                     == 1
-            else { throw failure("encryption") }
+            else {
+                key.discard(context)
+                throw crypto.failure("encryption")
+            }
+            key.reuse(context)
         #endif
     }
 
@@ -106,7 +122,7 @@ struct AESGCM: Sendable {
     ///
     /// - Parameters:
     ///   - ciphertext: The bytes to decrypt.
-    ///   - key: The 32 bytes of the key.
+    ///   - key: The key.
     ///   - nonce: The 12 bytes of the nonce the ciphertext was made with.
     ///   - tag: The 16 bytes of the tag.
     ///   - firstData: The first part of the associated data.
@@ -115,12 +131,12 @@ struct AESGCM: Sendable {
     /// - Returns: Whether the tag matched.
     /// - Throws: ``CacheError/Code/unsupported`` when the cipher fails (a tag that does not match is not
     ///   a failure of the cipher).
-    func open(
-        _ ciphertext: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, nonce: UnsafeRawBufferPointer,
+    package func open(
+        _ ciphertext: UnsafeRawBufferPointer, key: PreparedKey, nonce: UnsafeRawBufferPointer,
         tag: UnsafeRawBufferPointer, authenticating firstData: UnsafeRawBufferPointer,
         _ secondData: UnsafeRawBufferPointer, into plaintext: UnsafeMutableRawBufferPointer
     ) throws(CacheError) -> Bool {
-        precondition(key.count == Self.keyByteCount && nonce.count == Self.nonceByteCount)
+        precondition(nonce.count == Self.nonceByteCount)
         precondition(plaintext.count == ciphertext.count && tag.count == Self.tagByteCount)
         #if canImport(CryptoKit)
             let box: AES.GCM.SealedBox
@@ -131,7 +147,7 @@ struct AESGCM: Sendable {
             }
             do {
                 let opened = try AES.GCM.open(
-                    box, using: SymmetricKey(data: key), authenticating: Self.joined(firstData, secondData))
+                    box, using: key.symmetricKey, authenticating: Self.joined(firstData, secondData))
                 _ = opened.copyBytes(to: plaintext)
                 return true
             } catch CryptoKitError.authenticationFailure {
@@ -140,22 +156,29 @@ struct AESGCM: Sendable {
                 throw .unsupported("CryptoKit's AES.GCM.open failed: \(error)")
             }
         #else
-            let context = try start(encrypting: false, key: key, nonce: nonce)
-            defer { crypto.EVP_CIPHER_CTX_free(context) }
-            guard feed(crypto.EVP_DecryptUpdate, context, firstData, into: nil),
+            let context = try key.take()
+            guard crypto.EVP_DecryptInit_ex(context, nil, nil, nil, Self.bytes(nonce)) == 1,
+                feed(crypto.EVP_DecryptUpdate, context, firstData, into: nil),
                 feed(crypto.EVP_DecryptUpdate, context, secondData, into: nil),
                 feed(crypto.EVP_DecryptUpdate, context, ciphertext, into: plaintext.baseAddress),
                 crypto.EVP_CIPHER_CTX_ctrl(
                     context, LibCrypto.ctrlGCMSetTag, Int32(Self.tagByteCount),
-                    UnsafeMutableRawPointer(mutating: tag.baseAddress))
-                    == 1
-            else { throw failure("decryption") }
+                    UnsafeMutableRawPointer(mutating: tag.baseAddress)) == 1
+            else {
+                key.discard(context)
+                throw crypto.failure("decryption")
+            }
             var written: Int32 = 0
             let authentic = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.tagByteCount) { rest in
                 crypto.EVP_DecryptFinal_ex(context, rest.baseAddress, &written) > 0
             }
-            // A tag that does not match leaves nothing on this thread's OpenSSL error queue for TLS to trip on.
-            if !authentic { crypto.ERR_clear_error() }
+            if authentic {
+                key.reuse(context)
+            } else {
+                // Nothing is left on this thread's OpenSSL error queue, for TLS to trip on later.
+                crypto.ERR_clear_error()
+                key.discard(context)
+            }
             return authentic
         #endif
     }
@@ -165,13 +188,13 @@ struct AESGCM: Sendable {
     ///
     /// - Parameter buffer: The bytes to fill.
     /// - Throws: ``CacheError/Code/unsupported`` when the generator fails.
-    func fillRandom(_ buffer: UnsafeMutableRawBufferPointer) throws(CacheError) {
+    package func fillRandom(_ buffer: UnsafeMutableRawBufferPointer) throws(CacheError) {
         guard let start = buffer.baseAddress, !buffer.isEmpty else { return }
         #if canImport(CryptoKit)
             arc4random_buf(start, buffer.count)
         #else
             guard crypto.RAND_bytes(start.assumingMemoryBound(to: UInt8.self), Int32(buffer.count)) == 1 else {
-                throw failure("random bytes (RAND_bytes)")
+                throw crypto.failure("random bytes (RAND_bytes)")
             }
         #endif
     }
@@ -189,22 +212,8 @@ struct AESGCM: Sendable {
                 OpaquePointer?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<Int32>?, UnsafePointer<UInt8>?, Int32
             ) -> Int32
 
-        /// A new context of AES-256-GCM keyed with `key` and `nonce`, for one value; the caller frees it.
-        private func start(
-            encrypting: Bool, key: UnsafeRawBufferPointer, nonce: UnsafeRawBufferPointer
-        ) throws(CacheError) -> OpaquePointer {
-            guard let context = crypto.EVP_CIPHER_CTX_new() else { throw failure("a cipher context") }
-            let initialize = encrypting ? crypto.EVP_EncryptInit_ex : crypto.EVP_DecryptInit_ex
-            let keyBytes = key.baseAddress?.assumingMemoryBound(to: UInt8.self)
-            let nonceBytes = nonce.baseAddress?.assumingMemoryBound(to: UInt8.self)
-            guard initialize(context, crypto.EVP_aes_256_gcm(), nil, nil, nil) == 1,
-                crypto.EVP_CIPHER_CTX_ctrl(context, LibCrypto.ctrlGCMSetIVLength, Int32(Self.nonceByteCount), nil) == 1,
-                initialize(context, nil, nil, keyBytes, nonceBytes) == 1
-            else {
-                crypto.EVP_CIPHER_CTX_free(context)
-                throw failure("AES-256-GCM's setup")
-            }
-            return context
+        private static func bytes(_ buffer: UnsafeRawBufferPointer) -> UnsafePointer<UInt8>? {
+            buffer.baseAddress?.assumingMemoryBound(to: UInt8.self)
         }
 
         /// Passes `input` through `update`, into `output` (as many bytes) or, without one, as associated
@@ -230,37 +239,33 @@ struct AESGCM: Sendable {
             }
             return true
         }
-
-        /// The error of a libcrypto call that failed, after emptying this thread's OpenSSL error queue.
-        private func failure(_ what: String) -> CacheError {
-            crypto.ERR_clear_error()
-            return .unsupported("libcrypto's AES-256-GCM failed: \(what)")
-        }
     #endif
+}
 
-    // MARK: - Arrays
+// MARK: - Arrays
 
+extension AESGCM {
     /// Encrypts `plaintext`, for the known-answer check and the tests.
     ///
     /// - Parameters:
     ///   - plaintext: The bytes to encrypt.
-    ///   - key: The 32 bytes of the key.
+    ///   - key: The key.
     ///   - nonce: The 12 bytes of the nonce.
     ///   - firstData: The first part of the associated data.
     ///   - secondData: The second part of the associated data.
     /// - Returns: The ciphertext and the tag.
     /// - Throws: ``CacheError/Code/unsupported`` when the cipher fails.
     func seal(
-        _ plaintext: [UInt8], key: [UInt8], nonce: [UInt8], authenticating firstData: [UInt8],
+        _ plaintext: [UInt8], key: PreparedKey, nonce: [UInt8], authenticating firstData: [UInt8],
         _ secondData: [UInt8] = []
     ) throws -> (ciphertext: [UInt8], tag: [UInt8]) {
         var ciphertext = [UInt8](repeating: 0, count: plaintext.count)
         var tag = [UInt8](repeating: 0, count: Self.tagByteCount)
         try ciphertext.withUnsafeMutableBytes { ciphertext in
             try tag.withUnsafeMutableBytes { tag in
-                try Self.withBuffers(plaintext, key, nonce, firstData, secondData) { buffers in
+                try Self.withBuffers(plaintext, nonce, firstData, secondData) { buffers in
                     try seal(
-                        buffers[0], key: buffers[1], nonce: buffers[2], authenticating: buffers[3], buffers[4],
+                        buffers[0], key: key, nonce: buffers[1], authenticating: buffers[2], buffers[3],
                         into: ciphertext, tag: tag)
                 }
             }
@@ -272,7 +277,7 @@ struct AESGCM: Sendable {
     ///
     /// - Parameters:
     ///   - ciphertext: The bytes to decrypt.
-    ///   - key: The 32 bytes of the key.
+    ///   - key: The key.
     ///   - nonce: The 12 bytes of the nonce.
     ///   - tag: The 16 bytes of the tag.
     ///   - firstData: The first part of the associated data.
@@ -280,15 +285,15 @@ struct AESGCM: Sendable {
     /// - Returns: The plaintext, or `nil` when the tag does not match.
     /// - Throws: ``CacheError/Code/unsupported`` when the cipher fails.
     func open(
-        _ ciphertext: [UInt8], key: [UInt8], nonce: [UInt8], tag: [UInt8], authenticating firstData: [UInt8],
+        _ ciphertext: [UInt8], key: PreparedKey, nonce: [UInt8], tag: [UInt8], authenticating firstData: [UInt8],
         _ secondData: [UInt8] = []
     ) throws -> [UInt8]? {
         var plaintext = [UInt8](repeating: 0, count: ciphertext.count)
         let authentic = try plaintext.withUnsafeMutableBytes { plaintext in
-            try Self.withBuffers(ciphertext, key, nonce, tag, firstData, secondData) { buffers in
+            try Self.withBuffers(ciphertext, nonce, tag, firstData, secondData) { buffers in
                 try open(
-                    buffers[0], key: buffers[1], nonce: buffers[2], tag: buffers[3], authenticating: buffers[4],
-                    buffers[5], into: plaintext)
+                    buffers[0], key: key, nonce: buffers[1], tag: buffers[2], authenticating: buffers[3], buffers[4],
+                    into: plaintext)
             }
         }
         return authentic ? plaintext : nil
@@ -307,15 +312,13 @@ struct AESGCM: Sendable {
         return try next(0, [])
     }
 
-    // MARK: - Known answer
-
     /// Checks the cipher against a vector of NIST's `gcmEncryptExtIV256.rsp` (CAVP GCMVS; Keylen 256,
-    /// IVlen 96, PTlen 408, AADlen 160, Taglen 128, Count 0): it seals to the known ciphertext and tag,
-    /// opens them again, and refuses them with one bit of the tag flipped.
+    /// IVlen 96, PTlen 408, AADlen 160, Taglen 128, Count 0), with one prepared key: it seals to the
+    /// known ciphertext and tag, opens them again, and refuses them with one bit of the tag flipped.
     ///
     /// - Throws: ``CacheError/Code/unsupported`` when it does not.
-    private func checkKnownAnswer() throws {
-        let key = Self.bytes(hex: "24501ad384e473963d476edcfe08205237acfd49b5b8f33857f8114e863fec7f")
+    fileprivate func checkKnownAnswer() throws {
+        let key = prepare(Self.bytes(hex: "24501ad384e473963d476edcfe08205237acfd49b5b8f33857f8114e863fec7f"))
         let nonce = Self.bytes(hex: "9ff18563b978ec281b3f2794")
         let plaintext = Self.bytes(
             hex:

@@ -1,22 +1,34 @@
 // The stored bytes of an EncryptedCache value (see EncryptedCache): header, nonce, ciphertext, tag.
 
-import Foundation
+package import Foundation
 
 extension EncryptedCache {
     /// What a stored value holds.
-    enum Opened {
+    package enum Opened {
         /// The value, decrypted and authenticated.
         case value(Data)
         /// Nothing usable, and why.
         case unusable(String)
     }
 
+    /// A key of ``keys``, ready for the cipher, and the identifier a header names it by.
+    struct HeldKey: Sendable {
+        let identifier: String
+        let identifierBytes: [UInt8]
+        let prepared: AESGCM.PreparedKey
+    }
+
+    /// The held key whose identifier is `identifier` (UTF-8 bytes, as a header holds them), if any.
+    func heldKey(identifiedBy identifier: UnsafeRawBufferPointer) -> HeldKey? {
+        held.first { identifier.elementsEqual($0.identifierBytes) }
+    }
+
     /// The bytes stored for `value` under `key`: the header, a fresh nonce, the ciphertext and the tag,
     /// written in one buffer.
     ///
     /// - Throws: ``CacheError/Code/unsupported`` when the cipher or the random generator fails.
-    func sealed(_ value: Data, under key: String) throws -> Data {
-        let secret = keys.current.secret
+    package func sealed(_ value: Data, under key: String) throws -> Data {
+        let encryptionKey = held[0].prepared
         let nonceStart = header.count
         let ciphertextStart = nonceStart + AESGCM.nonceByteCount
         let tagStart = ciphertextStart + value.count
@@ -28,13 +40,11 @@ extension EncryptedCache {
             try cipher.fillRandom(nonce)
             try value.withUnsafeBytes { plaintext in
                 try cacheKey.withUTF8 { cacheKey in
-                    try secret.withUnsafeBytes { secret in
-                        try cipher.seal(
-                            plaintext, key: secret, nonce: UnsafeRawBufferPointer(nonce),
-                            authenticating: UnsafeRawBufferPointer(rebasing: out[..<nonceStart]),
-                            UnsafeRawBufferPointer(cacheKey), into: .init(rebasing: out[ciphertextStart..<tagStart]),
-                            tag: .init(rebasing: out[tagStart...]))
-                    }
+                    try cipher.seal(
+                        plaintext, key: encryptionKey, nonce: UnsafeRawBufferPointer(nonce),
+                        authenticating: UnsafeRawBufferPointer(rebasing: out[..<nonceStart]),
+                        UnsafeRawBufferPointer(cacheKey), into: .init(rebasing: out[ciphertextStart..<tagStart]),
+                        tag: .init(rebasing: out[tagStart...]))
                 }
             }
         }
@@ -45,7 +55,7 @@ extension EncryptedCache {
     ///
     /// - Throws: ``CacheError/Code/unsupported`` when the cipher fails (not for a value that does not
     ///   authenticate: that is ``Opened/unusable(_:)``).
-    func open(_ stored: Data, under key: String) throws -> Opened {
+    package func open(_ stored: Data, under key: String) throws -> Opened {
         var cacheKey = key
         return try stored.withUnsafeBytes { raw -> Opened in
             guard let version = raw.first else { return .unusable("it is empty") }
@@ -60,20 +70,18 @@ extension EncryptedCache {
                 return .unusable("it is truncated: \(raw.count) bytes, shorter than its header, nonce and tag")
             }
             let identifier = UnsafeRawBufferPointer(rebasing: raw[2..<nonceStart])
-            guard let encryptionKey = keys.key(identifiedBy: identifier) else {
+            guard let encryptionKey = heldKey(identifiedBy: identifier) else {
                 return .unusable("it names a key that is not among the keys: \(Self.printable(identifier))")
             }
             var value = Data(count: tagStart - ciphertextStart)
             let authentic = try value.withUnsafeMutableBytes { plaintext in
                 try cacheKey.withUTF8 { cacheKey in
-                    try encryptionKey.secret.withUnsafeBytes { secret in
-                        try cipher.open(
-                            .init(rebasing: raw[ciphertextStart..<tagStart]), key: secret,
-                            nonce: .init(rebasing: raw[nonceStart..<ciphertextStart]),
-                            tag: .init(rebasing: raw[tagStart...]),
-                            authenticating: .init(rebasing: raw[..<nonceStart]), UnsafeRawBufferPointer(cacheKey),
-                            into: plaintext)
-                    }
+                    try cipher.open(
+                        .init(rebasing: raw[ciphertextStart..<tagStart]), key: encryptionKey.prepared,
+                        nonce: .init(rebasing: raw[nonceStart..<ciphertextStart]),
+                        tag: .init(rebasing: raw[tagStart...]),
+                        authenticating: .init(rebasing: raw[..<nonceStart]), UnsafeRawBufferPointer(cacheKey),
+                        into: plaintext)
                 }
             }
             guard authentic else {

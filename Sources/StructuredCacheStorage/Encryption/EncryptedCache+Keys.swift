@@ -22,12 +22,6 @@ extension EncryptedCache {
             self.previous = previous
         }
 
-        /// The key whose identifier is `identifier` (UTF-8 bytes, as a header holds them), if any.
-        func key(identifiedBy identifier: UnsafeRawBufferPointer) -> EncryptionKey? {
-            if identifier.elementsEqual(current.identifierBytes) { return current }
-            return previous.first { identifier.elementsEqual($0.identifierBytes) }
-        }
-
         /// `Keys(current: <identifier>, previous: [<identifier>, …])`.
         public var description: String {
             "Keys(current: \(current.identifier), previous: [\(previous.map(\.identifier).joined(separator: ", "))])"

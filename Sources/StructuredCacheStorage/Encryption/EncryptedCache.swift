@@ -64,6 +64,8 @@ public final class EncryptedCache: CacheAdapter, CustomStringConvertible, Custom
     /// The format version written in every value, and the only one read.
     static let formatVersion: UInt8 = 1
     let cipher: AESGCM
+    /// Every key made ready for the cipher, the current one first.
+    let held: [HeldKey]
     /// The header of every value written: the format version and the current key's identifier.
     let header: [UInt8]
     /// The wrapped adapter, when it can tell how long a value has left.
@@ -83,7 +85,11 @@ public final class EncryptedCache: CacheAdapter, CustomStringConvertible, Custom
             throw .invalidConfiguration(
                 "EncryptedCache keys need distinct identifiers, got \(all.map(\.identifier).joined(separator: ", "))")
         }
-        cipher = try AESGCM.get()
+        let cipher = try AESGCM.get()
+        self.cipher = cipher
+        held = all.map {
+            HeldKey(identifier: $0.identifier, identifierBytes: $0.identifierBytes, prepared: cipher.prepare($0.secret))
+        }
         self.wrapped = wrapped
         self.keys = keys
         header = [Self.formatVersion, UInt8(keys.current.identifierBytes.count)] + keys.current.identifierBytes

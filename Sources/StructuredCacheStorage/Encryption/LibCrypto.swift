@@ -79,4 +79,16 @@ struct LibCrypto: @unchecked Sendable {
         RAND_bytes = try symbol("RAND_bytes")
         ERR_clear_error = try symbol("ERR_clear_error")
     }
+
+    // MARK: - Errors
+
+    /// The error of a libcrypto call that failed, after emptying this thread's OpenSSL error queue (where
+    /// TLS would otherwise find it later).
+    ///
+    /// - Parameter what: What failed, for the message.
+    /// - Returns: ``CacheError/Code/unsupported``, naming it.
+    func failure(_ what: String) -> CacheError {
+        ERR_clear_error()
+        return .unsupported("libcrypto's AES-256-GCM failed: \(what)")
+    }
 }
