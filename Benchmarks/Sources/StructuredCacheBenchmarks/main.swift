@@ -11,6 +11,7 @@ let suites: [(name: String, run: () async throws -> Void)] = [
     ("sha", { shaBenchmarks() }),
     ("adapters", adapterBenchmarks),
     ("client", clientBenchmarks),
+    ("encryption", encryptionBenchmarks),
     ("streaming", streamingBenchmarks),
     ("providers", providerBenchmarks),
     ("redis", redisBenchmarks),
