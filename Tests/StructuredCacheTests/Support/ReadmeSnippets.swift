@@ -70,6 +70,18 @@ enum ReadmeSnippets {
         return fleet
     }
 
+    static func encryptedCache(secret: String, oldSecret: String) throws {
+        // 32 random bytes each (openssl rand -base64 32), from your secret store; the identifiers are stored.
+        let current = try EncryptionKey(identifier: "2025-06", bytes: Data(base64Encoded: secret) ?? Data())
+        let retired = try EncryptionKey(identifier: "2025-01", bytes: Data(base64Encoded: oldSecret) ?? Data())
+        let redis = try RedisCache(url: "rediss://cache.internal:6380")
+        let encrypted = try EncryptedCache(wrapping: redis, keys: .init(current: current, previous: [retired]))
+
+        // One key per tenant, derived (HKDF-SHA256) from a master key: a tenant's values never open for another.
+        let acme = try EncryptedCache(wrapping: redis, keys: .init(current: current.derivedKey(forTenant: "acme")))
+        _ = (encrypted, acme)
+    }
+
     static func key() throws -> String {
         struct User: Codable { var name: String }
 
