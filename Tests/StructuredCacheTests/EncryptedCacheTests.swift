@@ -32,12 +32,7 @@ struct EncryptedCacheTests {
 
     /// The error `body` throws, as a `CacheError`, or `nil` when it throws none or another type.
     static func failure(_ body: () async throws -> Void) async -> CacheError? {
-        do {
-            try await body()
-            return nil
-        } catch {
-            return error as? CacheError
-        }
+        await CacheError.thrown(by: body)
     }
 
     /// Checks that reading `key` throws `corruptEntry` with `reason` in its message, and that the value is

@@ -23,12 +23,7 @@ struct RedisTLSTests {
 
     /// The error `body` throws, as a `CacheError`, or `nil` when it throws none or another type.
     static func failure(_ body: () async throws -> Void) async -> CacheError? {
-        do {
-            try await body()
-            return nil
-        } catch {
-            return error as? CacheError
-        }
+        await CacheError.thrown(by: body)
     }
 
     static func roundTrip(_ cache: RedisCache) async throws {
