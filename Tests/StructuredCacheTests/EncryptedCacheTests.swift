@@ -418,3 +418,103 @@ struct EncryptedCacheTests {
         }
     }
 }
+
+/// An adapter that shares calls as a Redis would, in memory: a claim on a key that holds a value returns it,
+/// any other takes the lease; renewals and releases are recorded.
+private final class SharingAdapter: SharedFlightCacheAdapter {
+    let values: AutoCache
+    let leases = Mutex<[String]>([])
+
+    init() throws { values = try AutoCache(maxSize: 100) }
+
+    func get(_ key: String) async throws -> Data? { try await values.get(key) }
+    func set(_ key: String, _ value: Data, ttl: CacheTTL) async throws { try await values.set(key, value, ttl: ttl) }
+    func remove(_ key: String) async throws { try await values.remove(key) }
+    func removeAll() async throws { try await values.removeAll() }
+
+    func claim(_ key: String, lease: Duration, wait: Duration, readsStoredValue: Bool) async throws -> CacheClaim {
+        if readsStoredValue, let value = try await values.get(key) { return .stored(value) }
+        return .leased(CacheLease(key: key, token: "token"))
+    }
+
+    func renew(_ lease: CacheLease, for duration: Duration) async throws -> Bool {
+        leases.withLock { $0.append("renew \(lease.key)") }
+        return true
+    }
+
+    func release(_ lease: CacheLease, stored: Bool) async throws {
+        leases.withLock { $0.append("release \(lease.key) \(stored)") }
+    }
+}
+
+extension EncryptedCacheTests {
+    @Test func sharesCallsThroughTheWrappedAdapterAndDecryptsWhatOthersStored() async throws {
+        let sharing = try SharingAdapter()
+        let cache = try EncryptedCache(wrapping: sharing, keys: .init(current: Self.key("k1")))
+        #expect(cache.sharesFlights)
+        try await cache.set("answered", Data("another process's answer".utf8), ttl: .never)
+        guard
+            case .stored(let value) = try await cache.claim(
+                "answered", lease: .seconds(1), wait: .seconds(1), readsStoredValue: true)
+        else {
+            Issue.record("a stored value did not end the wait")
+            return
+        }
+        #expect(value == Data("another process's answer".utf8), "decrypted")
+        guard
+            case .leased(let lease) = try await cache.claim(
+                "new", lease: .seconds(1), wait: .seconds(1), readsStoredValue: true)
+        else {
+            Issue.record("a key without a value was not leased")
+            return
+        }
+        #expect(try await cache.renew(lease, for: .seconds(1)))
+        try await cache.release(lease, stored: true)
+        #expect(sharing.leases.withLock { $0 } == ["renew new", "release new true"])
+        // What another process stored and was since altered is refused, and removed.
+        var stored = try #require(try await sharing.values.get("answered"))
+        stored[stored.count - 1] ^= 1
+        try await sharing.values.set("answered", stored, ttl: .never)
+        let error = await Self.failure {
+            _ = try await cache.claim("answered", lease: .seconds(1), wait: .seconds(1), readsStoredValue: true)
+        }
+        #expect(error?.code == .corruptEntry)
+        #expect(try await sharing.values.get("answered") == nil)
+        // Over an adapter that shares nothing, nothing is shared.
+        let alone = try EncryptedCache(wrapping: AutoCache(maxSize: 10), keys: .init(current: Self.key("k1")))
+        #expect(!alone.sharesFlights)
+        let unsupported = await Self.failure {
+            _ = try await alone.claim("k", lease: .seconds(1), wait: .seconds(1), readsStoredValue: true)
+        }
+        #expect(unsupported?.code == .unsupported)
+    }
+}
+
+/// EncryptedCache over a real Redis shared by several clients, each with a cache of its own as another
+/// process would have: identical misses still make one provider call, and Redis holds only ciphertext.
+@Suite(
+    .enabled(if: RedisServerProcess.isAvailable, "redis-server is not installed; Redis tests skipped"),
+    .timeLimit(.minutes(2)))
+struct EncryptedCacheSharedFlightTests {
+    @Test func clientsOverEncryptedRedisCachesMakeOneCallPerQuestion() async throws {
+        try await RedisServerProcess.with { redis in
+            try await LocalChatServer.with(handler: SharedFlightTests.answering(after: .milliseconds(300))) { server in
+                let redisCaches = try (0..<3).map { _ in try SharedFlightTests.redisCache(redis.url) }
+                defer { redisCaches.forEach { $0.shutdown() } }
+                let key = try EncryptionKey(identifier: "k1", bytes: EncryptedCacheTests.secret)
+                let caches = try redisCaches.map { try EncryptedCache(wrapping: $0, keys: .init(current: key)) }
+                #expect(caches.allSatisfy { $0.sharesFlights })
+                let clients = caches.map { SharedFlightTests.client(server, $0) }
+                let wrong = try await SharedFlightTests.askEverything(clients, tasks: 5, questions: 10)
+                #expect(wrong.isEmpty, "\(wrong.prefix(3))")
+                #expect(server.requestCount == 10, "\(server.requestCount) provider calls for 10 questions")
+                #expect(clients.map(\.statistics.awaitedAnswers).reduce(0, +) > 0)
+                // Redis holds the answers encrypted.
+                let stored = try #require(
+                    try await redisCaches[0].get(
+                        clients[0].cacheKey(messages: [.user("q-3")], responseModel: SharedFlightTests.Answer.self)))
+                #expect(stored.first == 1 && stored.range(of: Data("q-3".utf8)) == nil)
+            }
+        }
+    }
+}

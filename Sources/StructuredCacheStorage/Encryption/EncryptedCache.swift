@@ -50,7 +50,9 @@ public import Foundation
 /// the provider and stores a new value. A failure of the wrapped adapter is thrown as it is.
 ///
 /// The stale reads of ``StaleReadingCacheAdapter``, the remaining TTL that ``TieredCache`` promotes
-/// with, and the health of ``CacheHealthReporting`` are those of the wrapped adapter, where it has them.
+/// with, the calls shared across processes of ``SharedFlightCacheAdapter`` (the value another process
+/// stored is decrypted too) and the health of ``CacheHealthReporting`` are those of the wrapped adapter,
+/// where it has them.
 ///
 /// On Linux the cipher is the system's OpenSSL (`libcrypto.so.3`), loaded at run time, so that building
 /// needs no OpenSSL; on Darwin it is CryptoKit. Keys never appear in a description, a `dump`, an error
@@ -183,6 +185,62 @@ extension EncryptedCache: ExpiryReportingCacheAdapter {
         guard let expiryReporting else { return try await get(key).map { ($0, nil) } }
         guard let found = try await expiryReporting.getWithRemainingTTL(key) else { return nil }
         return (try await opened(found.value, under: key), found.remaining)
+    }
+}
+
+extension EncryptedCache: SharedFlightCacheAdapter {
+    /// Whether the wrapped adapter shares calls across processes (``RedisCache``, or a ``TieredCache``
+    /// with one).
+    public var sharesFlights: Bool {
+        (wrapped as? any SharedFlightCacheAdapter)?.sharesFlights ?? false
+    }
+
+    /// Takes the lease on `key` through the wrapped adapter, or waits for another process's value there,
+    /// and decrypts and authenticates that value.
+    ///
+    /// - Parameters:
+    ///   - key: The key.
+    ///   - lease: How long the lease lasts unless renewed.
+    ///   - wait: How long to wait at most.
+    ///   - readsStoredValue: Whether a value already stored ends the wait.
+    /// - Returns: The lease, another process's value (decrypted), or ``CacheClaim/timedOut``.
+    /// - Throws: ``CacheError/Code/corruptEntry`` when that value cannot be used (it has been removed);
+    ///   ``CacheError/Code/unsupported`` when the wrapped adapter does not share calls; its error.
+    public func claim(
+        _ key: String, lease: Duration, wait: Duration, readsStoredValue: Bool
+    ) async throws -> CacheClaim {
+        let claim = try await sharingAdapter().claim(
+            key, lease: lease, wait: wait, readsStoredValue: readsStoredValue)
+        guard case .stored(let stored) = claim else { return claim }
+        return .stored(try await opened(stored, under: key))
+    }
+
+    /// Extends a lease through the wrapped adapter.
+    ///
+    /// - Parameters:
+    ///   - lease: The lease.
+    ///   - duration: How long it lasts from now.
+    /// - Returns: Whether the lease was still held.
+    /// - Throws: ``CacheError/Code/unsupported`` when the wrapped adapter does not share calls; its error.
+    public func renew(_ lease: CacheLease, for duration: Duration) async throws -> Bool {
+        try await sharingAdapter().renew(lease, for: duration)
+    }
+
+    /// Ends a lease through the wrapped adapter.
+    ///
+    /// - Parameters:
+    ///   - lease: The lease.
+    ///   - stored: Whether a value was stored.
+    /// - Throws: ``CacheError/Code/unsupported`` when the wrapped adapter does not share calls; its error.
+    public func release(_ lease: CacheLease, stored: Bool) async throws {
+        try await sharingAdapter().release(lease, stored: stored)
+    }
+
+    private func sharingAdapter() throws(CacheError) -> any SharedFlightCacheAdapter {
+        guard let sharing = wrapped as? any SharedFlightCacheAdapter, sharing.sharesFlights else {
+            throw .unsupported("the adapter EncryptedCache wraps does not share calls across processes")
+        }
+        return sharing
     }
 }
 
