@@ -108,7 +108,11 @@ public final class EncryptedCache: CacheAdapter, CustomStringConvertible, Custom
     /// - Complexity: One read of the wrapped adapter, and one pass over the value.
     nonisolated(nonsending) public func get(_ key: String) async throws -> Data? {
         guard let stored = try await wrapped.get(key) else { return nil }
-        return try await opened(stored, under: key)
+        // Opened here rather than through `opened(_:under:)`: a value that opens awaits nothing more.
+        switch try open(stored, under: key) {
+        case .value(let value): return value
+        case .unusable(let reason): throw await removed(key, because: reason)
+        }
     }
 
     /// Encrypts `value` under the current key and stores it in the wrapped adapter.
@@ -141,12 +145,16 @@ public final class EncryptedCache: CacheAdapter, CustomStringConvertible, Custom
     /// The value in `stored`, or, when it cannot be used, removes it and throws why.
     nonisolated(nonsending) private func opened(_ stored: Data, under key: String) async throws -> Data {
         switch try open(stored, under: key) {
-        case .value(let value):
-            return value
-        case .unusable(let reason):
-            try? await wrapped.remove(key)
-            throw CacheError.corruptEntry("EncryptedCache removed a value it cannot use: \(reason)")
+        case .value(let value): return value
+        case .unusable(let reason): throw await removed(key, because: reason)
         }
+    }
+
+    /// Removes the unusable value under `key` from the wrapped adapter (a failure to remove it is ignored:
+    /// the read fails either way), and returns the error that reports it.
+    nonisolated(nonsending) private func removed(_ key: String, because reason: String) async -> CacheError {
+        try? await wrapped.remove(key)
+        return .corruptEntry("EncryptedCache removed a value it cannot use: \(reason)")
     }
 
     /// `EncryptedCache(wrapping: <adapter type>, keys: …)`, with the keys' identifiers only.
