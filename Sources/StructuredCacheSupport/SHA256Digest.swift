@@ -48,14 +48,17 @@ public struct SHA256Digest: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The digest as 64 lowercase hex digits.
     public var description: String { hexString }
 
+    /// Whether two digests are the same 32 bytes.
     public static func == (lhs: SHA256Digest, rhs: SHA256Digest) -> Bool {
         withUnsafeBytes(of: lhs.words) { left in
             withUnsafeBytes(of: rhs.words) { right in left.elementsEqual(right) }
         }
     }
 
+    /// Hashes the digest's bytes.
     public func hash(into hasher: inout Hasher) {
         withUnsafeBytes(of: words) { hasher.combine(bytes: $0) }
     }

@@ -52,6 +52,7 @@ public struct CacheEvent: Sendable, CustomStringConvertible {
 
         /// The kind's name (`hit`, `miss` …), for logs and metric labels.
         public var name: String { base.rawValue }
+        /// The kind's name, as `name` gives it.
         public var description: String { base.rawValue }
     }
 

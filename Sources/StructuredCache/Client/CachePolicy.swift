@@ -29,5 +29,6 @@ public struct CachePolicy: Hashable, Sendable, CustomStringConvertible {
     var reads: Bool { base == .use || base == .noStore || base == .replayOnly }
     var stores: Bool { base == .use || base == .refresh }
 
+    /// The policy's name (`use`, `refresh` …), for logs.
     public var description: String { base.rawValue }
 }

@@ -32,6 +32,7 @@ public struct StreamCaching: Sendable, Hashable {
         /// (the time to the first piece included).
         public static let recordedPace = Replay(.recordedPace)
 
+        /// The pace's name, for logs.
         public var description: String { base.rawValue }
     }
 

@@ -21,6 +21,7 @@ extension StructuredClient {
         /// (temperature …) or in endpoint or credentials then share entries, as they do in Instructor.
         public static let instructor116 = KeyCompatibility(.instructor116)
 
+        /// The scheme's name (`standard`, `instructor116`), for logs.
         public var description: String { base.rawValue }
     }
 

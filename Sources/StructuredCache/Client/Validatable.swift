@@ -31,5 +31,6 @@ public struct ValidationFailure: Error, CustomStringConvertible, Sendable {
     /// - Parameter message: What is wrong.
     public init(_ message: String) { self.message = message }
 
+    /// The reason the value is invalid.
     public var description: String { message }
 }

@@ -17,6 +17,7 @@ public struct ChatMessage: Sendable, Hashable {
         ///
         /// - Parameter rawValue: The wire value (`"user"` …).
         public init(rawValue: String) { self.rawValue = rawValue }
+        /// A role named by a string literal (`"user"`).
         public init(stringLiteral value: String) { rawValue = value }
         /// Instructions for the model.
         public static let system: Role = "system"
@@ -28,6 +29,7 @@ public struct ChatMessage: Sendable, Hashable {
         public static let assistant: Role = "assistant"
         /// A tool's result.
         public static let tool: Role = "tool"
+        /// The role's name as sent (`user`, `assistant` …).
         public var description: String { rawValue }
     }
 

@@ -20,6 +20,7 @@ public struct Mode: RawRepresentable, Hashable, Sendable, ExpressibleByStringLit
     /// - Parameter rawValue: The mode's string value.
     public init(_ rawValue: String) { self.rawValue = rawValue }
 
+    /// A mode named by its Instructor value as a string literal (`"tool_call"`).
     public init(stringLiteral value: String) { self.rawValue = value }
 
     /// A forced function (tool) call whose parameters are the response schema: `"tool_call"`.
@@ -31,12 +32,15 @@ public struct Mode: RawRepresentable, Hashable, Sendable, ExpressibleByStringLit
     /// The schema in the prompt and the answer in a fenced JSON block: `"markdown_json_mode"`.
     public static let mdJSON: Mode = "markdown_json_mode"
 
+    /// The mode's Instructor value (`tool_call`, `json_mode` …).
     public var description: String { rawValue }
 
+    /// Whether two modes are the same mode.
     public static func == (lhs: Mode, rhs: Mode) -> Bool {
         ExactString.equal(lhs.rawValue, rhs.rawValue)
     }
 
+    /// Hashes the mode's value.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(ExactString(rawValue))
     }

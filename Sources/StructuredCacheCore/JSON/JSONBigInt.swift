@@ -30,5 +30,6 @@ public struct JSONBigInt: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The integer's decimal digits, as JSON writes them.
     public var description: String { digits }
 }

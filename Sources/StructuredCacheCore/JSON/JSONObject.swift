@@ -138,6 +138,7 @@ extension JSONObject: Sequence {
 
         init(_ object: JSONObject) { self.object = object }
 
+        /// The next member, in the object's order, or `nil` after the last.
         public mutating func next() -> (key: String, value: JSONValue)? {
             guard position < object.storedKeys.count else { return nil }
             defer { position += 1 }
@@ -145,12 +146,15 @@ extension JSONObject: Sequence {
         }
     }
 
+    /// An iterator over the members, in the object's order.
     public func makeIterator() -> Iterator { Iterator(self) }
 
+    /// The number of members.
     public var underestimatedCount: Int { count }
 }
 
 extension JSONObject: ExpressibleByDictionaryLiteral {
+    /// An object with the literal's members, in the literal's order.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self.init(minimumCapacity: elements.count)
         for (key, value) in elements { self[key] = value }
@@ -158,6 +162,7 @@ extension JSONObject: ExpressibleByDictionaryLiteral {
 }
 
 extension JSONObject: Hashable {
+    /// Whether two objects have the same members in the same order.
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         guard lhs.count == rhs.count else { return false }
         var pending: [(JSONValue, JSONValue)] = []
@@ -180,6 +185,7 @@ extension JSONObject: Hashable {
         return true
     }
 
+    /// Hashes the members in order.
     public func hash(into hasher: inout Hasher) {
         hash(into: &hasher, levels: JSONValue.recursionLevels)
     }

@@ -143,6 +143,7 @@ extension JSONValue {
 }
 
 extension JSONValue: Equatable {
+    /// Whether two values are the same JSON as Python compares them: `10` and `10.0` differ, object members in order, strings by Unicode scalars.
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         var pending: [(JSONValue, JSONValue)] = []
         return equal(lhs, rhs, levels: recursionLevels, deferringTo: &pending) && pendingAreEqual(&pending)
@@ -219,6 +220,7 @@ extension JSONValue: Equatable {
 }
 
 extension JSONValue: Hashable {
+    /// Hashes the value consistently with `==`.
     public func hash(into hasher: inout Hasher) {
         hash(into: &hasher, levels: Self.recursionLevels)
     }
@@ -325,30 +327,37 @@ extension JSONValue: Hashable {
 }
 
 extension JSONValue: ExpressibleByNilLiteral {
+    /// `null`.
     public init(nilLiteral: ()) { self = .null }
 }
 
 extension JSONValue: ExpressibleByBooleanLiteral {
+    /// A JSON Boolean.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
 }
 
 extension JSONValue: ExpressibleByIntegerLiteral {
+    /// A JSON integer.
     public init(integerLiteral value: Int) { self = .int(value) }
 }
 
 extension JSONValue: ExpressibleByFloatLiteral {
+    /// A JSON number with a fraction.
     public init(floatLiteral value: Double) { self = .double(value) }
 }
 
 extension JSONValue: ExpressibleByStringLiteral {
+    /// A JSON string.
     public init(stringLiteral value: String) { self = .string(value) }
 }
 
 extension JSONValue: ExpressibleByArrayLiteral {
+    /// A JSON array of the literal's elements.
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
 }
 
 extension JSONValue: ExpressibleByDictionaryLiteral {
+    /// A JSON object of the literal's members, in the literal's order.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         var object = JSONObject(minimumCapacity: elements.count)
         for (key, value) in elements { object[key] = value }
@@ -360,5 +369,6 @@ extension JSONValue: CustomStringConvertible, CustomDebugStringConvertible {
     /// The value as JSON text, members in insertion order, non-ASCII characters kept.
     public var description: String { jsonString(.readable) }
 
+    /// The value as compact JSON text.
     public var debugDescription: String { "JSONValue(\(description))" }
 }

@@ -77,6 +77,7 @@ public struct CacheTTL: Hashable, Sendable, CustomStringConvertible {
         return nil
     }
 
+    /// The TTL as written in Swift (`.seconds(60)`, `.never`, `.adapterDefault`).
     public var description: String {
         switch base {
         case .adapterDefault: "adapterDefault"
