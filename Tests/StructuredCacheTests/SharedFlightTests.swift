@@ -37,19 +37,13 @@ struct SharedFlightTests {
     /// A client of its own, as another process would have, over `cache`.
     static func client(
         _ server: LocalChatServer, _ cache: any CacheAdapter, flight: SharedFlight? = SharedFlight(),
-        events: EventLog? = nil
+        events: StaleIfErrorTests.EventLog? = nil
     ) -> StructuredClient {
         var configuration = StructuredClient.Configuration(defaultModel: "gpt-test", sharedFlight: flight)
         if let events {
-            configuration.onEvent = { event in events.list.withLock { $0.append(event) } }
+            configuration.onEvent = { event in events.record(event) }
         }
         return StructuredClientTests.client(server, cache: cache, configuration: configuration)
-    }
-
-    /// The events of one or more clients.
-    final class EventLog: Sendable {
-        let list = Mutex<[CacheEvent]>([])
-        var kinds: [CacheEvent.Kind] { list.withLock { $0.map(\.kind) } }
     }
 
     /// Each of `clients` asks every question from `tasks` tasks at once; returns the answers' names that
@@ -204,8 +198,7 @@ struct SharedFlightTests {
             try await LocalChatServer.with(handler: handler) { server in
                 let caches = try (0..<2).map { _ in try Self.redisCache(redis.url) }
                 defer { caches.forEach { $0.shutdown() } }
-                let events = EventLog()
-                let clients = caches.map { Self.client(server, $0, events: events) }
+                let clients = caches.map { Self.client(server, $0) }
                 let outcomes = await withTaskGroup(of: Bool.self) { group in
                     for (index, client) in clients.enumerated() {
                         group.addTask {
@@ -228,7 +221,7 @@ struct SharedFlightTests {
             let cache = try Self.redisCache(
                 "redis://127.0.0.1:\(port.port)", .init(connection: .init(connectTimeout: .milliseconds(500))))
             defer { cache.shutdown() }
-            let events = EventLog()
+            let events = StaleIfErrorTests.EventLog()
             let client = Self.client(server, cache, events: events)
             let answer = try await client.create(messages: [.user("q-1")], responseModel: Answer.self)
             #expect(answer.name == "q-1")
